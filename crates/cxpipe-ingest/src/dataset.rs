@@ -1,0 +1,383 @@
+//! The dataset on disk (SPEC §6) and how it changes atomically (SPEC §5).
+//!
+//! An ingest writes everything it produces under `DATASET/.staging/<id>/`,
+//! laid out like the dataset itself. To commit, it writes a journal listing
+//! the renames (staged file → final place, the ledger last) and deletions
+//! (files whose rows were superseded), renames the journal into place, and
+//! then applies it. A run killed before the journal exists leaves only a
+//! staging folder, which the next open deletes; one killed after is rolled
+//! forward by the next open. Every command opens the dataset through
+//! [`Dataset::open`], so it never reads a half-applied commit.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// Folder of the Parquet partitions.
+pub const INTERACTIONS: &str = "interactions";
+/// Folder of quarantined rows.
+pub const QUARANTINE: &str = "quarantine";
+/// Folder of run reports.
+pub const INGESTS: &str = "ingests";
+/// The ledger of ingested files.
+pub const LEDGER: &str = "ledger.json";
+/// Work in progress of an ingest.
+pub const STAGING: &str = ".staging";
+const LOCK: &str = ".lock";
+const JOURNAL: &str = "journal.json";
+
+/// An open dataset, locked for writing while this value lives.
+#[derive(Debug)]
+pub struct Dataset {
+    root: PathBuf,
+    _lock: File,
+    /// Whether opening finished an interrupted commit or removed leftovers.
+    pub recovered: Option<String>,
+}
+
+/// One file the ledger knows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// File name (not path).
+    pub name: String,
+    /// Size in bytes as read (compressed size for .gz/.zst).
+    pub size: u64,
+    /// BLAKE3 of the bytes, hex.
+    pub blake3: String,
+    /// The ingest that read it.
+    pub ingest_id: String,
+    /// Rows read from it.
+    pub rows_read: u64,
+    /// Rows of it written to the dataset.
+    pub rows_written: u64,
+}
+
+/// The ledger of ingested files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Format version.
+    pub version: u32,
+    /// Ingested files, oldest first.
+    pub files: Vec<LedgerEntry>,
+}
+
+impl Ledger {
+    /// The entry with this content, if any.
+    pub fn find(&self, size: u64, blake3: &str) -> Option<&LedgerEntry> {
+        self.files
+            .iter()
+            .rev()
+            .find(|e| e.size == size && e.blake3 == blake3)
+    }
+
+    /// Whether some ingested file has this size (a cheap pre-check before
+    /// hashing).
+    pub fn has_size(&self, size: u64) -> bool {
+        self.files.iter().any(|e| e.size == size)
+    }
+}
+
+/// The commit journal.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    ingest_id: String,
+    /// (from, to), relative to the dataset root, applied in order.
+    moves: Vec<(String, String)>,
+    /// Files to delete, relative to the dataset root.
+    deletes: Vec<String>,
+}
+
+/// A commit being assembled: what to move into place and what to delete.
+#[derive(Debug, Default)]
+pub struct Commit {
+    moves: Vec<(String, String)>,
+    deletes: Vec<String>,
+}
+
+impl Commit {
+    /// Moves a staged file (relative to the root) to its final place.
+    pub fn add_move(&mut self, from: String, to: String) {
+        self.moves.push((from, to));
+    }
+
+    /// Deletes a file (relative to the root) superseded by this commit.
+    pub fn add_delete(&mut self, path: String) {
+        self.deletes.push(path);
+    }
+
+    /// Whether there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.moves.is_empty() && self.deletes.is_empty()
+    }
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let what = what.into();
+    move |e| Error::io(what, e)
+}
+
+impl Dataset {
+    /// Opens (creating it if needed) the dataset at `root`, takes its write
+    /// lock and finishes or discards an interrupted ingest.
+    pub fn open(root: &Path) -> Result<Dataset, Error> {
+        fs::create_dir_all(root).map_err(io_err(format!("creating dataset {}", root.display())))?;
+        let lock_path = root.join(LOCK);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(format!("opening {}", lock_path.display())))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::Invalid(format!(
+                    "another cxpipe is writing {} (its lock {} is held); try again when it is done",
+                    root.display(),
+                    lock_path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("locking {}", lock_path.display()), e));
+            }
+        }
+        for dir in [INTERACTIONS, QUARANTINE, INGESTS] {
+            let p = root.join(dir);
+            fs::create_dir_all(&p).map_err(io_err(format!("creating {}", p.display())))?;
+        }
+        let mut ds = Dataset {
+            root: root.to_path_buf(),
+            _lock: lock,
+            recovered: None,
+        };
+        ds.recovered = ds.recover()?;
+        Ok(ds)
+    }
+
+    /// The dataset's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Finishes a journaled commit or removes an uncommitted staging area.
+    fn recover(&self) -> Result<Option<String>, Error> {
+        let staging = self.root.join(STAGING);
+        let Ok(entries) = fs::read_dir(&staging) else {
+            return Ok(None);
+        };
+        let mut notes = Vec::new();
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let journal = dir.join(JOURNAL);
+            if journal.exists() {
+                let text = fs::read(&journal).map_err(io_err(format!("reading {}", journal.display())))?;
+                let j: Journal = serde_json::from_slice(&text).map_err(|e| {
+                    Error::Invalid(format!("commit journal {} is unreadable: {e}", journal.display()))
+                })?;
+                self.apply(&j)?;
+                notes.push(format!("finished interrupted ingest {}", j.ingest_id));
+            } else {
+                notes.push(format!(
+                    "discarded unfinished ingest {}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+            fs::remove_dir_all(&dir).map_err(io_err(format!("removing {}", dir.display())))?;
+        }
+        let _ = fs::remove_dir(&staging);
+        Ok((!notes.is_empty()).then(|| notes.join("; ")))
+    }
+
+    /// Applies a journal. Idempotent: a move whose source is gone was done.
+    fn apply(&self, j: &Journal) -> Result<(), Error> {
+        let (ledger_moves, data_moves): (Vec<_>, Vec<_>) =
+            j.moves.iter().partition(|(_, to)| to == LEDGER);
+        for (from, to) in data_moves {
+            self.apply_move(from, to)?;
+        }
+        for d in &j.deletes {
+            let p = self.root.join(d);
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("removing {}", p.display()), e)),
+            }
+            if let Some(parent) = p.parent() {
+                // An emptied partition folder goes too; a non-empty one stays.
+                let _ = fs::remove_dir(parent);
+            }
+        }
+        for (from, to) in ledger_moves {
+            self.apply_move(from, to)?;
+        }
+        sync_dir(&self.root);
+        Ok(())
+    }
+
+    fn apply_move(&self, from: &str, to: &str) -> Result<(), Error> {
+        let src = self.root.join(from);
+        let dst = self.root.join(to);
+        if !src.exists() {
+            return Ok(());
+        }
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent).map_err(io_err(format!("creating {}", parent.display())))?;
+        }
+        fs::rename(&src, &dst).map_err(io_err(format!(
+            "moving {} to {}",
+            src.display(),
+            dst.display()
+        )))?;
+        if let Some(parent) = dst.parent() {
+            sync_dir(parent);
+        }
+        Ok(())
+    }
+
+    /// Makes `commit` durable and visible: journal first, then the moves,
+    /// deletions and the ledger, then the staging folder goes.
+    pub fn commit(&self, ingest_id: &str, commit: Commit) -> Result<(), Error> {
+        let staging = self.staging_dir(ingest_id);
+        let journal = Journal {
+            ingest_id: ingest_id.to_string(),
+            moves: commit.moves,
+            deletes: commit.deletes,
+        };
+        let tmp = staging.join("journal.tmp");
+        write_json_durable(&tmp, &journal)?;
+        let path = staging.join(JOURNAL);
+        fs::rename(&tmp, &path).map_err(io_err(format!("writing {}", path.display())))?;
+        sync_dir(&staging);
+        self.apply(&journal)?;
+        self.discard(ingest_id)
+    }
+
+    /// Removes an ingest's staging folder without committing anything.
+    pub fn discard(&self, ingest_id: &str) -> Result<(), Error> {
+        let staging = self.staging_dir(ingest_id);
+        match fs::remove_dir_all(&staging) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(format!("removing {}", staging.display()), e)),
+        }
+        let _ = fs::remove_dir(self.root.join(STAGING));
+        Ok(())
+    }
+
+    /// The staging folder of an ingest.
+    pub fn staging_dir(&self, ingest_id: &str) -> PathBuf {
+        self.root.join(STAGING).join(ingest_id)
+    }
+
+    /// Reads the ledger (empty when the dataset is new).
+    pub fn ledger(&self) -> Result<Ledger, Error> {
+        let path = self.root.join(LEDGER);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Invalid(format!("ledger {} is unreadable: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger {
+                version: 1,
+                files: Vec::new(),
+            }),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    /// Every Parquet file of the dataset, relative to the root, sorted.
+    pub fn parquet_files(&self) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        let base = self.root.join(INTERACTIONS);
+        let parts = fs::read_dir(&base).map_err(io_err(format!("listing {}", base.display())))?;
+        for part in parts.flatten() {
+            let name = part.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("date=") || !part.path().is_dir() {
+                continue;
+            }
+            let files = fs::read_dir(part.path())
+                .map_err(io_err(format!("listing {}", part.path().display())))?;
+            for f in files.flatten() {
+                let fname = f.file_name().to_string_lossy().into_owned();
+                if fname.ends_with(".parquet") && !fname.starts_with('.') {
+                    out.push(format!("{INTERACTIONS}/{name}/{fname}"));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Writes `value` as pretty JSON to `path` and syncs it.
+pub fn write_json_durable<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let f = File::create(path).map_err(io_err(format!("creating {}", path.display())))?;
+    let mut w = BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, value)
+        .map_err(|e| Error::Invalid(format!("writing {}: {e}", path.display())))?;
+    w.write_all(b"\n")
+        .and_then(|()| w.flush())
+        .map_err(io_err(format!("writing {}", path.display())))?;
+    let f = w
+        .into_inner()
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e.into_error()))?;
+    f.sync_all().map_err(io_err(format!("syncing {}", path.display())))
+}
+
+/// Syncs a directory so renames in it are durable. Best effort: some file
+/// systems refuse to sync directories, which changes nothing for atomicity.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// What a dataset holds, from file names and Parquet footers only.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Partition dates, sorted.
+    pub partitions: Vec<String>,
+    /// Parquet files.
+    pub files: usize,
+    /// Rows over all files.
+    pub rows: u64,
+    /// Bytes of Parquet.
+    pub bytes: u64,
+    /// Files in the ledger.
+    pub ledger_files: usize,
+    /// Run reports.
+    pub ingests: usize,
+}
+
+impl Dataset {
+    /// Summarises the dataset without reading any row.
+    pub fn summary(&self) -> Result<Summary, Error> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let files = self.parquet_files()?;
+        let mut s = Summary {
+            files: files.len(),
+            ledger_files: self.ledger()?.files.len(),
+            ..Summary::default()
+        };
+        let mut parts = std::collections::BTreeSet::new();
+        for rel in &files {
+            let path = self.root.join(rel);
+            let f = File::open(&path).map_err(io_err(format!("opening {}", path.display())))?;
+            s.bytes += f.metadata().map(|m| m.len()).unwrap_or(0);
+            let r = SerializedFileReader::new(f)
+                .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
+            s.rows += r.metadata().file_metadata().num_rows() as u64;
+            if let Some(d) = rel.split('/').find_map(|p| p.strip_prefix("date=")) {
+                parts.insert(d.to_string());
+            }
+        }
+        s.partitions = parts.into_iter().collect();
+        s.ingests = fs::read_dir(self.root.join(INGESTS))
+            .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".json")).count())
+            .unwrap_or(0);
+        Ok(s)
+    }
+}

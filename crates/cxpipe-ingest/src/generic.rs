@@ -1,0 +1,406 @@
+//! The `generic` source (SPEC §4): CSV or NDJSON whose fields carry the
+//! canonical names, with `customer_id` (raw) in place of `customer_key` and
+//! durations as `*_s` (seconds) or `*_ms` (milliseconds).
+
+use std::borrow::Cow;
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
+use serde_json::Value;
+
+use crate::parse::DurationUnit;
+use crate::reason::ReasonCode;
+use crate::row::{Fields, N_SLOTS, Problem, Slot};
+
+/// Required generic fields: a CSV header without one of them fails the file.
+pub const REQUIRED: [Slot; 5] = [
+    Slot::InteractionId,
+    Slot::Channel,
+    Slot::Direction,
+    Slot::ArrivedAt,
+    Slot::EndedAt,
+];
+
+/// Resolves a generic field name (case-insensitive) to its slot and, for
+/// durations, the unit its suffix names.
+pub fn resolve(name: &str) -> Option<(Slot, DurationUnit)> {
+    let lower = name.trim().to_ascii_lowercase();
+    let plain = |s| Some((s, DurationUnit::Millis));
+    match lower.as_str() {
+        "interaction_id" => plain(Slot::InteractionId),
+        "chain_id" => plain(Slot::ChainId),
+        "channel" => plain(Slot::Channel),
+        "direction" => plain(Slot::Direction),
+        "queue" => plain(Slot::Queue),
+        "agent_id" => plain(Slot::AgentId),
+        "team" => plain(Slot::Team),
+        "site" => plain(Slot::Site),
+        "customer_id" => plain(Slot::CustomerId),
+        "arrived_at" => plain(Slot::ArrivedAt),
+        "answered_at" => plain(Slot::AnsweredAt),
+        "ended_at" => plain(Slot::EndedAt),
+        "abandoned" => plain(Slot::Abandoned),
+        "transferred" => plain(Slot::Transferred),
+        "disposition" => plain(Slot::Disposition),
+        "csat" => plain(Slot::Csat),
+        _ => {
+            let (stem, unit) = if let Some(stem) = lower.strip_suffix("_ms") {
+                (stem, DurationUnit::Millis)
+            } else if let Some(stem) = lower.strip_suffix("_s") {
+                (stem, DurationUnit::Seconds)
+            } else {
+                return None;
+            };
+            let slot = match stem {
+                "wait" => Slot::Wait,
+                "talk" => Slot::Talk,
+                "hold" => Slot::Hold,
+                "acw" => Slot::Acw,
+                "handle" => Slot::Handle,
+                _ => return None,
+            };
+            Some((slot, unit))
+        }
+    }
+}
+
+/// How a CSV file's columns map to slots, resolved from its header.
+#[derive(Debug, Clone)]
+pub struct CsvLayout {
+    field: [Option<usize>; N_SLOTS],
+    unit: [DurationUnit; N_SLOTS],
+    names: Vec<String>,
+    /// Number of fields in the header.
+    pub width: usize,
+    /// Header columns that map to nothing (reported, not stored).
+    pub ignored: Vec<String>,
+}
+
+impl CsvLayout {
+    /// Resolves a header. Errors (a whole-file problem) name the columns.
+    pub fn from_header(header: &[String]) -> Result<CsvLayout, String> {
+        let mut field = [None; N_SLOTS];
+        let mut unit = [DurationUnit::Millis; N_SLOTS];
+        let mut names: Vec<String> = Slot::ALL.iter().map(|s| format!("{s:?}")).collect();
+        let mut ignored = Vec::new();
+        for (i, h) in header.iter().enumerate() {
+            let Some((slot, u)) = resolve(h) else {
+                ignored.push(h.clone());
+                continue;
+            };
+            if let Some(prev) = field[slot.index()] {
+                return Err(format!(
+                    "columns {:?} and {:?} both give {}",
+                    header[prev],
+                    h,
+                    slot_label(slot)
+                ));
+            }
+            field[slot.index()] = Some(i);
+            unit[slot.index()] = u;
+            names[slot.index()] = h.trim().to_string();
+        }
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .filter(|s| field[s.index()].is_none())
+            .map(|s| slot_label(*s))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing required column{} {} (header: {})",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", "),
+                header.join(",")
+            ));
+        }
+        Ok(CsvLayout {
+            field,
+            unit,
+            names,
+            width: header.len(),
+            ignored,
+        })
+    }
+}
+
+/// The canonical spelling of a slot in generic files.
+pub fn slot_label(slot: Slot) -> &'static str {
+    match slot {
+        Slot::InteractionId => "interaction_id",
+        Slot::ChainId => "chain_id",
+        Slot::Channel => "channel",
+        Slot::Direction => "direction",
+        Slot::Queue => "queue",
+        Slot::AgentId => "agent_id",
+        Slot::Team => "team",
+        Slot::Site => "site",
+        Slot::CustomerId => "customer_id",
+        Slot::ArrivedAt => "arrived_at",
+        Slot::AnsweredAt => "answered_at",
+        Slot::EndedAt => "ended_at",
+        Slot::Wait => "wait_s|wait_ms",
+        Slot::Talk => "talk_s|talk_ms",
+        Slot::Hold => "hold_s|hold_ms",
+        Slot::Acw => "acw_s|acw_ms",
+        Slot::Handle => "handle_s|handle_ms",
+        Slot::Abandoned => "abandoned",
+        Slot::Transferred => "transferred",
+        Slot::Disposition => "disposition",
+        Slot::Csat => "csat",
+    }
+}
+
+/// A reusable CSV field parser for single records.
+#[derive(Debug)]
+pub struct CsvParser {
+    rdr: Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Default for CsvParser {
+    fn default() -> Self {
+        CsvParser {
+            rdr: ReaderBuilder::new().terminator(Terminator::Any(b'\n')).build(),
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+        }
+    }
+}
+
+impl CsvParser {
+    /// Parses one record (without its line terminator) into fields.
+    /// Returns the number of fields, or an error when the bytes hold more
+    /// than one record.
+    pub fn parse(&mut self, rec: &[u8]) -> Result<usize, String> {
+        self.rdr.reset();
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let input = &rec[nin..];
+            let (res, i, o, e) =
+                self.rdr
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            nin += i;
+            nout += o;
+            nend += e;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if nin < rec.len() {
+                        continue;
+                    }
+                    // Signal end of input so the last field is closed.
+                    let (res, _, o, e) =
+                        self.rdr.read_record(&[], &mut self.out[nout..], &mut self.ends[nend..]);
+                    nout += o;
+                    nend += e;
+                    match res {
+                        ReadRecordResult::Record => return Ok(nend),
+                        ReadRecordResult::OutputFull => self.grow_out(),
+                        ReadRecordResult::OutputEndsFull => self.grow_ends(),
+                        _ => return Ok(nend),
+                    }
+                }
+                ReadRecordResult::OutputFull => self.grow_out(),
+                ReadRecordResult::OutputEndsFull => self.grow_ends(),
+                ReadRecordResult::Record => {
+                    if nin < rec.len() {
+                        return Err("the line holds more than one record".to_string());
+                    }
+                    return Ok(nend);
+                }
+                ReadRecordResult::End => return Ok(nend),
+            }
+        }
+    }
+
+    fn grow_out(&mut self) {
+        let n = self.out.len() * 2;
+        self.out.resize(n, 0);
+    }
+
+    fn grow_ends(&mut self) {
+        let n = self.ends.len() * 2;
+        self.ends.resize(n, 0);
+    }
+
+    /// The bytes of field `i` of the last parsed record.
+    pub fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.out[start..self.ends[i]]
+    }
+
+    /// All fields of the last parsed record as (lossy) strings.
+    pub fn strings(&self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| String::from_utf8_lossy(self.field(i)).into_owned())
+            .collect()
+    }
+}
+
+/// The fields of one parsed CSV record.
+pub struct CsvFields<'a> {
+    /// The parser holding the record.
+    pub parser: &'a CsvParser,
+    /// The file's layout.
+    pub layout: &'a CsvLayout,
+}
+
+impl<'a> Fields<'a> for CsvFields<'a> {
+    fn get(&self, slot: Slot) -> Result<Option<&'a str>, Problem> {
+        let Some(i) = self.layout.field[slot.index()] else {
+            return Ok(None);
+        };
+        let bytes = self.parser.field(i).trim_ascii();
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => Err((
+                ReasonCode::InvalidUtf8,
+                format!("{} is not valid UTF-8 (byte {})", self.name(slot), e.valid_up_to()),
+            )),
+        }
+    }
+
+    fn unit(&self, slot: Slot) -> DurationUnit {
+        self.layout.unit[slot.index()]
+    }
+
+    fn name(&self, slot: Slot) -> &str {
+        match self.layout.field[slot.index()] {
+            Some(_) => &self.layout.names[slot.index()],
+            None => slot_label(slot),
+        }
+    }
+}
+
+/// The fields of one NDJSON object, as text.
+#[derive(Debug, Default)]
+pub struct JsonFields {
+    vals: [Option<String>; N_SLOTS],
+    unit: [Option<DurationUnit>; N_SLOTS],
+    names: [Option<String>; N_SLOTS],
+}
+
+impl JsonFields {
+    /// Parses one JSON object line. Unknown keys are ignored; a value that is
+    /// an object or array where text is expected is malformed.
+    pub fn parse(line: &[u8]) -> Result<JsonFields, Problem> {
+        let obj: serde_json::Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
+            let msg = if e.is_data() {
+                "the line is not a JSON object".to_string()
+            } else {
+                format!("invalid JSON: {e}")
+            };
+            (ReasonCode::MalformedRow, msg)
+        })?;
+        let mut f = JsonFields::default();
+        for (key, value) in obj {
+            let Some((slot, unit)) = resolve(&key) else {
+                continue;
+            };
+            let i = slot.index();
+            if f.names[i].is_some() {
+                return Err((
+                    ReasonCode::MalformedRow,
+                    format!("keys {:?} and {key:?} both give {}", f.names[i].as_deref().unwrap_or(""), slot_label(slot)),
+                ));
+            }
+            let text: Option<Cow<'_, str>> = match &value {
+                Value::Null => None,
+                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+                Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                Value::Array(_) | Value::Object(_) => {
+                    return Err((
+                        ReasonCode::MalformedRow,
+                        format!("{key} is a JSON {}, expected text or a number", if value.is_array() { "array" } else { "object" }),
+                    ));
+                }
+            };
+            f.vals[i] = text
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty());
+            f.unit[i] = Some(unit);
+            f.names[i] = Some(key);
+        }
+        Ok(f)
+    }
+}
+
+impl<'a> Fields<'a> for &'a JsonFields {
+    fn get(&self, slot: Slot) -> Result<Option<&'a str>, Problem> {
+        Ok(self.vals[slot.index()].as_deref())
+    }
+
+    fn unit(&self, slot: Slot) -> DurationUnit {
+        self.unit[slot.index()].unwrap_or(DurationUnit::Millis)
+    }
+
+    fn name(&self, slot: Slot) -> &str {
+        self.names[slot.index()]
+            .as_deref()
+            .unwrap_or_else(|| slot_label(slot))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn header_order_is_free_and_units_come_from_suffixes() {
+        let l = CsvLayout::from_header(&header(
+            "ended_at,Channel,interaction_id,direction,arrived_at,talk_s,hold_ms,extra",
+        ))
+        .expect("valid header");
+        assert_eq!(l.field[Slot::EndedAt.index()], Some(0));
+        assert_eq!(l.unit[Slot::Talk.index()], DurationUnit::Seconds);
+        assert_eq!(l.unit[Slot::Hold.index()], DurationUnit::Millis);
+        assert_eq!(l.ignored, vec!["extra".to_string()]);
+    }
+
+    #[test]
+    fn a_header_without_required_columns_names_them() {
+        let err = CsvLayout::from_header(&header("interaction_id,channel,arrived_at"))
+            .expect_err("missing columns");
+        assert!(err.contains("direction, ended_at"), "{err}");
+        let err = CsvLayout::from_header(&header(
+            "interaction_id,channel,direction,arrived_at,ended_at,talk_s,talk_ms",
+        ))
+        .expect_err("ambiguous");
+        assert!(err.contains("talk_s"), "{err}");
+    }
+
+    #[test]
+    fn csv_records_parse_with_quotes() {
+        let mut p = CsvParser::default();
+        assert_eq!(p.parse(b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\""), Ok(4));
+        assert_eq!(p.field(1), b"b,c");
+        assert_eq!(p.field(2), b"say \"hi\"");
+        assert_eq!(p.field(3), b"x\ny");
+        let long = vec![b'z'; 10_000];
+        assert_eq!(p.parse(&long), Ok(1));
+        assert_eq!(p.field(0).len(), 10_000);
+        let many = ",".repeat(200);
+        assert_eq!(p.parse(many.as_bytes()), Ok(201));
+    }
+
+    #[test]
+    fn json_values_become_text() {
+        let f = JsonFields::parse(br#"{"interaction_id":"x","talk_s":12.5,"abandoned":false,"queue":null,"other":[1]}"#)
+            .expect("valid");
+        let f = &f;
+        assert_eq!(f.get(Slot::Talk), Ok(Some("12.5")));
+        assert_eq!(f.unit(Slot::Talk), DurationUnit::Seconds);
+        assert_eq!(f.get(Slot::Abandoned), Ok(Some("false")));
+        assert_eq!(f.get(Slot::Queue), Ok(None));
+        assert!(JsonFields::parse(b"[1,2]").is_err());
+        assert!(JsonFields::parse(b"{\"a\":").is_err());
+        assert!(JsonFields::parse(br#"{"channel":{"x":1}}"#).is_err());
+    }
+}

@@ -1,0 +1,282 @@
+//! Inputs: expanding folders, opening files or stdin, decompressing, and
+//! hashing the bytes as read for the ledger.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+/// One input as the user named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file or a folder.
+    Path(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+/// One file to ingest, after folders were expanded.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Where to read it; `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// File name, as stored in `source_file`.
+    pub name: String,
+}
+
+/// Extensions of the files taken from a folder (before `.gz` / `.zst`).
+pub const DATA_EXTENSIONS: [&str; 5] = ["csv", "ndjson", "jsonl", "json", "txt"];
+
+/// Expands folders into the supported files inside them (recursively,
+/// sorted by path, hidden entries skipped). Files named directly are taken
+/// whatever their extension. Returns the files and the paths skipped.
+pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<PathBuf>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Stdin => files.push(InputFile {
+                path: None,
+                name: "stdin".to_string(),
+            }),
+            Input::Path(p) if p.is_dir() => {
+                let mut found = Vec::new();
+                walk(p, &mut found, &mut skipped);
+                found.sort();
+                files.extend(found.into_iter().map(|path| InputFile {
+                    name: file_name(&path),
+                    path: Some(path),
+                }));
+            }
+            Input::Path(p) => files.push(InputFile {
+                name: file_name(p),
+                path: Some(p.clone()),
+            }),
+        }
+    }
+    (files, skipped)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        skipped.push(dir.to_path_buf());
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, found, skipped);
+        } else if is_data_file(&path) {
+            found.push(path);
+        } else {
+            skipped.push(path);
+        }
+    }
+}
+
+fn is_data_file(path: &Path) -> bool {
+    let name = file_name(path);
+    let (stem, _) = strip_compression(&name);
+    let ext = stem.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    ext.is_some_and(|e| DATA_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// The file name of a path, lossily as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// How a file is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (one or more members).
+    Gzip,
+    /// Zstandard.
+    Zstd,
+}
+
+/// Splits a `.gz` / `.zst` suffix off a name.
+pub fn strip_compression(name: &str) -> (&str, Compression) {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".gz") {
+        (&name[..name.len() - 3], Compression::Gzip)
+    } else if lower.ends_with(".zst") {
+        (&name[..name.len() - 4], Compression::Zstd)
+    } else {
+        (name, Compression::None)
+    }
+}
+
+/// Counts and hashes the raw bytes that pass through it.
+pub struct Tee<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// A raw input with magic-byte sniffing: the first bytes are peeked and
+/// replayed.
+struct Peeked<R> {
+    head: Vec<u8>,
+    pos: usize,
+    inner: R,
+}
+
+impl<R: Read> Read for Peeked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = (self.head.len() - self.pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+type Raw = Tee<Peeked<Box<dyn Read + Send>>>;
+
+/// An open input: decompressed bytes out, raw bytes counted and hashed.
+pub struct Opened {
+    reader: Decoder,
+    /// The compression found (by magic bytes, else by extension).
+    pub compression: Compression,
+    /// Size on disk, when known (not for stdin).
+    pub size: Option<u64>,
+}
+
+enum Decoder {
+    Plain(Raw),
+    Gzip(Box<MultiGzDecoder<Raw>>),
+    Zstd(Box<zstd::Decoder<'static, BufReader<Raw>>>),
+}
+
+impl Read for Opened {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.reader {
+            Decoder::Plain(r) => r.read(buf),
+            Decoder::Gzip(r) => r.read(buf),
+            Decoder::Zstd(r) => r.read(buf),
+        }
+    }
+}
+
+impl Opened {
+    /// Raw bytes read so far (compressed bytes for compressed inputs).
+    pub fn raw_bytes(&self) -> u64 {
+        self.raw().bytes
+    }
+
+    fn raw(&self) -> &Raw {
+        match &self.reader {
+            Decoder::Plain(r) => r,
+            Decoder::Gzip(r) => r.get_ref(),
+            Decoder::Zstd(r) => r.get_ref().get_ref(),
+        }
+    }
+
+    /// Reads whatever raw bytes the decoder left (so the hash covers the
+    /// whole file) and returns (bytes, BLAKE3 hex).
+    pub fn finish(self) -> io::Result<(u64, String)> {
+        let mut raw = match self.reader {
+            Decoder::Plain(r) => r,
+            Decoder::Gzip(r) => r.into_inner(),
+            Decoder::Zstd(r) => r.finish().into_inner(),
+        };
+        io::copy(&mut raw, &mut io::sink())?;
+        Ok((raw.bytes, raw.hasher.finalize().to_hex().to_string()))
+    }
+}
+
+/// Opens a file (or stdin) for reading, detecting compression from magic
+/// bytes first and the extension second.
+pub fn open(file: &InputFile) -> io::Result<Opened> {
+    let (inner, size): (Box<dyn Read + Send>, Option<u64>) = match &file.path {
+        Some(p) => {
+            let f = File::open(p)?;
+            let meta = f.metadata()?;
+            if meta.is_dir() {
+                return Err(io::Error::other("is a folder"));
+            }
+            (Box::new(f), Some(meta.len()))
+        }
+        None => (Box::new(io::stdin()), None),
+    };
+    let mut head = vec![0u8; 4];
+    let mut got = 0;
+    let mut inner = inner;
+    while got < head.len() {
+        let n = inner.read(&mut head[got..])?;
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    head.truncate(got);
+    let by_magic = if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Compression::Gzip)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Compression::Zstd)
+    } else {
+        None
+    };
+    let (_, by_name) = strip_compression(&file.name);
+    let compression = match (by_magic, by_name) {
+        (Some(c), _) => c,
+        (None, Compression::None) => Compression::None,
+        (None, named) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the name says {} but the file does not start like one (corrupt or not compressed)",
+                    if named == Compression::Gzip { "gzip" } else { "zstd" }
+                ),
+            ));
+        }
+    };
+    let raw = Tee {
+        inner: Peeked {
+            head,
+            pos: 0,
+            inner,
+        },
+        hasher: blake3::Hasher::new(),
+        bytes: 0,
+    };
+    let reader = match compression {
+        Compression::None => Decoder::Plain(raw),
+        Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(raw))),
+        Compression::Zstd => Decoder::Zstd(Box::new(zstd::Decoder::new(raw)?)),
+    };
+    Ok(Opened {
+        reader,
+        compression,
+        size,
+    })
+}
+
+/// Hashes a whole file (BLAKE3, hex) without decompressing it.
+pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
+    let mut f = File::open(path)?;
+    let mut h = blake3::Hasher::new();
+    let n = io::copy(&mut f, &mut h)?;
+    Ok((n, h.finalize().to_hex().to_string()))
+}

@@ -1,0 +1,150 @@
+//! Parquet files of the dataset: writer properties (SPEC §6), reading ids
+//! back, and rewriting a file without some of its rows.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
+use cxpipe_model::{COLUMNS, Kind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::Error;
+
+/// Rows per row group (SPEC §6: about 1M).
+pub const ROW_GROUP_ROWS: usize = 1_000_000;
+
+/// The writer properties of every dataset file: zstd, dictionary encoding for
+/// the low-cardinality columns only, statistics, the schema version.
+pub fn writer_properties() -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by(format!("cxpipe {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]));
+    for c in COLUMNS {
+        // High-cardinality text gains nothing from a dictionary that
+        // overflows into plain encoding anyway; skip the work.
+        let dict = !matches!(c.kind, Kind::Text);
+        b = b.set_column_dictionary_enabled(ColumnPath::from(c.name), dict);
+    }
+    b.build()
+}
+
+/// Opens a Parquet writer of the canonical schema at `path`.
+pub fn create_writer(path: &Path) -> Result<ArrowWriter<BufWriter<File>>, Error> {
+    let f = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    ArrowWriter::try_new(
+        BufWriter::with_capacity(1 << 20, f),
+        arrow_schema(),
+        Some(writer_properties()),
+    )
+    .map_err(|e| Error::Parquet(format!("creating {}", path.display()), e))
+}
+
+/// Closes a writer, syncing the file to disk.
+pub fn close_writer(w: ArrowWriter<BufWriter<File>>, path: &Path) -> Result<(), Error> {
+    let ctx = || format!("writing {}", path.display());
+    let buf = w.into_inner().map_err(|e| Error::Parquet(ctx(), e))?;
+    let f = buf
+        .into_inner()
+        .map_err(|e| Error::io(ctx(), e.into_error()))?;
+    f.sync_all().map_err(|e| Error::io(ctx(), e))
+}
+
+fn open_reader(
+    path: &Path,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
+    let f = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))
+}
+
+/// Calls `each(row_index, interaction_id)` for every row of a dataset file.
+pub fn for_each_id(path: &Path, mut each: impl FnMut(u32, &str)) -> Result<(), Error> {
+    let builder = open_reader(path)?;
+    let idx = builder
+        .schema()
+        .index_of(col::INTERACTION_ID)
+        .map_err(|_| Error::Invalid(format!("{} has no interaction_id column", path.display())))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
+    let mut row = 0u32;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::Arrow(format!("reading {}", path.display()), e))?;
+        let ids = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| Error::Invalid(format!("{}: interaction_id is not text", path.display())))?;
+        for i in 0..ids.len() {
+            each(row, ids.value(i));
+            row += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Reads every row of a dataset file.
+pub fn read_all(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    let reader = open_reader(path)?
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
+    reader
+        .map(|b| b.map_err(|e| Error::Arrow(format!("reading {}", path.display()), e)))
+        .collect()
+}
+
+/// Copies `src` to `dst` without the rows whose indices are in `drop`
+/// (sorted ascending). Returns the rows kept; with none kept no file is made.
+pub fn rewrite_without(src: &Path, dst: &Path, drop: &[u32]) -> Result<u64, Error> {
+    let mut writer = None;
+    let mut kept = 0u64;
+    let mut row = 0u32;
+    let mut d = 0;
+    for batch in read_all(src)? {
+        let n = batch.num_rows();
+        let mask: BooleanArray = (0..n)
+            .map(|i| {
+                let r = row + i as u32;
+                while d < drop.len() && drop[d] < r {
+                    d += 1;
+                }
+                Some(!(d < drop.len() && drop[d] == r))
+            })
+            .collect();
+        row += n as u32;
+        let filtered = arrow_select::filter::filter_record_batch(&batch, &mask)
+            .map_err(|e| Error::Arrow(format!("filtering {}", src.display()), e))?;
+        if filtered.num_rows() == 0 {
+            continue;
+        }
+        kept += filtered.num_rows() as u64;
+        if writer.is_none() {
+            writer = Some(create_writer(dst)?);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write(&filtered)
+                .map_err(|e| Error::Parquet(format!("writing {}", dst.display()), e))?;
+        }
+    }
+    if let Some(w) = writer {
+        close_writer(w, dst)?;
+    }
+    Ok(kept)
+}

@@ -1,0 +1,424 @@
+//! Field parsers shared by every source: timestamps, durations, booleans,
+//! integers. They take trimmed text and return typed values or a short
+//! description of what is wrong; the caller adds the field name.
+
+use jiff::tz::TimeZone;
+
+/// Microseconds since the Unix epoch, UTC.
+pub type Micros = i64;
+
+/// How wall-clock timestamps without an offset are read.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    tz: Option<TimeZone>,
+    name: String,
+}
+
+impl Zone {
+    /// UTC: no conversion at all (the fast path).
+    pub fn utc() -> Zone {
+        Zone {
+            tz: None,
+            name: "UTC".to_string(),
+        }
+    }
+
+    /// An IANA zone by name (`Europe/Berlin`); `UTC` gives [`Zone::utc`].
+    pub fn named(name: &str) -> Result<Zone, String> {
+        if name.eq_ignore_ascii_case("utc") || name == "Etc/UTC" || name == "Z" {
+            return Ok(Zone::utc());
+        }
+        let tz = TimeZone::get(name).map_err(|e| format!("unknown time zone {name:?}: {e}"))?;
+        Ok(Zone {
+            tz: Some(tz),
+            name: name.to_string(),
+        })
+    }
+
+    /// The zone's name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn local_to_utc(&self, civil: Civil) -> Result<Micros, String> {
+        let naive = civil.as_utc_micros();
+        let Some(tz) = &self.tz else {
+            return Ok(naive);
+        };
+        // jiff's "compatible" disambiguation: in a DST gap the later
+        // instant, in a fold the earlier one (what most exports mean).
+        let dt = jiff::civil::DateTime::new(
+            civil.year as i16,
+            civil.month as i8,
+            civil.day as i8,
+            civil.hour as i8,
+            civil.minute as i8,
+            civil.second as i8,
+            (civil.micro * 1000) as i32,
+        )
+        .map_err(|e| e.to_string())?;
+        let ts = tz.to_timestamp(dt).map_err(|e| e.to_string())?;
+        Ok(ts.as_microsecond())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Civil {
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micro: u32,
+}
+
+impl Civil {
+    fn as_utc_micros(&self) -> Micros {
+        let days = days_from_civil(self.year, self.month, self.day);
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
+        secs * 1_000_000 + i64::from(self.micro)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((y + i64::from(m <= 2)) as i32, m, d)
+}
+
+/// The UTC day number of a timestamp.
+pub fn utc_day(ts: Micros) -> i64 {
+    ts.div_euclid(86_400 * 1_000_000)
+}
+
+/// Formats a day number as `YYYY-MM-DD`.
+pub fn format_day(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = b.get(at..at + n)?;
+    let mut v = 0u32;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+const TS_HELP: &str = "expected YYYY-MM-DD[T ]HH:MM[:SS[.fff]] with an optional Z or ±HH:MM offset";
+
+/// Parses an ISO 8601 / RFC 3339 timestamp. With an offset (`Z`, `±HH:MM`,
+/// `±HHMM`, `±HH`) it is exact; without one it is wall-clock time in `zone`.
+pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
+    let b = s.as_bytes();
+    let bad = || format!("{s:?} is not a timestamp ({TS_HELP})");
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ' && b[10] != b't')
+    {
+        return Err(bad());
+    }
+    let year = digits(b, 0, 4).ok_or_else(bad)? as i32;
+    let month = digits(b, 5, 2).ok_or_else(bad)?;
+    let day = digits(b, 8, 2).ok_or_else(bad)?;
+    let hour = digits(b, 11, 2).ok_or_else(bad)?;
+    if b[13] != b':' {
+        return Err(bad());
+    }
+    let minute = digits(b, 14, 2).ok_or_else(bad)?;
+    let mut i = 16;
+    let mut second = 0;
+    let mut micro = 0;
+    if b.get(i) == Some(&b':') {
+        second = digits(b, i + 1, 2).ok_or_else(bad)?;
+        i += 3;
+        if matches!(b.get(i), Some(b'.') | Some(b',')) {
+            i += 1;
+            let start = i;
+            let mut scale = 100_000u32;
+            while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                micro += u32::from(c - b'0') * scale;
+                scale /= 10;
+                i += 1;
+            }
+            if i == start {
+                return Err(bad());
+            }
+        }
+    }
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return Err(format!("{s:?} is not a valid date and time"));
+    }
+    let civil = Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        micro,
+    };
+    let rest = &b[i..];
+    let offset_secs: i64 = match rest {
+        [] => return zone.local_to_utc(civil).map_err(|e| format!("{s:?}: {e}")),
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let (h, m) = match tail {
+                [_, _] => (digits(tail, 0, 2), Some(0)),
+                [_, _, b':', _, _] => (digits(tail, 0, 2), digits(tail, 3, 2)),
+                [_, _, _, _] => (digits(tail, 0, 2), digits(tail, 2, 2)),
+                _ => (None, None),
+            };
+            let (Some(h), Some(m)) = (h, m) else {
+                return Err(bad());
+            };
+            if h > 23 || m > 59 {
+                return Err(bad());
+            }
+            let off = i64::from(h * 3600 + m * 60);
+            if *sign == b'-' { -off } else { off }
+        }
+        _ => return Err(bad()),
+    };
+    Ok(civil.as_utc_micros() - offset_secs * 1_000_000)
+}
+
+/// The unit of a duration field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    /// Seconds, possibly fractional (`12.5`).
+    Seconds,
+    /// Milliseconds.
+    Millis,
+    /// Minutes, possibly fractional.
+    Minutes,
+    /// `HH:MM:SS` (or `MM:SS`, or plain seconds).
+    Hms,
+}
+
+/// Parses a duration into milliseconds. Negative values parse (the caller
+/// reports them as `negative_duration`); garbage is an error.
+pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a duration in {}", unit_name(unit));
+    match unit {
+        DurationUnit::Millis => decimal_scaled(s, 1).ok_or_else(bad),
+        DurationUnit::Seconds => decimal_scaled(s, 1000).ok_or_else(bad),
+        DurationUnit::Minutes => decimal_scaled(s, 60_000).ok_or_else(bad),
+        DurationUnit::Hms => {
+            let (neg, body) = match s.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, s),
+            };
+            let parts: Vec<&str> = body.split(':').collect();
+            if parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+                return Err(bad());
+            }
+            let (last, higher) = parts.split_last().ok_or_else(bad)?;
+            let secs = decimal_scaled(last, 1000).filter(|v| *v >= 0).ok_or_else(bad)?;
+            if !higher.is_empty() && secs >= 60_000 {
+                return Err(bad());
+            }
+            let mut ms = secs;
+            // higher = [minutes] or [hours, minutes]
+            for (i, p) in higher.iter().rev().enumerate() {
+                let v: i64 = p.parse::<u32>().map_err(|_| bad())?.into();
+                let is_minutes = i == 0;
+                if is_minutes && higher.len() == 2 && v >= 60 {
+                    return Err(bad());
+                }
+                let scale = if is_minutes { 60_000 } else { 3_600_000 };
+                ms = v.checked_mul(scale).and_then(|x| x.checked_add(ms)).ok_or_else(bad)?;
+            }
+            Ok(if neg { -ms } else { ms })
+        }
+    }
+}
+
+fn unit_name(unit: DurationUnit) -> &'static str {
+    match unit {
+        DurationUnit::Seconds => "seconds",
+        DurationUnit::Millis => "milliseconds",
+        DurationUnit::Minutes => "minutes",
+        DurationUnit::Hms => "HH:MM:SS",
+    }
+}
+
+/// Parses a decimal number and multiplies it by `scale`, rounding half away
+/// from zero to an integer. No exponent, no thousands separators.
+fn decimal_scaled(s: &str, scale: i64) -> Option<i64> {
+    let b = s.as_bytes();
+    let (neg, b) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if b.is_empty() {
+        return None;
+    }
+    let mut int: i64 = 0;
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        int = int.checked_mul(10)?.checked_add(i64::from(b[i] - b'0'))?;
+        i += 1;
+    }
+    let int_digits = i;
+    let mut frac_num: i64 = 0;
+    let mut frac_den: i64 = 1;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if frac_den < 1_000_000_000 {
+                frac_num = frac_num * 10 + i64::from(b[i] - b'0');
+                frac_den *= 10;
+            }
+            i += 1;
+        }
+        if int_digits == 0 && frac_den == 1 {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    let whole = int.checked_mul(scale)?;
+    let frac = (frac_num * scale * 2 + frac_den) / (frac_den * 2);
+    let v = whole.checked_add(frac)?;
+    Some(if neg { -v } else { v })
+}
+
+/// Parses an integer, allowing a trailing `.0` (spreadsheets write `4.0`).
+pub fn integer(s: &str) -> Result<i64, String> {
+    let t = s.strip_suffix(".0").unwrap_or(s);
+    t.parse::<i64>()
+        .map_err(|_| format!("{s:?} is not a whole number"))
+}
+
+/// Parses a boolean word: true/false, t/f, yes/no, y/n, 1/0 (any case).
+pub fn boolean(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Ok(true),
+        "false" | "f" | "no" | "n" | "0" => Ok(false),
+        _ => Err(format!("{s:?} is not a boolean (true/false, yes/no, 1/0)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Result<Micros, String> {
+        timestamp(s, &Zone::utc())
+    }
+
+    #[test]
+    fn timestamps_with_and_without_offsets() {
+        let base = ts("2026-10-01T08:15:32Z").expect("valid");
+        assert_eq!(base, 1_790_842_532_000_000);
+        assert_eq!(ts("2026-10-01 08:15:32").expect("valid"), base);
+        assert_eq!(ts("2026-10-01T10:15:32+02:00").expect("valid"), base);
+        assert_eq!(ts("2026-10-01T10:15:32+0200").expect("valid"), base);
+        assert_eq!(ts("2026-10-01T03:15:32-05").expect("valid"), base);
+        assert_eq!(ts("2026-10-01T08:15:32.250Z").expect("valid"), base + 250_000);
+        assert_eq!(ts("2026-10-01T08:15Z").expect("valid"), base - 32_000_000);
+        for bad in ["", "2026-10-01", "2026-13-01T00:00:00Z", "2026-02-30 00:00:00", "yesterday",
+            "2026-10-01T08:15:32+25:00", "2026-10-01T08:15:32Zulu", "2026-10-01T24:00:00Z"]
+        {
+            assert!(ts(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn wall_clock_in_a_zone_follows_dst() {
+        let ny = Zone::named("America/New_York").expect("zone");
+        // EDT (UTC-4) in October, EST (UTC-5) in December.
+        assert_eq!(
+            timestamp("2026-10-01 08:00:00", &ny).expect("valid"),
+            ts("2026-10-01T12:00:00Z").expect("valid")
+        );
+        assert_eq!(
+            timestamp("2026-12-01 08:00:00", &ny).expect("valid"),
+            ts("2026-12-01T13:00:00Z").expect("valid")
+        );
+        assert!(Zone::named("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn civil_day_round_trip() {
+        for day in [-800_000, -1, 0, 1, 20_362, 2_932_896] {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
+        assert_eq!(format_day(utc_day(ts("2026-10-01T23:59:59Z").expect("valid"))), "2026-10-01");
+    }
+
+    #[test]
+    fn durations_in_every_unit() {
+        use DurationUnit::*;
+        assert_eq!(duration_ms("12", Seconds), Ok(12_000));
+        assert_eq!(duration_ms("12.5", Seconds), Ok(12_500));
+        assert_eq!(duration_ms("0.0004", Seconds), Ok(0));
+        assert_eq!(duration_ms("-3", Seconds), Ok(-3_000));
+        assert_eq!(duration_ms("1500", Millis), Ok(1_500));
+        assert_eq!(duration_ms("1.5", Minutes), Ok(90_000));
+        assert_eq!(duration_ms("01:02:03", Hms), Ok(3_723_000));
+        assert_eq!(duration_ms("02:03", Hms), Ok(123_000));
+        assert_eq!(duration_ms("45", Hms), Ok(45_000));
+        assert_eq!(duration_ms("100:00:00", Hms), Ok(360_000_000));
+        for bad in ["", "abc", "1e3", "1,5", ".", "1:30"] {
+            assert!(duration_ms(bad, Seconds).is_err(), "{bad} as seconds");
+        }
+        for bad in ["", "1:2:3:4", "00:61:00", "00:00:60", "::", "1:-2", "x:00"] {
+            assert!(duration_ms(bad, Hms).is_err(), "{bad} as HH:MM:SS");
+        }
+        assert!(duration_ms("99999999999999999999", Seconds).is_err());
+    }
+
+    #[test]
+    fn booleans_and_integers() {
+        assert_eq!(boolean("Yes"), Ok(true));
+        assert_eq!(boolean("0"), Ok(false));
+        assert!(boolean("maybe").is_err());
+        assert_eq!(integer("4.0"), Ok(4));
+        assert!(integer("4.5").is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! The run report (`DATASET/ingests/<id>.json`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::input::Compression;
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Read; its rows are in the dataset or the quarantine.
+    Ingested,
+    /// Already in the ledger; not read again.
+    Skipped,
+    /// A whole-file problem; nothing of it was kept.
+    Failed,
+}
+
+/// Counts and outcome for one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// File name (the `source_file` value).
+    pub name: String,
+    /// Path as given, or `-` for stdin.
+    pub path: String,
+    /// Outcome.
+    pub status: FileStatus,
+    /// Why it was skipped or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The source mapping used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `csv` or `ndjson`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Compression of the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
+    /// Bytes read (as stored, compressed).
+    pub bytes: u64,
+    /// BLAKE3 of the bytes, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
+    /// Records read (blank lines are not records).
+    pub rows_read: u64,
+    /// Rows now in the dataset.
+    pub rows_written: u64,
+    /// Rows sent to quarantine.
+    pub rows_quarantined: u64,
+    /// Rows dropped because a newer version of the same id won.
+    pub duplicates_dropped: u64,
+    /// Quarantine reason histogram.
+    pub reasons: BTreeMap<String, u64>,
+    /// Quarantine file, relative to the dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
+    /// Header columns that map to nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
+}
+
+impl FileReport {
+    /// Whether rows_read = written + quarantined + duplicates.
+    pub fn conserved(&self) -> bool {
+        self.rows_read == self.rows_written + self.rows_quarantined + self.duplicates_dropped
+    }
+}
+
+/// Totals over the run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Files read into the dataset.
+    pub files_ingested: u64,
+    /// Files the ledger already had.
+    pub files_skipped: u64,
+    /// Files that failed as a whole.
+    pub files_failed: u64,
+    /// Records read from ingested files.
+    pub rows_read: u64,
+    /// Rows written to the dataset.
+    pub rows_written: u64,
+    /// Rows quarantined.
+    pub rows_quarantined: u64,
+    /// Rows dropped as older duplicates within this run.
+    pub duplicates_dropped: u64,
+    /// Rows already in the dataset replaced by a newer version.
+    pub rows_replaced: u64,
+    /// Quarantine reason histogram.
+    pub reasons: BTreeMap<String, u64>,
+    /// Raw bytes read.
+    pub bytes_read: u64,
+}
+
+/// The report of one ingest run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Sortable id of the run (`YYYYMMDDTHHMMSSZ-xxxxxx`).
+    pub ingest_id: String,
+    /// The dataset folder.
+    pub dataset: String,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// The `--source` asked for.
+    pub source: String,
+    /// The zone for timestamps without offsets.
+    pub tz: String,
+    /// Per-file outcome, in input order.
+    pub files: Vec<FileReport>,
+    /// Totals.
+    pub totals: Totals,
+    /// rows_read = rows_written + rows_quarantined + duplicates_dropped, for
+    /// every file and in total.
+    pub conservation_ok: bool,
+    /// rows_quarantined / rows_read (0 when nothing was read).
+    pub reject_rate: f64,
+    /// The `--max-reject-rate` in force.
+    pub max_reject_rate: f64,
+    /// Whether the reject rate is above the maximum (exit code 3).
+    pub reject_threshold_exceeded: bool,
+    /// Partitions (dates) that received rows.
+    pub partitions: Vec<String>,
+    /// Quarantine folder of this run, relative to the dataset, if any row
+    /// went there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine_dir: Option<String>,
+    /// Whether anything was committed to the dataset.
+    pub committed: bool,
+    /// Rows per second over the run.
+    pub rows_per_s: f64,
+    /// Raw MB (10^6 bytes) per second over the run.
+    pub mb_per_s: f64,
+}

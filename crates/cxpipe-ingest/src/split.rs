@@ -1,0 +1,224 @@
+//! Finding record boundaries in a byte buffer, before any field is parsed.
+//!
+//! The reader thread splits each buffer into whole records so that workers
+//! can parse them in parallel. CSV follows RFC 4180: a record ends at a
+//! newline outside quotes, and a quote opens a quoted field only at the start
+//! of a field (a quote inside an unquoted field is literal, as in csv-core).
+//! A record that never closes its quote, or grows past [`MAX_RECORD`], is cut
+//! at the end of its first physical line and flagged malformed, so one bad
+//! quote costs one row, not the rest of the file.
+
+use memchr::{memchr, memchr2};
+
+/// The longest record accepted, in bytes.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// Set on a record end to mark a record cut short (unterminated quote or
+/// over-long line): the worker quarantines it as `malformed_row`.
+pub const MALFORMED: u32 = 1 << 31;
+
+/// How records are delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// RFC 4180 CSV with quoted fields that may span lines.
+    Csv,
+    /// One record per line (NDJSON).
+    Lines,
+}
+
+/// The records found in a buffer.
+#[derive(Debug, Default)]
+pub struct Split {
+    /// End offset (exclusive, after the newline) of each record, with
+    /// [`MALFORMED`] or-ed in for records cut short.
+    pub ends: Vec<u32>,
+    /// Bytes consumed; the rest is a partial record to carry over.
+    pub consumed: usize,
+}
+
+/// Splits `buf` into complete records. With `eof` every byte is consumed.
+/// `buf` must be shorter than 2 GiB.
+pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
+    let mut out = Split::default();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let found = match framing {
+            Framing::Lines => memchr(b'\n', &buf[pos..]).map(|i| pos + i + 1),
+            Framing::Csv => csv_record_end(buf, pos),
+        };
+        match found {
+            Some(end) => {
+                if end - pos > MAX_RECORD {
+                    pos = cut(buf, pos, &mut out);
+                } else {
+                    out.ends.push(end as u32);
+                    pos = end;
+                }
+            }
+            None => {
+                let unterminated_quote = framing == Framing::Csv && in_quotes_at_end(buf, pos);
+                if eof {
+                    if unterminated_quote {
+                        pos = cut(buf, pos, &mut out);
+                    } else {
+                        out.ends.push(buf.len() as u32);
+                        pos = buf.len();
+                    }
+                } else if buf.len() - pos > MAX_RECORD {
+                    pos = cut(buf, pos, &mut out);
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    out.consumed = pos;
+    out
+}
+
+/// Cuts a malformed record at the end of its first physical line (or at
+/// [`MAX_RECORD`] when that line is longer) and returns where scanning resumes.
+fn cut(buf: &[u8], pos: usize, out: &mut Split) -> usize {
+    let limit = (pos + MAX_RECORD).min(buf.len());
+    let end = memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i + 1);
+    out.ends.push(end as u32 | MALFORMED);
+    end
+}
+
+/// The end (after the newline) of the CSV record starting at `start`, or
+/// `None` when the buffer ends first.
+fn csv_record_end(buf: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    loop {
+        let j = i + memchr2(b'\n', b'"', &buf[i..])?;
+        if buf[j] == b'\n' {
+            return Some(j + 1);
+        }
+        let at_field_start = j == start || buf[j - 1] == b',';
+        if !at_field_start {
+            i = j + 1;
+            continue;
+        }
+        i = quoted_end(buf, j + 1)?;
+    }
+}
+
+/// Given the position after an opening quote, the position after the closing
+/// quote, or `None` when the buffer ends inside the quoted field.
+fn quoted_end(buf: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let q = i + memchr(b'"', &buf[i..])?;
+        match buf.get(q + 1) {
+            Some(b'"') => i = q + 2,
+            Some(_) => return Some(q + 1),
+            // A quote as the last byte: closed only if the data ends here,
+            // which the caller decides (it sees no newline after it).
+            None => return Some(q + 1),
+        }
+    }
+}
+
+/// Whether the CSV record starting at `start` is still inside a quoted field
+/// at the end of the buffer.
+fn in_quotes_at_end(buf: &[u8], start: usize) -> bool {
+    let mut i = start;
+    loop {
+        let Some(off) = memchr2(b'\n', b'"', &buf[i..]) else {
+            return false;
+        };
+        let j = i + off;
+        if buf[j] == b'\n' {
+            return false;
+        }
+        if !(j == start || buf[j - 1] == b',') {
+            i = j + 1;
+            continue;
+        }
+        match quoted_end(buf, j + 1) {
+            Some(next) => i = next,
+            None => return true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(data: &str, framing: Framing, eof: bool) -> (Vec<(String, bool)>, usize) {
+        let s = split(data.as_bytes(), framing, eof);
+        let mut prev = 0;
+        let recs = s
+            .ends
+            .iter()
+            .map(|&e| {
+                let end = (e & !MALFORMED) as usize;
+                let r = (data[prev..end].to_string(), e & MALFORMED != 0);
+                prev = end;
+                r
+            })
+            .collect();
+        (recs, s.consumed)
+    }
+
+    #[test]
+    fn quoted_newlines_commas_and_quotes_stay_in_one_record() {
+        let data = "a,b\n\"x,1\",\"line\nbreak\"\n\"say \"\"hi\"\"\",2\nlast,1";
+        let (recs, consumed) = records(data, Framing::Csv, false);
+        assert_eq!(
+            recs,
+            vec![
+                ("a,b\n".into(), false),
+                ("\"x,1\",\"line\nbreak\"\n".into(), false),
+                ("\"say \"\"hi\"\"\",2\n".into(), false),
+            ]
+        );
+        assert_eq!(&data[consumed..], "last,1");
+        let (recs, consumed) = records(data, Framing::Csv, true);
+        assert_eq!(recs.last(), Some(&("last,1".to_string(), false)));
+        assert_eq!(consumed, data.len());
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_field_is_literal() {
+        let (recs, _) = records("1,ab\"c,2\n3,4,5\n", Framing::Csv, true);
+        assert_eq!(recs.len(), 2);
+    }
+
+    #[test]
+    fn an_unterminated_quote_costs_one_line() {
+        let data = "1,\"oops,2\n3,4,5\n6,7,8\n";
+        let (recs, consumed) = records(data, Framing::Csv, true);
+        assert_eq!(consumed, data.len());
+        assert_eq!(recs[0], ("1,\"oops,2\n".to_string(), true));
+        assert_eq!(recs[1], ("3,4,5\n".to_string(), false));
+        assert_eq!(recs.len(), 3);
+    }
+
+    #[test]
+    fn an_open_quote_is_carried_over_until_eof_or_the_limit() {
+        let data = "1,\"open\nstill open";
+        let (recs, consumed) = records(data, Framing::Csv, false);
+        assert!(recs.is_empty());
+        assert_eq!(consumed, 0);
+    }
+
+    #[test]
+    fn over_long_records_are_cut() {
+        let mut data = String::from("1,\"");
+        data.push_str(&"x\n".repeat(MAX_RECORD));
+        let (recs, consumed) = records(&data, Framing::Csv, false);
+        assert!(consumed > 0);
+        assert_eq!(recs[0], ("1,\"x\n".to_string(), true));
+        let long_line = "y".repeat(MAX_RECORD + 10);
+        let (recs, _) = records(&long_line, Framing::Lines, false);
+        assert!(recs[0].1, "an over-long line is malformed");
+    }
+
+    #[test]
+    fn lines_framing_splits_on_newlines_only() {
+        let (recs, consumed) = records("{\"a\":\"x\ny\"}\n{}\npartial", Framing::Lines, false);
+        assert_eq!(recs.len(), 3);
+        assert_eq!(consumed, 16);
+    }
+}

@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Whole-tool benchmark: cxpipe beside DuckDB and Polars (Python) on the same
+# generated data and machine, one tool after another (SPEC.md section 14,
+# STYLE.md "Performance work"). The Markdown table goes to stdout, progress to
+# stderr, and a JSON copy to $WORKDIR/bench-<section>.json; results and the
+# machine line are what BENCHMARKS.md records.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
+                        [--only TOOLS] [--input FILE] [--regen]
+
+  --rows N        rows to generate (default 10000000)
+  --workdir DIR   scratch folder for venv, data and outputs (default /tmp/cxpipe-bench)
+  --skip-build    do not run `cargo build --release --locked`; use the existing binary
+  --runs K        time each tool K times, keep the best wall time and its RSS (default 1)
+  --only TOOLS    comma-separated subset of cxpipe,duckdb,polars (default: all three)
+  --input FILE    benchmark this CSV instead of generating one (rows = lines - 1);
+                  with --only duckdb,polars no cxpipe binary is needed at all
+  --regen         regenerate the data even if a matching file is present
+
+Environment: CXPIPE_BIN overrides the binary path (default
+${CARGO_TARGET_DIR:-<repo>/target}/release/cxpipe).
+
+Output: Markdown table on stdout, progress on stderr, JSON in
+$WORKDIR/bench-ingest.json, per-run logs in $WORKDIR/logs/.
+Exit status: 0 when every tool ran and every check passed, 1 otherwise
+(the table is printed either way), 2 on a usage error.
+EOF
+}
+
+# Decimal points, not commas, in everything we print and parse.
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+
+ROWS=10000000
+WORKDIR=/tmp/cxpipe-bench
+SKIP_BUILD=0
+RUNS=1
+ONLY=cxpipe,duckdb,polars
+INPUT=""
+REGEN=0
+SEED=42
+GENERIC_HEADER="interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat"
+
+log() { printf '%s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+    printf 'bench.sh: %s\n' "$*" >&2
+    exit 1
+}
+usage_error() {
+    printf 'bench.sh: %s\n\n' "$*" >&2
+    usage >&2
+    exit 2
+}
+
+while (($# > 0)); do
+    case $1 in
+    --rows) ROWS=${2:?--rows needs a value}; shift 2 ;;
+    --workdir) WORKDIR=${2:?--workdir needs a value}; shift 2 ;;
+    --skip-build) SKIP_BUILD=1; shift ;;
+    --runs) RUNS=${2:?--runs needs a value}; shift 2 ;;
+    --only) ONLY=${2:?--only needs a value}; shift 2 ;;
+    --input) INPUT=${2:?--input needs a value}; shift 2 ;;
+    --regen) REGEN=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage_error "unknown argument '$1'" ;;
+    esac
+done
+
+[[ $ROWS =~ ^[1-9][0-9]*$ ]] || usage_error "--rows must be a positive integer, got '$ROWS'"
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage_error "--runs must be a positive integer, got '$RUNS'"
+IFS=, read -r -a ONLY_LIST <<<"$ONLY"
+((${#ONLY_LIST[@]} > 0)) || usage_error "--only needs at least one tool"
+for t in "${ONLY_LIST[@]}"; do
+    case $t in
+    cxpipe | duckdb | polars) ;;
+    *) usage_error "--only: unknown tool '$t' (known: cxpipe,duckdb,polars)" ;;
+    esac
+done
+if [[ -n $INPUT ]]; then
+    [[ -f $INPUT ]] || usage_error "--input: no such file '$INPUT'"
+    INPUT=$(cd "$(dirname "$INPUT")" && pwd)/$(basename "$INPUT")
+fi
+
+mkdir -p "$WORKDIR"
+WORKDIR=$(cd "$WORKDIR" && pwd)
+LOGDIR=$WORKDIR/logs
+mkdir -p "$LOGDIR"
+CXPIPE=${CXPIPE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/cxpipe}
+PY=$WORKDIR/venv/bin/python
+
+# want TOOL: is TOOL selected by --only?
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------------------
+# Bookkeeping shared by every stage.
+#
+# RESULTS: "section|tool|status|best_wall_s|best_rss_kib|all_walls_csv|exit_code"
+# CHECKS:  "section|tool|key|value"   (sanity checks after the timed runs)
+# NOTES:   "section|text"
+# META:    "key=value"                (the machine line)
+RESULTS=()
+CHECKS=()
+NOTES=()
+META=()
+SECTION=""
+declare -A SECTION_INPUT=() SECTION_BYTES=() SECTION_ROWS=() SECTION_DESC=()
+BENCH_FAILED=0
+KV="" # last output_checks result
+
+# section_input SECTION FILE ROWS DESCRIPTION: what a stage's MB/s and rows/s are relative to.
+section_input() {
+    SECTION_INPUT[$1]=$2
+    SECTION_BYTES[$1]=$(stat -c %s "$2")
+    SECTION_ROWS[$1]=$3
+    SECTION_DESC[$1]=$4
+}
+
+check() { CHECKS+=("$SECTION|$1|$2|$3"); }
+note() { NOTES+=("$SECTION|$1"); }
+
+# bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] -- CMD...
+#
+# Runs CMD $RUNS times under GNU time in the current $SECTION and records the
+# best wall time with the peak RSS of that same run in RESULTS. FN of --prep
+# runs before every run, untimed (e.g. remove the previous output), then a
+# `sync`; FN of --check runs after every run and must succeed (e.g. the
+# output exists).
+# A run whose exit code is not in --ok-codes, or whose check fails, stops
+# that tool's runs and is recorded as failed; the other tools still run.
+bench_cmd() {
+    local name=$1
+    shift
+    local prep="" check_fn="" ok_codes="0"
+    while (($# > 0)); do
+        case $1 in
+        --prep) prep=$2; shift 2 ;;
+        --check) check_fn=$2; shift 2 ;;
+        --ok-codes) ok_codes=$2; shift 2 ;;
+        --) shift; break ;;
+        *) die "bench_cmd $name: unexpected '$1' (usage: bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] -- CMD...)" ;;
+        esac
+    done
+    (($# > 0)) || die "bench_cmd $name: no command after --"
+    local run code last_code=0 wall rss tfile out exit_note status=ok best_wall="" best_rss="" walls=""
+    for ((run = 1; run <= RUNS; run++)); do
+        if [[ -n $prep ]]; then "$prep"; fi
+        # Flush the previous run's output so its writeback is not timed here.
+        sync
+        tfile=$LOGDIR/$SECTION.$name.run$run.time
+        out=$LOGDIR/$SECTION.$name.run$run.log
+        code=0
+        /usr/bin/time -f '%e %M' -o "$tfile" "$@" </dev/null >"$out" 2>&1 || code=$?
+        last_code=$code
+        if [[ ",$ok_codes," != *",$code,"* ]]; then
+            status="failed (exit $code)"
+            warn "$name run $run/$RUNS exited with status $code; last lines of $out:"
+            tail -n 5 "$out" >&2 || true
+            break
+        fi
+        if [[ -n $check_fn ]] && ! "$check_fn"; then
+            status="failed (no output)"
+            warn "$name run $run/$RUNS exited with $code but its output is missing (log: $out)"
+            break
+        fi
+        # GNU time puts "Command exited with non-zero status N" above the
+        # format line when the command fails, so the numbers are on the last line.
+        read -r wall rss < <(tail -n 1 "$tfile")
+        [[ $wall =~ ^[0-9]+(\.[0-9]+)?$ && $rss =~ ^[0-9]+$ ]] ||
+            die "bench_cmd $name: cannot parse GNU time output in $tfile"
+        walls+=${walls:+,}$wall
+        if [[ -z $best_wall ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+            best_wall=$wall
+            best_rss=$rss
+        fi
+        exit_note=""
+        if ((code != 0)); then exit_note="  (exit $code)"; fi
+        log "$(printf '  %-7s run %d/%d: %7.2f s  %7d MiB peak RSS%s' \
+            "$name" "$run" "$RUNS" "$wall" "$((rss / 1024))" "$exit_note")"
+    done
+    if [[ $status != ok ]]; then BENCH_FAILED=1; fi
+    RESULTS+=("$SECTION|$name|$status|${best_wall:-0}|${best_rss:-0}|$walls|$last_code")
+}
+
+# print_table SECTION: the Markdown table on stdout, its JSON in $WORKDIR/bench-SECTION.json.
+print_table() {
+    local section=$1 r args=()
+    for r in "${RESULTS[@]}"; do
+        if [[ $r == "$section|"* ]]; then args+=(--result "${r#"$section|"}"); fi
+    done
+    for r in "${CHECKS[@]}"; do
+        if [[ $r == "$section|"* ]]; then args+=(--check "${r#"$section|"}"); fi
+    done
+    for r in "${NOTES[@]}"; do
+        if [[ $r == "$section|"* ]]; then args+=(--note "${r#"$section|"}"); fi
+    done
+    for r in "${META[@]}"; do args+=(--meta "$r"); done
+    "$PY" "$HERE/bench/report.py" \
+        --section "$section" \
+        --json "$WORKDIR/bench-$section.json" \
+        --input "${SECTION_INPUT[$section]}" \
+        --input-bytes "${SECTION_BYTES[$section]}" \
+        --input-rows "${SECTION_ROWS[$section]}" \
+        --input-desc "${SECTION_DESC[$section]}" \
+        --runs "$RUNS" \
+        --baseline cxpipe \
+        "${args[@]}"
+    log "wrote $WORKDIR/bench-$section.json"
+}
+
+# ---------------------------------------------------------------------------
+# Set-up: GNU time, the binary, the Python tools, the data.
+
+ensure_gnu_time() {
+    if [[ ! -x /usr/bin/time ]]; then
+        log "installing GNU time (apt-get install -y time)"
+        local sudo=()
+        if ((EUID != 0)); then sudo=(sudo); fi
+        "${sudo[@]}" apt-get update -qq
+        "${sudo[@]}" apt-get install -y -qq time >/dev/null
+    fi
+    /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null ||
+        die "/usr/bin/time is not GNU time (needs -f and -o)"
+}
+
+build_cxpipe() {
+    if ((SKIP_BUILD == 0)); then
+        log "building cxpipe: cargo build --release --locked (in $ROOT)"
+        (cd "$ROOT" && cargo build --release --locked)
+    fi
+    [[ -x $CXPIPE ]] || die "no cxpipe binary at $CXPIPE (build it, or set CXPIPE_BIN)"
+    META+=("cxpipe_version=$("$CXPIPE" --version 2>/dev/null | head -n 1 || echo unknown)")
+}
+
+setup_venv() {
+    local venv=$WORKDIR/venv
+    # The import also pulls both libraries into the page cache before any timing.
+    if [[ -x $PY ]] && "$PY" -c 'import duckdb, polars' 2>/dev/null; then
+        log "reusing virtualenv $venv"
+    else
+        log "creating virtualenv $venv and installing duckdb, polars"
+        python3 -m venv "$venv"
+        "$PY" -m pip install --quiet --disable-pip-version-check duckdb polars
+        "$PY" -c 'import duckdb, polars'
+    fi
+    META+=("duckdb=$("$PY" -c 'import duckdb; print(duckdb.__version__)')")
+    META+=("polars=$("$PY" -c 'import polars; print(polars.__version__)')")
+    META+=("python=$("$PY" -c 'import platform; print(platform.python_version())')")
+}
+
+# Sets DATA and INPUT_ROWS.
+prepare_data() {
+    if [[ -n $INPUT ]]; then
+        DATA=$INPUT
+        INPUT_ROWS=$(($(wc -l <"$DATA") - 1))
+        DATA_DESC="given file $(basename "$DATA")"
+        log "using given input $DATA ($INPUT_ROWS rows by line count)"
+    else
+        DATA=$WORKDIR/gen-$ROWS.csv
+        INPUT_ROWS=$ROWS
+        DATA_DESC="generic CSV from cxpipe generate --seed $SEED"
+        local marker=$WORKDIR/gen-$ROWS.ok
+        local want_marker="rows=$ROWS seed=$SEED"
+        if ((REGEN == 0)) && [[ -f $DATA && -f $marker ]] &&
+            [[ $(head -n 1 "$marker") == "$want_marker" ]] &&
+            [[ $(sed -n 2p "$marker") == "bytes=$(stat -c %s "$DATA")" ]]; then
+            log "reusing $DATA ($want_marker)"
+        else
+            rm -f "$DATA" "$marker"
+            log "generating $ROWS rows: cxpipe generate --rows $ROWS --out $DATA --seed $SEED"
+            local t0=$SECONDS
+            "$CXPIPE" generate --rows "$ROWS" --out "$DATA" --seed "$SEED" >&2
+            [[ -s $DATA ]] || die "cxpipe generate did not write $DATA"
+            # Written only after a complete generation, so a killed run regenerates.
+            printf '%s\nbytes=%s\n' "$want_marker" "$(stat -c %s "$DATA")" >"$marker"
+            log "generated in $((SECONDS - t0)) s"
+        fi
+    fi
+    local header
+    header=$(head -n 1 "$DATA" | tr -d '\r')
+    if [[ $header != "$GENERIC_HEADER" ]]; then
+        warn "$DATA does not start with the generic CSV header; got: $header"
+    fi
+}
+
+# import_cost MODULE: wall seconds of `python -c "import MODULE"`, i.e. the
+# fixed cost inside the DuckDB/Polars timings that cxpipe does not pay.
+import_cost() {
+    local tfile=$LOGDIR/import-$1.time
+    /usr/bin/time -f '%e' -o "$tfile" "$PY" -c "import $1" >/dev/null 2>&1 || true
+    tail -n 1 "$tfile"
+}
+
+# One warm-up read so that every tool reads the input from the page cache;
+# dropping the cache instead is not reliably possible (no root, containers).
+warm_cache() {
+    log "warm-up: cat $1 > /dev/null (page cache not dropped; every tool reads from cache)"
+    cat "$1" >/dev/null
+}
+
+# Other work on the machine (a cargo build, say) inflates every timing; say so
+# in the table. Sampled from /proc/stat over one second rather than the load
+# average, which still remembers our own data generation a minute ago.
+busy_check() {
+    local s1 s2 busy
+    s1=$(head -n 1 /proc/stat)
+    sleep 1
+    s2=$(head -n 1 /proc/stat)
+    # Fields after "cpu": user nice system idle iowait irq softirq steal ...
+    busy=$(awk -v a="$s1" -v b="$s2" -v n="$(nproc)" 'BEGIN {
+        split(a, x); split(b, y); total = 0
+        for (i = 2; i <= 9; i++) total += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%.2f", (total > 0 ? n * (1 - idle / total) : 0) }')
+    if awk -v b="$busy" 'BEGIN { exit !(b >= 0.25) }'; then
+        warn "machine is not idle: about $busy of $(nproc) cores busy before timing; timings will be inflated"
+        note "machine not idle when timing started: about $busy of $(nproc) cores already busy; timings are inflated."
+    fi
+}
+
+machine_info() {
+    local rev
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no-commit")
+    if [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]]; then rev+="+dirty"; fi
+    META+=(
+        "nproc=$(nproc)"
+        "cpu=$(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+        "ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+        "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+        "rev=$rev"
+        "kernel=$(uname -r)"
+    )
+}
+
+# output_checks TOOL KIND TARGET: run check_output.py on what TOOL wrote, record
+# every key=value line it prints as a check, and echo the lines for the caller.
+output_checks() {
+    local tool=$1 kind=$2 target=$3 kv line
+    kv=$("$PY" "$HERE/bench/check_output.py" "$kind" "$target")
+    while IFS= read -r line; do
+        if [[ $line == *=* ]]; then check "$tool" "${line%%=*}" "${line#*=}"; fi
+    done <<<"$kv"
+    KV=$kv
+}
+
+# ---------------------------------------------------------------------------
+# Stage: ingest (CSV -> Parquet).
+
+DS_CXPIPE=""
+OUT_DUCKDB=""
+OUT_POLARS=""
+
+prep_ingest_cxpipe() { rm -rf "$DS_CXPIPE"; }
+prep_ingest_duckdb() { rm -f "$OUT_DUCKDB"; }
+prep_ingest_polars() { rm -f "$OUT_POLARS"; }
+check_ingest_cxpipe() { [[ -n $(find "$DS_CXPIPE/interactions" -name '*.parquet' -print -quit 2>/dev/null) ]]; }
+check_ingest_duckdb() { [[ -s $OUT_DUCKDB ]]; }
+check_ingest_polars() { [[ -s $OUT_POLARS ]]; }
+
+# A converter must hand back every input row; anything else means it misread the CSV.
+check_converter_rows() {
+    local tool=$1 file=$2 rows_out
+    check "$tool" rows_in "$INPUT_ROWS"
+    output_checks "$tool" parquet "$file"
+    rows_out=$(sed -n 's/^rows_out=//p' <<<"$KV")
+    if [[ $rows_out == "$INPUT_ROWS" ]]; then
+        check "$tool" rows_match yes
+    else
+        check "$tool" rows_match "MISMATCH"
+        warn "$tool wrote $rows_out rows for $INPUT_ROWS input rows"
+        BENCH_FAILED=1
+    fi
+    log "  $tool: rows in $INPUT_ROWS, rows out $rows_out"
+}
+
+# cxpipe dedupes and quarantines, so rows out < rows in is expected; what must
+# hold is conservation (SPEC.md section 5) and the dataset count = rows_written.
+check_cxpipe_dataset() {
+    local kv rows_out read written quarantined dups conservation="n/a"
+    check cxpipe rows_in "$INPUT_ROWS"
+    output_checks cxpipe dataset "$DS_CXPIPE"
+    kv=$KV
+    rows_out=$(sed -n 's/^rows_out=//p' <<<"$kv")
+    read=$(sed -n 's/^rows_read=//p' <<<"$kv")
+    written=$(sed -n 's/^rows_written=//p' <<<"$kv")
+    quarantined=$(sed -n 's/^rows_quarantined=//p' <<<"$kv")
+    dups=$(sed -n 's/^duplicates_dropped=//p' <<<"$kv")
+    if [[ $read =~ ^[0-9]+$ && $written =~ ^[0-9]+$ && $quarantined =~ ^[0-9]+$ && $dups =~ ^[0-9]+$ ]]; then
+        if ((read == written + quarantined + dups)) && [[ $rows_out == "$written" ]]; then
+            conservation=ok
+        else
+            conservation=MISMATCH
+            warn "cxpipe: rows_read $read != written $written + quarantined $quarantined + duplicates $dups, or dataset count $rows_out != rows_written"
+            BENCH_FAILED=1
+        fi
+    fi
+    check cxpipe conservation "$conservation"
+    log "  cxpipe: rows in $INPUT_ROWS, rows written (count(*) over the dataset) $rows_out, quarantined ${quarantined:-n/a}, duplicates dropped ${dups:-n/a}, conservation $conservation"
+}
+
+stage_ingest() {
+    SECTION=ingest
+    DS_CXPIPE=$WORKDIR/ds-cxpipe
+    OUT_DUCKDB=$WORKDIR/out-duckdb.parquet
+    OUT_POLARS=$WORKDIR/out-polars.parquet
+    section_input ingest "$DATA" "$INPUT_ROWS" "$DATA_DESC"
+    log "== ingest: $(basename "$DATA"), $INPUT_ROWS rows, ${SECTION_BYTES[ingest]} bytes, best of $RUNS run(s)"
+    busy_check
+    warm_cache "$DATA"
+    note "page cache not dropped (not reliably possible); one warm-up \`cat FILE > /dev/null\` before timing, so every tool reads the input from the page cache."
+    note "cxpipe validates, dedupes, quarantines and writes the run report (SPEC §5, §9); DuckDB and Polars only convert, with their default settings (all cores). Their wall times include Python start-up and import."
+    if want duckdb || want polars; then
+        note "Python start-up + import alone (untimed extra run): duckdb $(import_cost duckdb) s, polars $(import_cost polars) s."
+    fi
+
+    if want cxpipe; then
+        # Exit 3 = finished, reject threshold exceeded: everything was still written.
+        bench_cmd cxpipe --prep prep_ingest_cxpipe --check check_ingest_cxpipe --ok-codes 0,3 -- \
+            "$CXPIPE" ingest "$DATA" --out "$DS_CXPIPE" --no-progress -q
+        if [[ ${RESULTS[-1]} == "ingest|cxpipe|ok|"* ]]; then
+            check_cxpipe_dataset
+            if [[ ${RESULTS[-1]##*|} == 3 ]]; then check cxpipe exit_code "3 (reject threshold exceeded)"; fi
+        fi
+        note "SPEC §14 memory target for ingest: peak RSS under 1 GiB at 10M rows, under 2 GiB at 100M."
+    fi
+    if want duckdb; then
+        bench_cmd duckdb --prep prep_ingest_duckdb --check check_ingest_duckdb -- \
+            "$PY" "$HERE/bench/duckdb_copy.py" "$DATA" "$OUT_DUCKDB"
+        if [[ ${RESULTS[-1]} == "ingest|duckdb|ok|"* ]]; then check_converter_rows duckdb "$OUT_DUCKDB"; fi
+    fi
+    if want polars; then
+        bench_cmd polars --prep prep_ingest_polars --check check_ingest_polars -- \
+            "$PY" "$HERE/bench/polars_sink.py" "$DATA" "$OUT_POLARS"
+        if [[ ${RESULTS[-1]} == "ingest|polars|ok|"* ]]; then check_converter_rows polars "$OUT_POLARS"; fi
+    fi
+    print_table ingest
+}
+
+# --- later: kpi, sla, turnover ---
+
+# ---------------------------------------------------------------------------
+
+main() {
+    ensure_gnu_time
+    # The binary is needed to time it, and to generate data unless --input is given.
+    if want cxpipe || [[ -z $INPUT ]]; then build_cxpipe; fi
+    setup_venv
+    machine_info
+    prepare_data
+    stage_ingest
+    if ((BENCH_FAILED != 0)); then
+        warn "some tool failed or a check did not hold; see above and $LOGDIR"
+        exit 1
+    fi
+}
+
+main

@@ -1,0 +1,180 @@
+"""Turn the timings bench.sh collected into a Markdown table and a JSON file.
+
+bench.sh measures; this only does the arithmetic and the formatting, so the
+shell script stays free of floating-point work.
+
+Each `--result` is `tool|status|best_wall_s|best_rss_kib|all_walls_csv|exit_code`
+(status `ok` or a short failure text), each `--check` is `tool|key|value`,
+each `--meta` is `key=value` and each `--note` is a line of text.
+"""
+
+import argparse
+import json
+
+PRETTY = {"cxpipe": "cxpipe", "duckdb": "DuckDB", "polars": "Polars"}
+
+
+def pretty(tool: str) -> str:
+    return PRETTY.get(tool, tool)
+
+
+def num(value: str):
+    """Parse a check value: int, float, or the string itself (e.g. 'n/a')."""
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--section", required=True)
+    ap.add_argument("--json", required=True, help="where to write the JSON copy")
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--input-bytes", type=int, required=True)
+    ap.add_argument("--input-rows", type=int, required=True)
+    ap.add_argument("--input-desc", default="")
+    ap.add_argument("--runs", type=int, required=True)
+    ap.add_argument("--baseline", default="cxpipe")
+    ap.add_argument("--result", action="append", default=[])
+    ap.add_argument("--check", action="append", default=[])
+    ap.add_argument("--meta", action="append", default=[])
+    ap.add_argument("--note", action="append", default=[])
+    return ap.parse_args()
+
+
+def main() -> None:
+    a = parse_args()
+    meta = dict(m.split("=", 1) for m in a.meta)
+    checks: dict = {}
+    for c in a.check:
+        tool, key, value = c.split("|", 2)
+        checks.setdefault(tool, {})[key] = num(value)
+
+    results = []
+    for r in a.result:
+        tool, status, wall, rss, walls, code = r.split("|", 5)
+        ok = status == "ok"
+        wall_s = float(wall) if ok else None
+        rss_kib = int(rss) if ok else None
+        results.append(
+            {
+                "tool": tool,
+                "status": status,
+                "exit_code": int(code),
+                "wall_s": wall_s,
+                "wall_s_all": [float(w) for w in walls.split(",") if w],
+                "peak_rss_kib": rss_kib,
+                "peak_rss_mib": round(rss_kib / 1024, 1) if ok else None,
+                # A wall time of 0.00 s (tiny input) would divide by zero.
+                "mb_per_s": round(a.input_bytes / 1e6 / wall_s, 1) if ok and wall_s > 0 else None,
+                "rows_per_s": round(a.input_rows / wall_s) if ok and wall_s > 0 else None,
+            }
+        )
+
+    base = next((r for r in results if r["tool"] == a.baseline and r["wall_s"]), None)
+    for r in results:
+        r["ratio_vs_" + a.baseline] = (
+            round(r["wall_s"] / base["wall_s"], 2) if base and r["wall_s"] and base["wall_s"] > 0 else None
+        )
+    others = [r for r in results if r["tool"] != a.baseline and r["wall_s"] is not None]
+    fastest = min(others, key=lambda r: r["wall_s"]) if others else None
+
+    summary: dict = {}
+    lines = []
+    mb = a.input_bytes / 1e6
+    desc = f", {a.input_desc}" if a.input_desc else ""
+    lines.append(f"### {a.section} — {a.input_rows:,} rows, {mb:,.1f} MB{desc}")
+    lines.append("")
+    lines.append(f"| tool | wall s | MB/s | rows/s | peak RSS MiB | ratio vs {a.baseline} |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        if r["wall_s"] is None:
+            lines.append(f"| {pretty(r['tool'])} | {r['status']} | — | — | — | — |")
+            continue
+        ratio = r["ratio_vs_" + a.baseline]
+        lines.append(
+            "| {} | {:.2f} | {} | {} | {:,.0f} | {} |".format(
+                pretty(r["tool"]),
+                r["wall_s"],
+                "—" if r["mb_per_s"] is None else f"{r['mb_per_s']:,.1f}",
+                "—" if r["rows_per_s"] is None else f"{r['rows_per_s']:,}",
+                r["peak_rss_mib"],
+                "n/a" if ratio is None else f"{ratio:.2f}",
+            )
+        )
+    lines.append("")
+    lines.append(
+        f"ratio = tool wall time / {a.baseline} wall time (above 1: slower than {a.baseline}); "
+        "MB = 10^6 bytes of input; best of "
+        f"{a.runs} run(s), RSS of that run."
+    )
+    if base and fastest:
+        q = base["wall_s"] / fastest["wall_s"] if fastest["wall_s"] > 0 else float("inf")
+        met = q <= 1.0
+        summary = {
+            "fastest_other": fastest["tool"],
+            "fastest_other_wall_s": fastest["wall_s"],
+            f"{a.baseline}_wall_s": base["wall_s"],
+            f"{a.baseline}_over_fastest_other": round(q, 3),
+            "target_met": met,
+        }
+        speed = f"{1 / q:.2f}x as fast" if q > 0 else "faster"
+        lines.append(
+            f"**{a.baseline} vs the faster of the others ({pretty(fastest['tool'])}, "
+            f"{fastest['wall_s']:.2f} s): {a.baseline} {base['wall_s']:.2f} s, "
+            f"time ratio {a.baseline}/{pretty(fastest['tool'])} = {q:.2f} ({a.baseline} is {speed}); "
+            f"target ≤ 1.00 (SPEC §14): {'met' if met else 'NOT met'}.**"
+        )
+    elif not base:
+        lines.append(f"{a.baseline} was not timed (or failed): no ratios.")
+    if any(len(r["wall_s_all"]) > 1 for r in results):
+        lines.append(
+            "All runs (s): "
+            + "; ".join(
+                f"{pretty(r['tool'])} " + ", ".join(f"{w:.2f}" for w in r["wall_s_all"])
+                for r in results
+            )
+        )
+    if checks:
+        lines.append("")
+        lines.append("Checks (after the timed runs):")
+        for tool, kv in checks.items():
+            lines.append(f"- {pretty(tool)}: " + ", ".join(f"{k} {v}" for k, v in kv.items()))
+    lines.append("")
+    lines.append(
+        "Machine: {nproc} cores (nproc), {cpu}, {ram} RAM; {date}; cxpipe {rev}; "
+        "DuckDB {duckdb}, Polars {polars}, Python {python}.".format(
+            **{k: meta.get(k, "?") for k in ("nproc", "cpu", "ram", "date", "rev", "duckdb", "polars", "python")}
+        )
+    )
+    for note in a.note:
+        lines.append(f"Note: {note}")
+    print("\n".join(lines))
+
+    doc = {
+        "section": a.section,
+        "input": {
+            "path": a.input,
+            "bytes": a.input_bytes,
+            "rows": a.input_rows,
+            "description": a.input_desc,
+        },
+        "runs": a.runs,
+        "baseline": a.baseline,
+        "results": results,
+        "summary": summary,
+        "checks": checks,
+        "machine": meta,
+        "notes": a.note,
+        "markdown": "\n".join(lines),
+    }
+    with open(a.json, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

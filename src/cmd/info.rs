@@ -1,0 +1,48 @@
+//! `cxpipe info`: what a dataset holds.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+/// Summarise a dataset.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  cxpipe info dataset\n  cxpipe info dataset --json")]
+pub struct Args {
+    /// The dataset folder.
+    pub dataset: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the summary. Opening the dataset also finishes (or discards) an
+/// ingest that was interrupted.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    if !args.dataset.join(cxpipe_ingest::dataset::INTERACTIONS).is_dir() {
+        anyhow::bail!("{} is not a cxpipe dataset (no interactions/ folder)", args.dataset.display());
+    }
+    let ds = cxpipe_ingest::Dataset::open(&args.dataset)
+        .with_context(|| format!("opening dataset {}", args.dataset.display()))?;
+    if let Some(note) = &ds.recovered {
+        tracing::info!("{note}");
+    }
+    let s = ds.summary()?;
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&s)?)
+    } else {
+        let range = match (s.partitions.first(), s.partitions.last()) {
+            (Some(a), Some(b)) => format!("{a} .. {b} ({} days)", s.partitions.len()),
+            _ => "empty".to_string(),
+        };
+        format!(
+            "dataset      {}\nrows         {}\ndates        {range}\nfiles        {} Parquet ({:.1} MB)\ningested     {} files in {} runs\n",
+            args.dataset.display(),
+            s.rows,
+            s.files,
+            s.bytes as f64 / 1e6,
+            s.ledger_files,
+            s.ingests,
+        )
+    };
+    super::emit(&text)
+}

@@ -1,0 +1,199 @@
+//! `cxpipe ingest`: exports into the dataset (SPEC §4–§6, §9).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use cxpipe_ingest::parse::Zone;
+use cxpipe_ingest::{FileStatus, IngestOptions, Input, RunReport, SourceKind};
+
+use crate::progress::{IngestProgress, human};
+use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, Global};
+
+const EXAMPLES: &str = "\
+Examples:
+  cxpipe ingest exports/october.csv --out dataset
+  cxpipe ingest inbox/ --out dataset --tz America/New_York
+  zcat nightly.csv.gz | cxpipe ingest - --out dataset --json > run.json
+
+Every row read is written, quarantined (DATASET/quarantine/<ingest_id>/) or
+dropped as an older duplicate; the run report (DATASET/ingests/<id>.json)
+shows the counts per file. Files already ingested (same size and content)
+are skipped unless --force. The customer's phone or email is stored only as
+a keyed hash; the key is CXPIPE_PII_KEY, or DATASET/.pii.key (created once).";
+
+/// Read exports into the dataset.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Files, folders (every .csv/.ndjson/.jsonl/.json/.txt inside, also
+    /// .gz/.zst), or - for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The dataset folder (created if missing).
+    #[arg(long, value_name = "DATASET")]
+    pub out: PathBuf,
+    /// Which export layout the files have.
+    #[arg(long, value_enum, default_value_t = Source::Auto)]
+    pub source: Source,
+    /// IANA time zone of timestamps that carry no offset.
+    #[arg(long, default_value = "UTC", value_parser = parse_zone)]
+    pub tz: Zone,
+    /// Exit with code 3 when more than this share of rows is quarantined.
+    #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
+    pub max_reject_rate: f64,
+    /// Read files again even if the ledger has them (dedupe keeps the
+    /// dataset exact).
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print the run report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--source` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// Recognise each file from its header or first record.
+    Auto,
+    /// Canonical column names (the layout of `cxpipe generate`).
+    Generic,
+}
+
+fn parse_zone(s: &str) -> Result<Zone, String> {
+    Zone::named(s)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is outside 0..1 (0.05 means 5%)"));
+    }
+    Ok(v)
+}
+
+/// Runs the ingest and returns the exit code.
+pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
+    let inputs: Vec<Input> = args
+        .inputs
+        .iter()
+        .map(|s| if s == "-" { Input::Stdin } else { Input::Path(PathBuf::from(s)) })
+        .collect();
+    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        anyhow::bail!("- (stdin) can be given only once");
+    }
+    let mut opts = IngestOptions::new(&args.out);
+    opts.source = match args.source {
+        Source::Auto => SourceKind::Auto,
+        Source::Generic => SourceKind::Generic,
+    };
+    opts.zone = args.tz.clone();
+    opts.max_reject_rate = args.max_reject_rate;
+    opts.force = args.force;
+    opts.threads = args.threads;
+    opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
+    let progress = IngestProgress::new(global.progress());
+    let result = cxpipe_ingest::ingest(&inputs, &opts, &progress, &CANCEL);
+    progress.finish();
+    let report = result.with_context(|| format!("ingesting into {}", args.out.display()))?;
+    if args.json {
+        super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    }
+    summarize(&report, &args.out);
+    Ok(exit_code(&report))
+}
+
+/// The exit code of a finished run: 1 when a file failed, 3 when too many
+/// rows were quarantined, else 0.
+pub fn exit_code(r: &RunReport) -> u8 {
+    if r.totals.files_failed > 0 || !r.conservation_ok {
+        EXIT_ERROR
+    } else if r.reject_threshold_exceeded {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn summarize(r: &RunReport, out: &std::path::Path) {
+    let t = &r.totals;
+    for f in r.files.iter().filter(|f| f.status == FileStatus::Failed) {
+        tracing::error!("{}: {}", f.path, f.message.as_deref().unwrap_or("failed"));
+    }
+    if t.files_ingested == 0 {
+        tracing::info!(
+            "nothing new to ingest into {}: {} file(s) already ingested, {} failed",
+            out.display(),
+            t.files_skipped,
+            t.files_failed
+        );
+        return;
+    }
+    let mut s = format!(
+        "ingested {} file(s) into {} in {:.1} s ({} skipped, {} failed): {} rows read = {} written + {} quarantined + {} older duplicates dropped",
+        t.files_ingested,
+        out.display(),
+        r.seconds,
+        t.files_skipped,
+        t.files_failed,
+        t.rows_read,
+        t.rows_written,
+        t.rows_quarantined,
+        t.duplicates_dropped,
+    );
+    if t.rows_replaced > 0 {
+        s.push_str(&format!("; {} rows already in the dataset replaced by newer versions", t.rows_replaced));
+    }
+    s.push_str(&format!(
+        ". {} rows/s, {:.0} MB/s.",
+        human(r.rows_per_s),
+        r.mb_per_s
+    ));
+    if let Some(q) = &r.quarantine_dir {
+        let top: Vec<String> = t.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        s.push_str(&format!(
+            " Quarantine: {} ({}; reject rate {:.2}%, max {:.2}%).",
+            out.join(q).display(),
+            top.join(", "),
+            r.reject_rate * 100.0,
+            r.max_reject_rate * 100.0
+        ));
+    }
+    s.push_str(&format!(
+        " Report: {}.",
+        out.join(format!("ingests/{}.json", r.ingest_id)).display()
+    ));
+    if !r.conservation_ok {
+        s.push_str(" CONSERVATION CHECK FAILED: rows_read != written + quarantined + duplicates; this is a bug, please report it.");
+    }
+    tracing::info!("{s}");
+    if r.reject_threshold_exceeded {
+        tracing::warn!(
+            "reject rate {:.2}% is above --max-reject-rate {:.2}% (exit code 3)",
+            r.reject_rate * 100.0,
+            r.max_reject_rate * 100.0
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_flag_accepts_shares_only() {
+        assert_eq!(parse_rate("0.05"), Ok(0.05));
+        assert!(parse_rate("5").is_err());
+        assert!(parse_rate("-0.1").is_err());
+        assert!(parse_rate("abc").is_err());
+    }
+
+    #[test]
+    fn zone_flag_rejects_unknown_zones() {
+        assert!(parse_zone("Europe/Berlin").is_ok());
+        assert!(parse_zone("Europe/Atlantis").is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! One module per subcommand, each with its `Args` and `run`.
+
+#[cfg(any())]
+pub mod generate;
+pub mod info;
+pub mod ingest;
+pub mod schema;
+
+use std::io::Write;
+
+/// Writes `text` to stdout (data only ever goes to stdout).
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

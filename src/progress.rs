@@ -1,0 +1,138 @@
+//! Progress bars on stderr (only on a terminal) and log lines, behind the
+//! ingest crate's `Reporter` trait.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use cxpipe_ingest::{FileReport, FileStatus, Reporter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Reports ingest progress: a bar per file when `bars` is on, log lines
+/// always.
+pub struct IngestProgress {
+    bar: Option<ProgressBar>,
+    rows: AtomicU64,
+    started: Instant,
+    current: Mutex<String>,
+}
+
+impl IngestProgress {
+    /// A reporter; `bars` draws progress bars on stderr.
+    pub fn new(bars: bool) -> IngestProgress {
+        let bar = bars.then(|| {
+            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5));
+            pb
+        });
+        IngestProgress {
+            bar,
+            rows: AtomicU64::new(0),
+            started: Instant::now(),
+            current: Mutex::new(String::new()),
+        }
+    }
+
+    /// Removes the bar before the summary is printed.
+    pub fn finish(&self) {
+        if let Some(pb) = &self.bar {
+            pb.finish_and_clear();
+        }
+    }
+
+    fn set_message(&self) {
+        if let Some(pb) = &self.bar {
+            let rows = self.rows.load(Ordering::Relaxed);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            let name = self.current.lock().map(|s| s.clone()).unwrap_or_default();
+            pb.set_message(format!(
+                "{name}  {} rows  {}/s",
+                human(rows as f64),
+                human(rows as f64 / secs)
+            ));
+        }
+    }
+}
+
+/// 1234567 -> "1.2M".
+pub fn human(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+impl Reporter for IngestProgress {
+    fn file_started(&self, name: &str, size: Option<u64>) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = name.to_string();
+        }
+        tracing::debug!("reading {name}");
+        let Some(pb) = &self.bar else { return };
+        pb.reset();
+        match size {
+            Some(len) => {
+                pb.set_length(len);
+                pb.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}  {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+            }
+            None => {
+                pb.unset_length();
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}  {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+            }
+        }
+        self.set_message();
+    }
+
+    fn bytes_read(&self, bytes: u64) {
+        if let Some(pb) = &self.bar {
+            pb.inc(bytes);
+        }
+    }
+
+    fn rows_done(&self, rows: u64) {
+        self.rows.fetch_add(rows, Ordering::Relaxed);
+        self.set_message();
+    }
+
+    fn file_finished(&self, r: &FileReport) {
+        let msg = r.message.as_deref().unwrap_or("");
+        match r.status {
+            FileStatus::Failed => {
+                if let Some(pb) = &self.bar {
+                    pb.suspend(|| tracing::error!("{}: {msg}", r.path));
+                } else {
+                    tracing::error!("{}: {msg}", r.path);
+                }
+            }
+            FileStatus::Skipped => tracing::info!("{}: skipped, {msg}", r.path),
+            FileStatus::Ingested => tracing::debug!(
+                "{}: {} read, {} written, {} quarantined, {} duplicates",
+                r.path,
+                r.rows_read,
+                r.rows_written,
+                r.rows_quarantined,
+                r.duplicates_dropped
+            ),
+        }
+    }
+
+    fn note(&self, message: &str) {
+        match &self.bar {
+            Some(pb) => pb.suspend(|| tracing::info!("{message}")),
+            None => tracing::info!("{message}"),
+        }
+    }
+}
