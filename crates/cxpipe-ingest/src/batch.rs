@@ -7,18 +7,32 @@ use arrow_array::builder::{
     TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray};
+use cxpipe_model::{Channel, Direction};
 use arrow_schema::SchemaRef;
 
 use crate::row::Row;
+
+/// A dictionary column of keys into a fixed list of values.
+fn enum_column<'a>(keys: &mut Vec<i32>, values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    let keys = Int32Array::from(std::mem::take(keys));
+    let values: ArrayRef = Arc::new(StringArray::from_iter_values(values));
+    // Keys are indices of the value lists they were made from.
+    Arc::new(
+        DictionaryArray::<Int32Type>::try_new(keys, values)
+            .unwrap_or_else(|e| panic!("enum dictionary keys out of range: {e}")),
+    )
+}
 
 /// Column builders for one batch of canonical rows.
 pub struct RowBuffer {
     schema: SchemaRef,
     interaction_id: StringBuilder,
     chain_id: StringBuilder,
-    channel: StringDictionaryBuilder<Int32Type>,
-    direction: StringDictionaryBuilder<Int32Type>,
+    // Enum columns are stored as dictionary keys into their fixed value
+    // lists: no hashing per row.
+    channel: Vec<i32>,
+    direction: Vec<i32>,
     queue: StringDictionaryBuilder<Int32Type>,
     agent_id: StringDictionaryBuilder<Int32Type>,
     team: StringDictionaryBuilder<Int32Type>,
@@ -36,7 +50,8 @@ pub struct RowBuffer {
     transferred: BooleanBuilder,
     disposition: StringDictionaryBuilder<Int32Type>,
     csat: Int8Builder,
-    source_file: StringDictionaryBuilder<Int32Type>,
+    // A buffer holds rows of one file: one dictionary value, key 0.
+    source_file: Option<String>,
     source_line: Int64Builder,
     len: usize,
 }
@@ -51,8 +66,8 @@ impl RowBuffer {
             schema,
             interaction_id: StringBuilder::with_capacity(capacity, capacity * 16),
             chain_id: StringBuilder::with_capacity(capacity, capacity * 4),
-            channel: dict(),
-            direction: dict(),
+            channel: Vec::with_capacity(capacity),
+            direction: Vec::with_capacity(capacity),
             queue: dict(),
             agent_id: dict(),
             team: dict(),
@@ -70,7 +85,7 @@ impl RowBuffer {
             transferred: BooleanBuilder::with_capacity(capacity),
             disposition: dict(),
             csat: Int8Builder::with_capacity(capacity),
-            source_file: dict(),
+            source_file: None,
             source_line: i64b(),
             len: 0,
         }
@@ -90,8 +105,8 @@ impl RowBuffer {
     pub fn push(&mut self, row: &Row<'_>, source_file: &str, source_line: u64) {
         self.interaction_id.append_value(row.interaction_id);
         self.chain_id.append_option(row.chain_id);
-        self.channel.append_value(row.channel.as_str());
-        self.direction.append_value(row.direction.as_str());
+        self.channel.push(row.channel.index() as i32);
+        self.direction.push(row.direction.index() as i32);
         self.queue.append_option(row.queue);
         self.agent_id.append_option(row.agent_id);
         self.team.append_option(row.team);
@@ -113,7 +128,10 @@ impl RowBuffer {
         self.transferred.append_value(row.transferred);
         self.disposition.append_option(row.disposition.as_deref());
         self.csat.append_option(row.csat);
-        self.source_file.append_value(source_file);
+        if self.source_file.as_deref() != Some(source_file) {
+            debug_assert!(self.source_file.is_none(), "one source file per buffer");
+            self.source_file = Some(source_file.to_string());
+        }
         self.source_line.append_value(source_line as i64);
         self.len += 1;
     }
@@ -124,8 +142,8 @@ impl RowBuffer {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.interaction_id.finish()),
             Arc::new(self.chain_id.finish()),
-            Arc::new(self.channel.finish()),
-            Arc::new(self.direction.finish()),
+            enum_column(&mut self.channel, Channel::ALL.iter().map(|c| c.as_str())),
+            enum_column(&mut self.direction, Direction::ALL.iter().map(|d| d.as_str())),
             Arc::new(self.queue.finish()),
             Arc::new(self.agent_id.finish()),
             Arc::new(self.team.finish()),
@@ -143,7 +161,10 @@ impl RowBuffer {
             Arc::new(self.transferred.finish()),
             Arc::new(self.disposition.finish()),
             Arc::new(self.csat.finish()),
-            Arc::new(self.source_file.finish()),
+            {
+                let mut keys = vec![0i32; self.len];
+                enum_column(&mut keys, self.source_file.as_deref().into_iter())
+            },
             Arc::new(self.source_line.finish()),
         ];
         self.len = 0;
@@ -157,7 +178,7 @@ impl RowBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cxpipe_model::{Channel, Direction, arrow_schema};
+    use cxpipe_model::arrow_schema;
 
     #[test]
     fn a_batch_matches_the_canonical_schema() {

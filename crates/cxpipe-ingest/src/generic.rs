@@ -150,11 +150,18 @@ pub fn slot_label(slot: Slot) -> &'static str {
 }
 
 /// A reusable CSV field parser for single records.
+///
+/// A record without any quote is split on commas directly (its fields are
+/// slices of the record); one with quotes goes through csv-core, which
+/// unescapes into an internal buffer. The fast path is what makes plain
+/// exports cheap: most records of most exports have no quote at all.
 #[derive(Debug)]
 pub struct CsvParser {
     rdr: Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
+    plain: Vec<(usize, usize)>,
+    quoted: bool,
 }
 
 impl Default for CsvParser {
@@ -163,6 +170,8 @@ impl Default for CsvParser {
             rdr: ReaderBuilder::new().terminator(Terminator::Any(b'\n')).build(),
             out: vec![0; 4096],
             ends: vec![0; 64],
+            plain: Vec::with_capacity(64),
+            quoted: false,
         }
     }
 }
@@ -172,6 +181,18 @@ impl CsvParser {
     /// Returns the number of fields, or an error when the bytes hold more
     /// than one record.
     pub fn parse(&mut self, rec: &[u8]) -> Result<usize, String> {
+        if memchr::memchr(b'"', rec).is_none() {
+            self.quoted = false;
+            self.plain.clear();
+            let mut start = 0;
+            for i in memchr::memchr_iter(b',', rec) {
+                self.plain.push((start, i));
+                start = i + 1;
+            }
+            self.plain.push((start, rec.len()));
+            return Ok(self.plain.len());
+        }
+        self.quoted = true;
         self.rdr.reset();
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         loop {
@@ -222,16 +243,31 @@ impl CsvParser {
         self.ends.resize(n, 0);
     }
 
-    /// The bytes of field `i` of the last parsed record.
-    pub fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.out[start..self.ends[i]]
+    /// Whether the last record went through the quoted (unescaping) path.
+    pub fn was_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    /// The bytes of field `i` of the last parsed record `rec`.
+    pub fn field<'a>(&'a self, rec: &'a [u8], i: usize) -> &'a [u8] {
+        if self.quoted {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.out[start..self.ends[i]]
+        } else {
+            let (a, b) = self.plain[i];
+            &rec[a..b]
+        }
+    }
+
+    /// The byte range of field `i` in the record (plain records only).
+    fn plain_range(&self, i: usize) -> (usize, usize) {
+        self.plain[i]
     }
 
     /// All fields of the last parsed record as (lossy) strings.
-    pub fn strings(&self, n: usize) -> Vec<String> {
+    pub fn strings(&self, rec: &[u8], n: usize) -> Vec<String> {
         (0..n)
-            .map(|i| String::from_utf8_lossy(self.field(i)).into_owned())
+            .map(|i| String::from_utf8_lossy(self.field(rec, i)).into_owned())
             .collect()
     }
 }
@@ -239,9 +275,31 @@ impl CsvParser {
 /// The fields of one parsed CSV record.
 pub struct CsvFields<'a> {
     /// The parser holding the record.
-    pub parser: &'a CsvParser,
+    parser: &'a CsvParser,
     /// The file's layout.
-    pub layout: &'a CsvLayout,
+    layout: &'a CsvLayout,
+    /// The raw record.
+    rec: &'a [u8],
+    /// The record as text, when it is plain (no quotes) and valid UTF-8:
+    /// then fields are slices of it, validated once for the whole record.
+    text: Option<&'a str>,
+}
+
+impl<'a> CsvFields<'a> {
+    /// The fields of `rec`, just parsed by `parser`.
+    pub fn new(parser: &'a CsvParser, layout: &'a CsvLayout, rec: &'a [u8]) -> CsvFields<'a> {
+        let text = if parser.was_quoted() {
+            None
+        } else {
+            std::str::from_utf8(rec).ok()
+        };
+        CsvFields {
+            parser,
+            layout,
+            rec,
+            text,
+        }
+    }
 }
 
 impl<'a> Fields<'a> for CsvFields<'a> {
@@ -249,7 +307,13 @@ impl<'a> Fields<'a> for CsvFields<'a> {
         let Some(i) = self.layout.field[slot.index()] else {
             return Ok(None);
         };
-        let bytes = self.parser.field(i).trim_ascii();
+        if let Some(text) = self.text {
+            // Commas are ASCII, so plain field bounds are char boundaries.
+            let (a, b) = self.parser.plain_range(i);
+            let v = text.get(a..b).unwrap_or_default().trim_ascii();
+            return Ok((!v.is_empty()).then_some(v));
+        }
+        let bytes = self.parser.field(self.rec, i).trim_ascii();
         if bytes.is_empty() {
             return Ok(None);
         }
@@ -379,15 +443,23 @@ mod tests {
     #[test]
     fn csv_records_parse_with_quotes() {
         let mut p = CsvParser::default();
-        assert_eq!(p.parse(b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\""), Ok(4));
-        assert_eq!(p.field(1), b"b,c");
-        assert_eq!(p.field(2), b"say \"hi\"");
-        assert_eq!(p.field(3), b"x\ny");
+        let rec = b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"";
+        assert_eq!(p.parse(rec), Ok(4));
+        assert_eq!(p.field(rec, 0), b"a");
+        assert_eq!(p.field(rec, 1), b"b,c");
+        assert_eq!(p.field(rec, 2), b"say \"hi\"");
+        assert_eq!(p.field(rec, 3), b"x\ny");
         let long = vec![b'z'; 10_000];
         assert_eq!(p.parse(&long), Ok(1));
-        assert_eq!(p.field(0).len(), 10_000);
+        assert_eq!(p.field(&long, 0).len(), 10_000);
         let many = ",".repeat(200);
         assert_eq!(p.parse(many.as_bytes()), Ok(201));
+        let plain = b"x,,y z";
+        assert_eq!(p.parse(plain), Ok(3));
+        assert_eq!(p.field(plain, 1), b"");
+        assert_eq!(p.field(plain, 2), b"y z");
+        let quoted_many = format!("\"q\"{}", ",\"\"".repeat(100));
+        assert_eq!(p.parse(quoted_many.as_bytes()), Ok(101));
     }
 
     #[test]

@@ -335,10 +335,14 @@ pub fn integer(s: &str) -> Result<i64, String> {
 
 /// Parses a boolean word: true/false, t/f, yes/no, y/n, 1/0 (any case).
 pub fn boolean(s: &str) -> Result<bool, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "t" | "yes" | "y" | "1" => Ok(true),
-        "false" | "f" | "no" | "n" | "0" => Ok(false),
-        _ => Err(format!("{s:?} is not a boolean (true/false, yes/no, 1/0)")),
+    const TRUE: [&str; 5] = ["true", "t", "yes", "y", "1"];
+    const FALSE: [&str; 5] = ["false", "f", "no", "n", "0"];
+    if TRUE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Ok(true)
+    } else if FALSE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Ok(false)
+    } else {
+        Err(format!("{s:?} is not a boolean (true/false, yes/no, 1/0)"))
     }
 }
 

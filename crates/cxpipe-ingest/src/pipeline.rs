@@ -31,6 +31,10 @@ use crate::row::{Context, Problem, Row, convert};
 use crate::split::{Framing, MALFORMED, split};
 use crate::{Error, IngestOptions, Input, Reporter, SourceKind, parquet_io};
 
+/// A writer that got no row in this many of its worker's chunks is closed:
+/// exports are mostly in time order, so a day that has passed is done.
+/// Rows of that day arriving later go to a new part file.
+const IDLE_CHUNKS: u64 = 8;
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 16_384;
 /// Encoded-but-unflushed Parquet bytes a worker may hold before it ends a
@@ -284,6 +288,8 @@ struct PartWriter {
     writer: ArrowWriter<BufWriter<fs::File>>,
     buf: RowBuffer,
     rows: u32,
+    /// The worker's chunk count when this writer last got a row.
+    last_used: u64,
 }
 
 /// A finished staged Parquet file.
@@ -319,6 +325,7 @@ impl Shared<'_> {
             file_idx,
             buf: RowBuffer::new(cxpipe_model::arrow_schema(), BATCH_ROWS),
             rows: 0,
+            last_used: 0,
         })
     }
 
@@ -363,7 +370,7 @@ impl PartWriter {
 fn process_chunk(
     chunk: &Chunk,
     parser: &mut CsvParser,
-    writers: &mut HashMap<(u32, i64), PartWriter>,
+    writers: &mut Writers,
     shared: &Shared<'_>,
 ) -> Result<(u64, Vec<Reject>, Vec<Entry>), Error> {
     let cx = Context {
@@ -417,7 +424,7 @@ fn process_chunk(
                     format!("{n} fields where the header has {}", layout.width),
                 )),
                 Ok(_) => {
-                    let fields = CsvFields { parser, layout };
+                    let fields = CsvFields::new(parser, layout, rec);
                     convert(&fields, &cx).and_then(|row| {
                         push_row(&row, file, rec_line, writers, shared, &mut entries)
                             .map_err(|e| (ReasonCode::MalformedRow, format!("internal: {e}")))
@@ -439,23 +446,31 @@ fn process_chunk(
             rejects.push(reject(code, reason));
         }
     }
-    enforce_budget(writers)?;
+    enforce_budget(&mut writers.open)?;
     Ok((rows_read, rejects, entries))
+}
+
+/// A worker's open Parquet writers, one per (input file, day).
+struct Writers {
+    open: HashMap<(u32, i64), PartWriter>,
+    /// Chunks this worker has processed.
+    tick: u64,
 }
 
 fn push_row(
     row: &Row<'_>,
     file: &FileCtx,
     line: u64,
-    writers: &mut HashMap<(u32, i64), PartWriter>,
+    writers: &mut Writers,
     shared: &Shared<'_>,
     entries: &mut Vec<Entry>,
 ) -> Result<(), Error> {
     let day = utc_day(row.arrived_at);
-    let w = match writers.entry((file.idx, day)) {
+    let w = match writers.open.entry((file.idx, day)) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => v.insert(shared.new_part(file.idx, day)?),
     };
+    w.last_used = writers.tick;
     w.buf.push(row, &file.name, line);
     entries.push(Entry {
         fp: xxh3_128(row.interaction_id.as_bytes()),
@@ -493,7 +508,10 @@ fn worker(
     shared: &Shared<'_>,
     reporter: &dyn Reporter,
 ) -> Result<Vec<Staged>, Error> {
-    let mut writers: HashMap<(u32, i64), PartWriter> = HashMap::new();
+    let mut writers = Writers {
+        open: HashMap::new(),
+        tick: 0,
+    };
     let mut staged = Vec::new();
     let mut parser = CsvParser::default();
     let result = (|| -> Result<(), Error> {
@@ -501,14 +519,18 @@ fn worker(
             let done = match msg {
                 Msg::Chunk(chunk) => {
                     // Chunks arrive in input order, so this worker is done
-                    // with every earlier file: close its writers.
-                    let old: Vec<_> = writers
-                        .keys()
-                        .filter(|(f, _)| *f < chunk.file.idx)
-                        .copied()
+                    // with every earlier file; and a day it has not seen for
+                    // a while is most likely over. Close those writers.
+                    writers.tick += 1;
+                    let tick = writers.tick;
+                    let done: Vec<_> = writers
+                        .open
+                        .iter()
+                        .filter(|(k, w)| k.0 < chunk.file.idx || w.last_used + IDLE_CHUNKS < tick)
+                        .map(|(k, _)| *k)
                         .collect();
-                    for k in old {
-                        if let Some(w) = writers.remove(&k) {
+                    for k in done {
+                        if let Some(w) = writers.open.remove(&k) {
                             staged.push(w.close()?);
                         }
                     }
@@ -544,7 +566,7 @@ fn worker(
         shared.failed.store(true, Ordering::Relaxed);
         return Err(e);
     }
-    for (_, w) in writers.drain() {
+    for (_, w) in writers.open.drain() {
         staged.push(w.close()?);
     }
     Ok(staged)
@@ -693,7 +715,7 @@ impl Reader<'_> {
                     }
                     let mut p = CsvParser::default();
                     let n = p.parse(rec).map_err(|e| format!("header: {e}"))?;
-                    let header = p.strings(n);
+                    let header = p.strings(rec, n);
                     let layout = CsvLayout::from_header(&header).map_err(|e| {
                         if self.source == SourceKind::Auto {
                             format!("not a recognised export (tried: generic): {e}")

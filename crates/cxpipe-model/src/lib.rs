@@ -200,6 +200,11 @@ macro_rules! string_enum {
         }
 
         impl $name {
+            /// Position in [`Self::ALL`] (the dictionary key when stored).
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
@@ -255,6 +260,13 @@ impl Channel {
     /// Parses a channel name, accepting common vendor spellings
     /// (`phone`, `call`, `webchat`, `text`, …) case-insensitively.
     pub fn parse(s: &str) -> Option<Channel> {
+        // Fast path: the canonical spelling, as most files have it.
+        match s {
+            "voice" => return Some(Channel::Voice),
+            "chat" => return Some(Channel::Chat),
+            "email" => return Some(Channel::Email),
+            _ => {}
+        }
         let lower = s.trim().to_ascii_lowercase();
         Some(match lower.as_str() {
             "voice" | "phone" | "call" | "telephony" => Channel::Voice,
@@ -273,6 +285,11 @@ impl Direction {
     /// Parses a direction, accepting `in`/`out` and `inbound`/`outbound`
     /// case-insensitively.
     pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "inbound" => return Some(Direction::Inbound),
+            "outbound" => return Some(Direction::Outbound),
+            _ => {}
+        }
         let lower = s.trim().to_ascii_lowercase();
         Some(match lower.as_str() {
             "inbound" | "in" | "incoming" => Direction::Inbound,
