@@ -82,8 +82,7 @@ enum Command {
     /// Read exports into the dataset: validate, pseudonymise, dedupe, quarantine.
     Ingest(cmd::ingest::Args),
     /// Write a realistic synthetic export and a file of the facts planted in it.
-    #[cfg(any())]
-    Generate(cmd::generate::Args),
+        Generate(cmd::generate::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -134,8 +133,7 @@ fn main() -> ExitCode {
     });
     let result = match &cli.command {
         Command::Ingest(args) => cmd::ingest::run(args, &cli.global),
-        #[cfg(any())]
-        Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
+                Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };

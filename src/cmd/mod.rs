@@ -1,6 +1,5 @@
 //! One module per subcommand, each with its `Args` and `run`.
 
-#[cfg(any())]
 pub mod generate;
 pub mod info;
 pub mod ingest;
