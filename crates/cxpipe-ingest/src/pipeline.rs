@@ -779,26 +779,13 @@ fn finish(opened: input::Opened) -> Result<(u64, String), String> {
 }
 
 /// Reads until `buf` holds `want` more bytes or the input ends. Returns
-/// whether the input ended.
+/// whether the input ended. (`read_to_end` fills spare capacity without
+/// zeroing it first, unlike a `resize` + `read` loop.)
 fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
-    let target = buf.len() + want;
-    while buf.len() < target {
-        let old = buf.len();
-        buf.resize(target, 0);
-        match r.read(&mut buf[old..]) {
-            Ok(0) => {
-                buf.truncate(old);
-                return Ok(true);
-            }
-            Ok(n) => buf.truncate(old + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
-            Err(e) => {
-                buf.truncate(old);
-                return Err(e);
-            }
-        }
-    }
-    Ok(false)
+    let before = buf.len();
+    buf.reserve(want);
+    r.take(want as u64).read_to_end(buf)?;
+    Ok(buf.len() - before < want)
 }
 
 fn new_ingest_id(now: SystemTime) -> String {
