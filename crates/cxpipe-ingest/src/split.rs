@@ -219,6 +219,6 @@ mod tests {
     fn lines_framing_splits_on_newlines_only() {
         let (recs, consumed) = records("{\"a\":\"x\ny\"}\n{}\npartial", Framing::Lines, false);
         assert_eq!(recs.len(), 3);
-        assert_eq!(consumed, 16);
+        assert_eq!(consumed, 15);
     }
 }
