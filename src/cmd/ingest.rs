@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::ValueEnum;
 use cxpipe_ingest::parse::Zone;
-use cxpipe_ingest::{FileStatus, IngestOptions, Input, RunReport, SourceKind};
+use cxpipe_ingest::{IngestOptions, Input, RunReport, SourceKind};
 
 use crate::progress::{IngestProgress, human};
 use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, Global};
@@ -120,9 +120,6 @@ pub fn exit_code(r: &RunReport) -> u8 {
 
 fn summarize(r: &RunReport, out: &std::path::Path) {
     let t = &r.totals;
-    for f in r.files.iter().filter(|f| f.status == FileStatus::Failed) {
-        tracing::error!("{}: {}", f.path, f.message.as_deref().unwrap_or("failed"));
-    }
     if t.files_ingested == 0 {
         tracing::info!(
             "nothing new to ingest into {}: {} file(s) already ingested, {} failed",

@@ -1133,6 +1133,10 @@ pub fn ingest(
             *totals.reasons.entry(k.clone()).or_default() += v;
         }
         if let Some((size, hash)) = &st.content {
+            // A forced re-read replaces the file's entry instead of adding one.
+            new_ledger
+                .files
+                .retain(|e| !(e.size == *size && &e.blake3 == hash));
             new_ledger.files.push(LedgerEntry {
                 name: r.name.clone(),
                 size: *size,
@@ -1179,6 +1183,9 @@ pub fn ingest(
     };
     if !anything {
         ds.discard(&ingest_id)?;
+        for f in &report.files {
+            reporter.file_finished(f);
+        }
         return Ok(report);
     }
     let report_rel = format!("{}/{ingest_id}.json", dataset::INGESTS);
