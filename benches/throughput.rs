@@ -32,10 +32,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut opts = IngestOptions::new(&out);
         opts.threads = threads;
         let t = Instant::now();
-        let r = ingest(&[Input::Path(csv.clone())], &opts, &Quiet, &AtomicBool::new(false))?;
+        let r = ingest(
+            &[Input::Path(csv.clone())],
+            &opts,
+            &Quiet,
+            &AtomicBool::new(false),
+        )?;
         assert!(r.conservation_ok, "conservation failed");
-        let label = if threads == 1 { "ingest (1 worker)" } else { "ingest (all cores)" };
-        report(label, summary.bytes, r.totals.rows_read, t.elapsed().as_secs_f64());
+        let label = if threads == 1 {
+            "ingest (1 worker)"
+        } else {
+            "ingest (all cores)"
+        };
+        report(
+            label,
+            summary.bytes,
+            r.totals.rows_read,
+            t.elapsed().as_secs_f64(),
+        );
     }
     Ok(())
 }

@@ -82,7 +82,7 @@ enum Command {
     /// Read exports into the dataset: validate, pseudonymise, dedupe, quarantine.
     Ingest(cmd::ingest::Args),
     /// Write a realistic synthetic export and a file of the facts planted in it.
-        Generate(cmd::generate::Args),
+    Generate(cmd::generate::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -97,8 +97,11 @@ fn init_logging(g: &Global) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_env("CXPIPE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("cxpipe={level},cxpipe_ingest={level},cxpipe_generate={level}")));
+    let filter = EnvFilter::try_from_env("CXPIPE_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "cxpipe={level},cxpipe_ingest={level},cxpipe_generate={level}"
+        ))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -129,11 +132,13 @@ fn main() -> ExitCode {
             // next run, so the dataset is still as before.
             std::process::exit(130);
         }
-        tracing::warn!("interrupted: finishing up without changing the dataset (Ctrl-C again to quit now)");
+        tracing::warn!(
+            "interrupted: finishing up without changing the dataset (Ctrl-C again to quit now)"
+        );
     });
     let result = match &cli.command {
         Command::Ingest(args) => cmd::ingest::run(args, &cli.global),
-                Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
+        Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };

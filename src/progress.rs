@@ -20,10 +20,8 @@ pub struct IngestProgress {
 impl IngestProgress {
     /// A reporter; `bars` draws progress bars on stderr.
     pub fn new(bars: bool) -> IngestProgress {
-        let bar = bars.then(|| {
-            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5));
-            pb
-        });
+        let bar = bars
+            .then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5)));
         IngestProgress {
             bar,
             rows: AtomicU64::new(0),

@@ -18,8 +18,15 @@ pub struct Args {
 /// Prints the summary. Opening the dataset also finishes (or discards) an
 /// ingest that was interrupted.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if !args.dataset.join(cxpipe_ingest::dataset::INTERACTIONS).is_dir() {
-        anyhow::bail!("{} is not a cxpipe dataset (no interactions/ folder)", args.dataset.display());
+    if !args
+        .dataset
+        .join(cxpipe_ingest::dataset::INTERACTIONS)
+        .is_dir()
+    {
+        anyhow::bail!(
+            "{} is not a cxpipe dataset (no interactions/ folder)",
+            args.dataset.display()
+        );
     }
     let ds = cxpipe_ingest::Dataset::open(&args.dataset)
         .with_context(|| format!("opening dataset {}", args.dataset.display()))?;

@@ -80,7 +80,13 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     let inputs: Vec<Input> = args
         .inputs
         .iter()
-        .map(|s| if s == "-" { Input::Stdin } else { Input::Path(PathBuf::from(s)) })
+        .map(|s| {
+            if s == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(PathBuf::from(s))
+            }
+        })
         .collect();
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         anyhow::bail!("- (stdin) can be given only once");
@@ -142,7 +148,10 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
         t.duplicates_dropped,
     );
     if t.rows_replaced > 0 {
-        s.push_str(&format!("; {} rows already in the dataset replaced by newer versions", t.rows_replaced));
+        s.push_str(&format!(
+            "; {} rows already in the dataset replaced by newer versions",
+            t.rows_replaced
+        ));
     }
     s.push_str(&format!(
         ". {} rows/s, {:.0} MB/s.",

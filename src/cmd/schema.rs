@@ -51,8 +51,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
         Format::Table => {
-            let mut s = format!("cxpipe canonical interaction record, schema version {SCHEMA_VERSION}\n\n");
-            s.push_str(&format!("{:<15} {:<19} {:<9} meaning\n", "column", "type", "nullable"));
+            let mut s =
+                format!("cxpipe canonical interaction record, schema version {SCHEMA_VERSION}\n\n");
+            s.push_str(&format!(
+                "{:<15} {:<19} {:<9} meaning\n",
+                "column", "type", "nullable"
+            ));
             for c in COLUMNS {
                 s.push_str(&format!(
                     "{:<15} {:<19} {:<9} {}\n",

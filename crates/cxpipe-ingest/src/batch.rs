@@ -8,8 +8,8 @@ use arrow_array::builder::{
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray};
-use cxpipe_model::{Channel, Direction};
 use arrow_schema::SchemaRef;
+use cxpipe_model::{Channel, Direction};
 
 use crate::row::Row;
 
@@ -113,7 +113,9 @@ impl RowBuffer {
         self.site.append_option(row.site);
         match &row.customer_key {
             // The key is 32 lower-case hex digits, always ASCII.
-            Some(k) => self.customer_key.append_value(std::str::from_utf8(k).unwrap_or("")),
+            Some(k) => self
+                .customer_key
+                .append_value(std::str::from_utf8(k).unwrap_or("")),
             None => self.customer_key.append_null(),
         }
         self.arrived_at.append_value(row.arrived_at);
@@ -123,7 +125,8 @@ impl RowBuffer {
         self.talk_ms.append_value(row.talk_ms);
         self.hold_ms.append_value(row.hold_ms);
         self.acw_ms.append_value(row.acw_ms);
-        self.handle_ms.append_value(row.talk_ms + row.hold_ms + row.acw_ms);
+        self.handle_ms
+            .append_value(row.talk_ms + row.hold_ms + row.acw_ms);
         self.abandoned.append_value(row.abandoned);
         self.transferred.append_value(row.transferred);
         self.disposition.append_option(row.disposition.as_deref());
@@ -143,7 +146,10 @@ impl RowBuffer {
             Arc::new(self.interaction_id.finish()),
             Arc::new(self.chain_id.finish()),
             enum_column(&mut self.channel, Channel::ALL.iter().map(|c| c.as_str())),
-            enum_column(&mut self.direction, Direction::ALL.iter().map(|d| d.as_str())),
+            enum_column(
+                &mut self.direction,
+                Direction::ALL.iter().map(|d| d.as_str()),
+            ),
             Arc::new(self.queue.finish()),
             Arc::new(self.agent_id.finish()),
             Arc::new(self.team.finish()),

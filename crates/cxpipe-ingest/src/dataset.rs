@@ -174,9 +174,13 @@ impl Dataset {
             let dir = entry.path();
             let journal = dir.join(JOURNAL);
             if journal.exists() {
-                let text = fs::read(&journal).map_err(io_err(format!("reading {}", journal.display())))?;
+                let text =
+                    fs::read(&journal).map_err(io_err(format!("reading {}", journal.display())))?;
                 let j: Journal = serde_json::from_slice(&text).map_err(|e| {
-                    Error::Invalid(format!("commit journal {} is unreadable: {e}", journal.display()))
+                    Error::Invalid(format!(
+                        "commit journal {} is unreadable: {e}",
+                        journal.display()
+                    ))
                 })?;
                 self.apply(&j)?;
                 notes.push(format!("finished interrupted ingest {}", j.ingest_id));
@@ -324,7 +328,8 @@ pub fn write_json_durable<T: Serialize>(path: &Path, value: &T) -> Result<(), Er
     let f = w
         .into_inner()
         .map_err(|e| Error::io(format!("writing {}", path.display()), e.into_error()))?;
-    f.sync_all().map_err(io_err(format!("syncing {}", path.display())))
+    f.sync_all()
+        .map_err(io_err(format!("syncing {}", path.display())))
 }
 
 /// Syncs a directory so renames in it are durable. Best effort: some file
@@ -376,7 +381,11 @@ impl Dataset {
         }
         s.partitions = parts.into_iter().collect();
         s.ingests = fs::read_dir(self.root.join(INGESTS))
-            .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".json")).count())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .count()
+            })
             .unwrap_or(0);
         Ok(s)
     }

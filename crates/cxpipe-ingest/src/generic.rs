@@ -167,7 +167,9 @@ pub struct CsvParser {
 impl Default for CsvParser {
     fn default() -> Self {
         CsvParser {
-            rdr: ReaderBuilder::new().terminator(Terminator::Any(b'\n')).build(),
+            rdr: ReaderBuilder::new()
+                .terminator(Terminator::Any(b'\n'))
+                .build(),
             out: vec![0; 4096],
             ends: vec![0; 64],
             plain: Vec::with_capacity(64),
@@ -210,7 +212,8 @@ impl CsvParser {
                     }
                     // Signal end of input so the last field is closed.
                     let (res, _, o, e) =
-                        self.rdr.read_record(&[], &mut self.out[nout..], &mut self.ends[nend..]);
+                        self.rdr
+                            .read_record(&[], &mut self.out[nout..], &mut self.ends[nend..]);
                     nout += o;
                     nend += e;
                     match res {
@@ -321,7 +324,11 @@ impl<'a> Fields<'a> for CsvFields<'a> {
             Ok(s) => Ok(Some(s)),
             Err(e) => Err((
                 ReasonCode::InvalidUtf8,
-                format!("{} is not valid UTF-8 (byte {})", self.name(slot), e.valid_up_to()),
+                format!(
+                    "{} is not valid UTF-8 (byte {})",
+                    self.name(slot),
+                    e.valid_up_to()
+                ),
             )),
         }
     }
@@ -367,7 +374,11 @@ impl JsonFields {
             if f.names[i].is_some() {
                 return Err((
                     ReasonCode::MalformedRow,
-                    format!("keys {:?} and {key:?} both give {}", f.names[i].as_deref().unwrap_or(""), slot_label(slot)),
+                    format!(
+                        "keys {:?} and {key:?} both give {}",
+                        f.names[i].as_deref().unwrap_or(""),
+                        slot_label(slot)
+                    ),
                 ));
             }
             let text: Option<Cow<'_, str>> = match &value {
@@ -378,13 +389,14 @@ impl JsonFields {
                 Value::Array(_) | Value::Object(_) => {
                     return Err((
                         ReasonCode::MalformedRow,
-                        format!("{key} is a JSON {}, expected text or a number", if value.is_array() { "array" } else { "object" }),
+                        format!(
+                            "{key} is a JSON {}, expected text or a number",
+                            if value.is_array() { "array" } else { "object" }
+                        ),
                     ));
                 }
             };
-            f.vals[i] = text
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty());
+            f.vals[i] = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
             f.unit[i] = Some(unit);
             f.names[i] = Some(key);
         }
@@ -464,8 +476,10 @@ mod tests {
 
     #[test]
     fn json_values_become_text() {
-        let f = JsonFields::parse(br#"{"interaction_id":"x","talk_s":12.5,"abandoned":false,"queue":null,"other":[1]}"#)
-            .expect("valid");
+        let f = JsonFields::parse(
+            br#"{"interaction_id":"x","talk_s":12.5,"abandoned":false,"queue":null,"other":[1]}"#,
+        )
+        .expect("valid");
         let f = &f;
         assert_eq!(f.get(Slot::Talk), Ok(Some("12.5")));
         assert_eq!(f.unit(Slot::Talk), DurationUnit::Seconds);

@@ -164,7 +164,7 @@ pub struct Opened {
 }
 
 enum Decoder {
-    Plain(Raw),
+    Plain(Box<Raw>),
     Gzip(Box<MultiGzDecoder<Raw>>),
     Zstd(Box<zstd::Decoder<'static, BufReader<Raw>>>),
 }
@@ -197,7 +197,7 @@ impl Opened {
     /// whole file) and returns (bytes, BLAKE3 hex).
     pub fn finish(self) -> io::Result<(u64, String)> {
         let mut raw = match self.reader {
-            Decoder::Plain(r) => r,
+            Decoder::Plain(r) => *r,
             Decoder::Gzip(r) => r.into_inner(),
             Decoder::Zstd(r) => r.finish().into_inner(),
         };
@@ -247,7 +247,11 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
                 io::ErrorKind::InvalidData,
                 format!(
                     "the name says {} but the file does not start like one (corrupt or not compressed)",
-                    if named == Compression::Gzip { "gzip" } else { "zstd" }
+                    if named == Compression::Gzip {
+                        "gzip"
+                    } else {
+                        "zstd"
+                    }
                 ),
             ));
         }
@@ -262,7 +266,7 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
         bytes: 0,
     };
     let reader = match compression {
-        Compression::None => Decoder::Plain(raw),
+        Compression::None => Decoder::Plain(Box::new(raw)),
         Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(raw))),
         Compression::Zstd => Decoder::Zstd(Box::new(zstd::Decoder::new(raw)?)),
     };

@@ -8,8 +8,8 @@ use std::path::Path;
 use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
 use cxpipe_model::{COLUMNS, Kind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -69,9 +69,7 @@ pub fn close_writer(w: ArrowWriter<BufWriter<File>>, path: &Path) -> Result<(), 
     f.sync_all().map_err(|e| Error::io(ctx(), e))
 }
 
-fn open_reader(
-    path: &Path,
-) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
+fn open_reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
     let f = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     ParquetRecordBatchReaderBuilder::try_new(f)
         .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))
@@ -97,7 +95,9 @@ pub fn for_each_id(path: &Path, mut each: impl FnMut(u32, &str)) -> Result<(), E
             .column(0)
             .as_any()
             .downcast_ref::<StringArray>()
-            .ok_or_else(|| Error::Invalid(format!("{}: interaction_id is not text", path.display())))?;
+            .ok_or_else(|| {
+                Error::Invalid(format!("{}: interaction_id is not text", path.display()))
+            })?;
         for i in 0..ids.len() {
             each(row, ids.value(i));
             row += 1;

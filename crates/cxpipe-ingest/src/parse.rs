@@ -148,7 +148,10 @@ const TS_HELP: &str = "expected YYYY-MM-DD[T ]HH:MM[:SS[.fff]] with an optional 
 pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
     let b = s.as_bytes();
     let bad = || format!("{s:?} is not a timestamp ({TS_HELP})");
-    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ' && b[10] != b't')
+    if b.len() < 16
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b' ' && b[10] != b't')
     {
         return Err(bad());
     }
@@ -254,7 +257,9 @@ pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, String> {
                 return Err(bad());
             }
             let (last, higher) = parts.split_last().ok_or_else(bad)?;
-            let secs = decimal_scaled(last, 1000).filter(|v| *v >= 0).ok_or_else(bad)?;
+            let secs = decimal_scaled(last, 1000)
+                .filter(|v| *v >= 0)
+                .ok_or_else(bad)?;
             if !higher.is_empty() && secs >= 60_000 {
                 return Err(bad());
             }
@@ -267,7 +272,10 @@ pub fn duration_ms(s: &str, unit: DurationUnit) -> Result<i64, String> {
                     return Err(bad());
                 }
                 let scale = if is_minutes { 60_000 } else { 3_600_000 };
-                ms = v.checked_mul(scale).and_then(|x| x.checked_add(ms)).ok_or_else(bad)?;
+                ms = v
+                    .checked_mul(scale)
+                    .and_then(|x| x.checked_add(ms))
+                    .ok_or_else(bad)?;
             }
             Ok(if neg { -ms } else { ms })
         }
@@ -362,11 +370,21 @@ mod tests {
         assert_eq!(ts("2026-10-01T10:15:32+02:00").expect("valid"), base);
         assert_eq!(ts("2026-10-01T10:15:32+0200").expect("valid"), base);
         assert_eq!(ts("2026-10-01T03:15:32-05").expect("valid"), base);
-        assert_eq!(ts("2026-10-01T08:15:32.250Z").expect("valid"), base + 250_000);
+        assert_eq!(
+            ts("2026-10-01T08:15:32.250Z").expect("valid"),
+            base + 250_000
+        );
         assert_eq!(ts("2026-10-01T08:15Z").expect("valid"), base - 32_000_000);
-        for bad in ["", "2026-10-01", "2026-13-01T00:00:00Z", "2026-02-30 00:00:00", "yesterday",
-            "2026-10-01T08:15:32+25:00", "2026-10-01T08:15:32Zulu", "2026-10-01T24:00:00Z"]
-        {
+        for bad in [
+            "",
+            "2026-10-01",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30 00:00:00",
+            "yesterday",
+            "2026-10-01T08:15:32+25:00",
+            "2026-10-01T08:15:32Zulu",
+            "2026-10-01T24:00:00Z",
+        ] {
             assert!(ts(bad).is_err(), "{bad} should not parse");
         }
     }
@@ -392,7 +410,10 @@ mod tests {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil(y, m, d), day);
         }
-        assert_eq!(format_day(utc_day(ts("2026-10-01T23:59:59Z").expect("valid"))), "2026-10-01");
+        assert_eq!(
+            format_day(utc_day(ts("2026-10-01T23:59:59Z").expect("valid"))),
+            "2026-10-01"
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub struct Pseudonymizer {
 impl std::fmt::Debug for Pseudonymizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("Pseudonymizer").field("source", &self.source).finish()
+        f.debug_struct("Pseudonymizer")
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -58,7 +60,10 @@ impl Pseudonymizer {
         }
         if let Some(path) = key_file {
             let material = read_key(path)?;
-            return Ok(Self::from_material(&material, KeySource::File(path.to_path_buf())));
+            return Ok(Self::from_material(
+                &material,
+                KeySource::File(path.to_path_buf()),
+            ));
         }
         let path = dataset.join(KEY_FILE);
         if !path.exists() {
@@ -239,7 +244,7 @@ fn luhn(digits: impl DoubleEndedIterator<Item = u8>) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -291,7 +296,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(KEY_FILE)).expect("meta").permissions().mode();
+            let mode = fs::metadata(dir.path().join(KEY_FILE))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let env = Pseudonymizer::load(Some("secret from env"), None, dir.path()).expect("env");

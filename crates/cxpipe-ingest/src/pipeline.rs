@@ -52,7 +52,7 @@ struct FileCtx {
 }
 
 enum Kind {
-    Csv(CsvLayout),
+    Csv(Box<CsvLayout>),
     Ndjson,
 }
 
@@ -188,7 +188,10 @@ impl Sequencer<'_> {
                     return Ok(());
                 };
                 for r in rejects {
-                    *f.report.reasons.entry(r.code.as_str().to_string()).or_default() += 1;
+                    *f.report
+                        .reasons
+                        .entry(r.code.as_str().to_string())
+                        .or_default() += 1;
                     write_reject(&mut q.out, &r)
                         .map_err(|e| Error::io(format!("writing {}", q.path.display()), e))?;
                 }
@@ -214,7 +217,9 @@ impl Sequencer<'_> {
                             q.out
                                 .flush()
                                 .and_then(|()| q.out.get_ref().sync_all())
-                                .map_err(|e| Error::io(format!("writing {}", q.path.display()), e))?;
+                                .map_err(|e| {
+                                    Error::io(format!("writing {}", q.path.display()), e)
+                                })?;
                         }
                     }
                     Err(msg) => {
@@ -240,7 +245,8 @@ impl Sequencer<'_> {
             n += 1;
         }
         let dir = self.staging.join(dataset::QUARANTINE);
-        fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let path = dir.join(&qname);
         let file = create_private(&path)
             .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
@@ -492,7 +498,10 @@ fn enforce_budget(writers: &mut HashMap<(u32, i64), PartWriter>) -> Result<(), E
         if total <= WRITER_BUDGET {
             return Ok(());
         }
-        let Some(w) = writers.values_mut().max_by_key(|w| w.writer.in_progress_size()) else {
+        let Some(w) = writers
+            .values_mut()
+            .max_by_key(|w| w.writer.in_progress_size())
+        else {
             return Ok(());
         };
         w.writer
@@ -557,7 +566,9 @@ fn worker(
                     result,
                 },
             };
-            let mut s = seq.lock().map_err(|_| Error::Invalid("a worker panicked".into()))?;
+            let mut s = seq
+                .lock()
+                .map_err(|_| Error::Invalid("a worker panicked".into()))?;
             s.submit(done, reporter);
         }
         Ok(())
@@ -651,12 +662,8 @@ impl Reader<'_> {
                 return Ok(None);
             }
             let mut buf = self.buffer(&carry);
-            let eof = fill(&mut opened, &mut buf, self.chunk_bytes).map_err(|e| {
-                format!(
-                    "read failed after {} bytes: {e}",
-                    opened.raw_bytes()
-                )
-            })?;
+            let eof = fill(&mut opened, &mut buf, self.chunk_bytes)
+                .map_err(|e| format!("read failed after {} bytes: {e}", opened.raw_bytes()))?;
             let raw = opened.raw_bytes();
             self.reporter.bytes_read(raw - reported);
             reported = raw;
@@ -695,7 +702,11 @@ impl Reader<'_> {
                     self.reporter.note(&format!(
                         "{}: NDJSON, source generic{}",
                         file.name,
-                        if self.source == SourceKind::Auto { " (detected)" } else { "" }
+                        if self.source == SourceKind::Auto {
+                            " (detected)"
+                        } else {
+                            ""
+                        }
                     ));
                 } else {
                     info.format = Some("csv");
@@ -710,7 +721,9 @@ impl Reader<'_> {
                     let header_end = start + header_end as usize;
                     let mut rec = &buf[start..header_end];
                     line += rec.iter().filter(|&&b| b == b'\n').count() as u64;
-                    while let Some(stripped) = rec.strip_suffix(b"\n").or_else(|| rec.strip_suffix(b"\r")) {
+                    while let Some(stripped) =
+                        rec.strip_suffix(b"\n").or_else(|| rec.strip_suffix(b"\r"))
+                    {
                         rec = stripped;
                     }
                     let mut p = CsvParser::default();
@@ -727,12 +740,16 @@ impl Reader<'_> {
                     self.reporter.note(&format!(
                         "{}: CSV, source generic{}",
                         file.name,
-                        if self.source == SourceKind::Auto { " (detected)" } else { "" }
+                        if self.source == SourceKind::Auto {
+                            " (detected)"
+                        } else {
+                            ""
+                        }
                     ));
                     ctx = Some(Arc::new(FileCtx {
                         idx,
                         name: file.name.clone(),
-                        kind: Kind::Csv(layout),
+                        kind: Kind::Csv(Box::new(layout)),
                     }));
                     start = header_end;
                 }
@@ -863,14 +880,22 @@ pub fn ingest(
         reporter.note(note);
     }
     let ledger = ds.ledger()?;
-    let pii = Pseudonymizer::load(opts.pii_key.as_deref(), opts.pii_key_file.as_deref(), ds.root())?;
+    let pii = Pseudonymizer::load(
+        opts.pii_key.as_deref(),
+        opts.pii_key_file.as_deref(),
+        ds.root(),
+    )?;
     let ingest_id = new_ingest_id(now);
     let staging = ds.staging_dir(&ingest_id);
-    fs::create_dir_all(&staging).map_err(|e| Error::io(format!("creating {}", staging.display()), e))?;
+    fs::create_dir_all(&staging)
+        .map_err(|e| Error::io(format!("creating {}", staging.display()), e))?;
 
     let (files, skipped_paths) = input::expand(inputs);
     for p in &skipped_paths {
-        reporter.note(&format!("skipping {} (not a .csv, .ndjson, .jsonl, .json or .txt file)", p.display()));
+        reporter.note(&format!(
+            "skipping {} (not a .csv, .ndjson, .jsonl, .json or .txt file)",
+            p.display()
+        ));
     }
     // Files the ledger already has are skipped before any work; the
     // pre-check hashes only files whose size matches a ledger entry.
@@ -1002,12 +1027,12 @@ pub fn ingest(
             st.report.message = Some("reading did not finish".to_string());
             continue;
         }
-        if let (false, Some((size, hash))) = (opts.force, &st.content) {
-            if let Some(e) = ledger.find(*size, hash) {
-                st.report = skipped_report(&files[i], already(e));
-                if let Some(q) = st.quarantine.take() {
-                    let _ = fs::remove_file(&q.path);
-                }
+        if let (false, Some((size, hash))) = (opts.force, &st.content)
+            && let Some(e) = ledger.find(*size, hash)
+        {
+            st.report = skipped_report(&files[i], already(e));
+            if let Some(q) = st.quarantine.take() {
+                let _ = fs::remove_file(&q.path);
             }
         }
     }
@@ -1047,7 +1072,10 @@ pub fn ingest(
             existing_drops.entry(idx).or_default().push(row);
             rows_replaced += 1;
         } else {
-            staged_drops.entry((e.loc >> 32) as u32).or_default().push(row);
+            staged_drops
+                .entry((e.loc >> 32) as u32)
+                .or_default()
+                .push(row);
             if let Some(f) = file_of(e.ord) {
                 seq.files[f].report.duplicates_dropped += 1;
             }
@@ -1120,7 +1148,10 @@ pub fn ingest(
         }
         r.rows_written = st.rows_ok - r.duplicates_dropped;
         if let Some(q) = st.quarantine.take() {
-            commit.add_move(staging_rel(&format!("{}/{}", dataset::QUARANTINE, file_name_of(&q.rel))), q.rel.clone());
+            commit.add_move(
+                staging_rel(&format!("{}/{}", dataset::QUARANTINE, file_name_of(&q.rel))),
+                q.rel.clone(),
+            );
             quarantine_dir = Some(format!("{}/{ingest_id}", dataset::QUARANTINE));
             r.quarantine = Some(q.rel);
         }

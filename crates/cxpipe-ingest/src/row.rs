@@ -162,7 +162,10 @@ pub struct Context<'p> {
 
 fn required<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<&'a str, Problem> {
     f.get(slot)?.ok_or_else(|| {
-        (ReasonCode::MissingRequired, format!("{} is blank", f.name(slot)))
+        (
+            ReasonCode::MissingRequired,
+            format!("{} is blank", f.name(slot)),
+        )
     })
 }
 
@@ -238,8 +241,10 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             ),
         ));
     }
-    if let Some(ans) = answered_at {
-        if ans < arrived_at || ans > ended_at {
+    if let Some(ans) = answered_at
+        && (ans < arrived_at || ans > ended_at)
+    {
+        {
             return Err((
                 ReasonCode::TimeOrder,
                 format!(
@@ -275,8 +280,12 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
     let csat = match f.get(Slot::Csat)? {
         None => None,
         Some(t) => {
-            let v = parse::integer(t)
-                .map_err(|e| (ReasonCode::BadNumber, format!("{}: {e}", f.name(Slot::Csat))))?;
+            let v = parse::integer(t).map_err(|e| {
+                (
+                    ReasonCode::BadNumber,
+                    format!("{}: {e}", f.name(Slot::Csat)),
+                )
+            })?;
             if !(1..=5).contains(&v) {
                 return Err((
                     ReasonCode::CsatOutOfRange,
@@ -291,10 +300,12 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         cx.pii.customer_key(raw, &mut out);
         out
     });
-    let disposition = f.get(Slot::Disposition)?.map(|d| match mask_card_numbers(d) {
-        Some(masked) => Cow::Owned(masked),
-        None => Cow::Borrowed(d),
-    });
+    let disposition = f
+        .get(Slot::Disposition)?
+        .map(|d| match mask_card_numbers(d) {
+            Some(masked) => Cow::Owned(masked),
+            None => Cow::Borrowed(d),
+        });
     let wait_ms = (answered_at.unwrap_or(ended_at) - arrived_at) / 1000;
     Ok(Row {
         interaction_id,

@@ -147,7 +147,9 @@ impl Column {
     /// A one-line description, as printed by `cxpipe schema`.
     pub fn meaning(&self) -> &'static str {
         match self.name {
-            col::INTERACTION_ID => "id from the source system; unique within the dataset after dedupe",
+            col::INTERACTION_ID => {
+                "id from the source system; unique within the dataset after dedupe"
+            }
             col::CHAIN_ID => "id shared by the legs of one customer contact; null = its own chain",
             col::CHANNEL => "voice, chat, email, sms, social, task, other",
             col::DIRECTION => "inbound, outbound, internal",
@@ -155,7 +157,9 @@ impl Column {
             col::AGENT_ID => "null when no agent handled it",
             col::TEAM => "team or supervisor group",
             col::SITE => "site or vendor location",
-            col::CUSTOMER_KEY => "keyed-hash pseudonym of the customer; never the raw phone or email",
+            col::CUSTOMER_KEY => {
+                "keyed-hash pseudonym of the customer; never the raw phone or email"
+            }
             col::ARRIVED_AT => "entered the queue (outbound: dial start)",
             col::ANSWERED_AT => "connected to the agent; null if never answered",
             col::ENDED_AT => "contact ended (disconnect or abandon)",
@@ -311,7 +315,10 @@ mod tests {
         assert_eq!(schema.field(0).name(), "interaction_id");
         assert_eq!(schema.field(22).name(), "source_line");
         assert_eq!(
-            schema.metadata().get(SCHEMA_VERSION_KEY).map(String::as_str),
+            schema
+                .metadata()
+                .get(SCHEMA_VERSION_KEY)
+                .map(String::as_str),
             Some(SCHEMA_VERSION)
         );
         let mut names: Vec<_> = COLUMNS.iter().map(|c| c.name).collect();
