@@ -957,11 +957,15 @@ pub fn ingest(
     let mut worker_error = None;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
-            .map(|_| {
+            .filter_map(|i| {
                 let rx = rx.clone();
                 let recycle = recycle_tx.clone();
                 let (seq, shared) = (&sequencer, &shared);
-                s.spawn(move || worker(rx, recycle, seq, shared, reporter))
+                std::thread::Builder::new()
+                    .name(format!("cxpipe-worker-{i}"))
+                    .spawn_scoped(s, move || worker(rx, recycle, seq, shared, reporter))
+                    .map_err(|e| worker_error.get_or_insert(Error::io("starting a worker thread", e)))
+                    .ok()
             })
             .collect();
         drop(rx);
