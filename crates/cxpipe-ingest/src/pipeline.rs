@@ -668,10 +668,12 @@ impl Reader<'_> {
             self.reporter.bytes_read(raw - reported);
             reported = raw;
             let mut start = 0;
-            if first {
+            if first && (buf.len() >= 3 || eof) {
+                // The BOM is removed from the buffer itself, so a header that
+                // spans several reads (carried over) never sees it again.
                 first = false;
                 if buf.starts_with(b"\xEF\xBB\xBF") {
-                    start = 3;
+                    buf.drain(..3);
                 }
             }
             if ctx.is_none() {
