@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::parse::DurationUnit;
 use crate::reason::ReasonCode;
@@ -345,6 +345,34 @@ impl<'a> Fields<'a> for CsvFields<'a> {
     }
 }
 
+/// Parses a JSON object into its keys and raw values, in order.
+fn parse_object(line: &[u8]) -> Result<Vec<(String, Box<RawValue>)>, serde_json::Error> {
+    struct Pairs(Vec<(String, Box<RawValue>)>);
+    impl<'de> serde::Deserialize<'de> for Pairs {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Pairs;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Pairs, A::Error> {
+                    let mut v = Vec::new();
+                    while let Some(pair) = m.next_entry::<String, Box<RawValue>>()? {
+                        v.push(pair);
+                    }
+                    Ok(Pairs(v))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Pairs>(line).map(|p| p.0)
+}
+
 /// The fields of one NDJSON object, as text.
 #[derive(Debug, Default)]
 pub struct JsonFields {
@@ -357,7 +385,9 @@ impl JsonFields {
     /// Parses one JSON object line. Unknown keys are ignored; a value that is
     /// an object or array where text is expected is malformed.
     pub fn parse(line: &[u8]) -> Result<JsonFields, Problem> {
-        let obj: serde_json::Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
+        // Values are kept as raw JSON text, so numbers keep every digit
+        // (a 30-digit id is not rounded through f64).
+        let obj = parse_object(line).map_err(|e| {
             let msg = if e.is_data() {
                 "the line is not a JSON object".to_string()
             } else {
@@ -366,7 +396,7 @@ impl JsonFields {
             (ReasonCode::MalformedRow, msg)
         })?;
         let mut f = JsonFields::default();
-        for (key, value) in obj {
+        for (key, raw) in obj {
             let Some((slot, unit)) = resolve(&key) else {
                 continue;
             };
@@ -381,22 +411,37 @@ impl JsonFields {
                     ),
                 ));
             }
-            let text: Option<Cow<'_, str>> = match &value {
-                Value::Null => None,
-                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-                Value::Number(n) => Some(Cow::Owned(n.to_string())),
-                Value::Array(_) | Value::Object(_) => {
+            let text = raw.get();
+            let text: Option<Cow<'_, str>> = match text.as_bytes().first() {
+                Some(b'n') => None,
+                Some(b'"') => Some(Cow::Owned(serde_json::from_str::<String>(text).map_err(
+                    |e| {
+                        (
+                            ReasonCode::MalformedRow,
+                            format!("{key}: invalid JSON string: {e}"),
+                        )
+                    },
+                )?)),
+                Some(b'[' | b'{') => {
                     return Err((
                         ReasonCode::MalformedRow,
                         format!(
                             "{key} is a JSON {}, expected text or a number",
-                            if value.is_array() { "array" } else { "object" }
+                            if text.starts_with('[') {
+                                "array"
+                            } else {
+                                "object"
+                            }
                         ),
                     ));
                 }
+                // true, false, or a number: its text as written.
+                _ => Some(Cow::Borrowed(text)),
             };
-            f.vals[i] = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            // Trimmed like CSV fields: ASCII white space only.
+            f.vals[i] = text
+                .map(|t| t.trim_ascii().to_string())
+                .filter(|t| !t.is_empty());
             f.unit[i] = Some(unit);
             f.names[i] = Some(key);
         }
