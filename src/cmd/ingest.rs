@@ -8,7 +8,7 @@ use cxpipe_ingest::parse::Zone;
 use cxpipe_ingest::{IngestOptions, Input, RunReport, SourceKind};
 
 use crate::progress::{IngestProgress, human};
-use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, Global};
+use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, Global};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -89,7 +89,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         })
         .collect();
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
-        anyhow::bail!("- (stdin) can be given only once");
+        tracing::error!("- (stdin) can be given only once");
+        return Ok(EXIT_USAGE);
     }
     let mut opts = IngestOptions::new(&args.out);
     opts.source = match args.source {

@@ -125,8 +125,7 @@ impl RowBuffer {
         self.talk_ms.append_value(row.talk_ms);
         self.hold_ms.append_value(row.hold_ms);
         self.acw_ms.append_value(row.acw_ms);
-        self.handle_ms
-            .append_value(row.talk_ms + row.hold_ms + row.acw_ms);
+        self.handle_ms.append_value(row.handle_ms);
         self.abandoned.append_value(row.abandoned);
         self.transferred.append_value(row.transferred);
         self.disposition.append_option(row.disposition.as_deref());
@@ -206,6 +205,7 @@ mod tests {
             talk_ms: 0,
             hold_ms: 0,
             acw_ms: 0,
+            handle_ms: 0,
             abandoned: true,
             transferred: false,
             disposition: None,

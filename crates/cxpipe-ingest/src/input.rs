@@ -69,6 +69,11 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
+            // A cxpipe dataset inside an inbox is output, not input.
+            if path.join("ledger.json").is_file() && path.join("interactions").is_dir() {
+                skipped.push(path);
+                continue;
+            }
             walk(&path, found, skipped);
         } else if is_data_file(&path) {
             found.push(path);

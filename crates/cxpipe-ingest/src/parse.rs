@@ -294,6 +294,9 @@ fn unit_name(unit: DurationUnit) -> &'static str {
 /// Parses a decimal number and multiplies it by `scale`, rounding half away
 /// from zero to an integer. No exponent, no thousands separators.
 fn decimal_scaled(s: &str, scale: i64) -> Option<i64> {
+    if s.contains(['e', 'E']) {
+        return exponent_scaled(s, scale);
+    }
     let b = s.as_bytes();
     let (neg, b) = match b.first() {
         Some(b'-') => (true, &b[1..]),
@@ -332,6 +335,19 @@ fn decimal_scaled(s: &str, scale: i64) -> Option<i64> {
     let frac = (frac_num * scale * 2 + frac_den) / (frac_den * 2);
     let v = whole.checked_add(frac)?;
     Some(if neg { -v } else { v })
+}
+
+/// A number with an exponent (`1.5e2`, as JSON writers produce), through
+/// f64: exact for any duration that fits in one.
+fn exponent_scaled(s: &str, scale: i64) -> Option<i64> {
+    let (mantissa, exp) = s.split_once(['e', 'E'])?;
+    let exp: i32 = exp.parse().ok()?;
+    if mantissa.is_empty() || mantissa.contains(['e', 'E']) || !(-30..=30).contains(&exp) {
+        return None;
+    }
+    let m: f64 = mantissa.parse().ok()?;
+    let v = (m * 10f64.powi(exp) * scale as f64).round();
+    (v.is_finite() && v.abs() < 9.0e18).then_some(v as i64)
 }
 
 /// Parses an integer, allowing a trailing `.0` (spreadsheets write `4.0`).
@@ -429,7 +445,13 @@ mod tests {
         assert_eq!(duration_ms("02:03", Hms), Ok(123_000));
         assert_eq!(duration_ms("45", Hms), Ok(45_000));
         assert_eq!(duration_ms("100:00:00", Hms), Ok(360_000_000));
-        for bad in ["", "abc", "1e3", "1,5", ".", "1:30"] {
+        assert_eq!(duration_ms("1.5e2", Seconds), Ok(150_000));
+        assert_eq!(duration_ms("2E3", Millis), Ok(2_000));
+        assert_eq!(duration_ms("5e-05", Seconds), Ok(0));
+        assert!(duration_ms("1e", Seconds).is_err());
+        assert!(duration_ms("e5", Seconds).is_err());
+        assert!(duration_ms("1e999", Seconds).is_err());
+        for bad in ["", "abc", "1,5", ".", "1:30", "1e3e2", "0x10"] {
             assert!(duration_ms(bad, Seconds).is_err(), "{bad} as seconds");
         }
         for bad in ["", "1:2:3:4", "00:61:00", "00:00:60", "::", "1:-2", "x:00"] {

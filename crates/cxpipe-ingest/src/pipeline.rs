@@ -712,6 +712,19 @@ impl Reader<'_> {
                     ));
                 } else {
                     info.format = Some("csv");
+                    // Blank lines before the header are skipped (and counted,
+                    // so line numbers stay true).
+                    let first_at = buf[start..]
+                        .iter()
+                        .position(|b| !b.is_ascii_whitespace())
+                        .map_or(start, |p| start + p);
+                    let line_start = memchr::memrchr(b'\n', &buf[start..first_at])
+                        .map_or(start, |p| start + p + 1);
+                    line += buf[start..line_start]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                    buf.drain(start..line_start);
                     let s = split(&buf[start..], Framing::Csv, eof);
                     let Some(&header_end) = s.ends.first() else {
                         carry = buf;
@@ -966,7 +979,9 @@ pub fn ingest(
                 std::thread::Builder::new()
                     .name(format!("cxpipe-worker-{i}"))
                     .spawn_scoped(s, move || worker(rx, recycle, seq, shared, reporter))
-                    .map_err(|e| worker_error.get_or_insert(Error::io("starting a worker thread", e)))
+                    .map_err(|e| {
+                        worker_error.get_or_insert(Error::io("starting a worker thread", e))
+                    })
                     .ok()
             })
             .collect();

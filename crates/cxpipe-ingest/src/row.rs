@@ -127,6 +127,8 @@ pub struct Row<'a> {
     pub hold_ms: i64,
     /// After-contact work.
     pub acw_ms: i64,
+    /// talk + hold + acw.
+    pub handle_ms: i64,
     /// Abandoned flag.
     pub abandoned: bool,
     /// Transferred flag.
@@ -263,6 +265,15 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
     let hold_ms = duration(f, Slot::Hold)?.unwrap_or(0);
     let acw_ms = duration(f, Slot::Acw)?.unwrap_or(0);
     duration(f, Slot::Handle)?;
+    let handle_ms = talk_ms
+        .checked_add(hold_ms)
+        .and_then(|v| v.checked_add(acw_ms))
+        .ok_or_else(|| {
+            (
+                ReasonCode::BadDuration,
+                "talk + hold + after-contact work is too large to store".to_string(),
+            )
+        })?;
     let agent_id = f.get(Slot::AgentId)?;
     let abandoned = boolean(f, Slot::Abandoned)?
         .unwrap_or(answered_at.is_none() && direction == Direction::Inbound);
@@ -324,6 +335,7 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         talk_ms,
         hold_ms,
         acw_ms,
+        handle_ms,
         abandoned,
         transferred,
         disposition,

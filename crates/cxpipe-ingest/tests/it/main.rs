@@ -106,7 +106,10 @@ pub fn read_rows(ds: &Path) -> Vec<Stored> {
     for path in parquet_files(ds) {
         for batch in cxpipe_ingest::read_all(&path).expect("read_all") {
             let c = |name: &str| -> ArrayRef {
-                batch.column_by_name(name).unwrap_or_else(|| panic!("column {name}")).clone()
+                batch
+                    .column_by_name(name)
+                    .unwrap_or_else(|| panic!("column {name}"))
+                    .clone()
             };
             let cols: Vec<ArrayRef> = [
                 "interaction_id",
@@ -137,7 +140,8 @@ pub fn read_rows(ds: &Path) -> Vec<Stored> {
             .map(|n| c(n))
             .collect();
             for i in 0..batch.num_rows() {
-                let req = |v: Option<String>, what: &str| v.unwrap_or_else(|| panic!("{what} is null"));
+                let req =
+                    |v: Option<String>, what: &str| v.unwrap_or_else(|| panic!("{what} is null"));
                 rows.push(Stored {
                     interaction_id: req(text(&cols[0], i), "interaction_id"),
                     chain_id: text(&cols[1], i),
@@ -159,7 +163,8 @@ pub fn read_rows(ds: &Path) -> Vec<Stored> {
                     abandoned: cols[17].as_boolean().value(i),
                     transferred: cols[18].as_boolean().value(i),
                     disposition: text(&cols[19], i),
-                    csat: (!cols[20].is_null(i)).then(|| cols[20].as_primitive::<Int8Type>().value(i)),
+                    csat: (!cols[20].is_null(i))
+                        .then(|| cols[20].as_primitive::<Int8Type>().value(i)),
                     source_file: req(text(&cols[21], i), "source_file"),
                     source_line: int64(&cols[22], i).expect("source_line"),
                 });
