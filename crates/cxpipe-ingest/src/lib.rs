@@ -8,6 +8,7 @@
 
 mod batch;
 pub mod dataset;
+mod dedupe;
 mod generic;
 pub mod input;
 mod parquet_io;

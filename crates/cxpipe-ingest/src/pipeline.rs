@@ -21,6 +21,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::batch::RowBuffer;
 use crate::dataset::{self, Commit, Dataset, Ledger, LedgerEntry};
+use crate::dedupe::{Buckets, Entry};
 use crate::generic::{CsvFields, CsvLayout, CsvParser, JsonFields};
 use crate::input::{self, Compression, InputFile};
 use crate::parse::{Zone, format_day, utc_day};
@@ -42,7 +43,6 @@ const BATCH_ROWS: usize = 16_384;
 const WRITER_BUDGET: usize = 128 << 20;
 /// Marks a dedupe location in a file that was already in the dataset.
 const EXISTING: u64 = 1 << 63;
-const BUCKETS: usize = 256;
 
 /// One input file's parsing context, shared by the chunks of that file.
 struct FileCtx {
@@ -83,18 +83,12 @@ enum Msg {
     },
 }
 
-/// A row's place in the dedupe: its id fingerprint, its order (later wins),
-/// and where it is stored.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    fp: u128,
-    /// `(file_idx + 1) << 40 | line` for rows of this run, 0 for rows
-    /// already in the dataset.
-    ord: u64,
-    /// `staged_id << 32 | row`, or `EXISTING | existing_idx << 32 | row`.
-    loc: u64,
-}
+// Dedupe entries (see `dedupe.rs`): `ord` is `(file_idx + 1) << 40 | line`
+// for rows of this run and 0 for rows already in the dataset, so the later
+// line, file or run wins; `loc` is `staged_id << 32 | row`, or
+// `EXISTING | existing_idx << 32 | row`.
 
+/// The input file of a dedupe entry of this run.
 fn file_of(ord: u64) -> Option<usize> {
     (ord != 0).then(|| ((ord >> 40) - 1) as usize)
 }
@@ -141,7 +135,7 @@ struct Sequencer<'a> {
     next: u64,
     pending: BTreeMap<u64, Done>,
     files: Vec<FileState>,
-    buckets: Vec<Vec<Entry>>,
+    buckets: Buckets,
     staging: &'a Path,
     ingest_id: &'a str,
     quarantine_names: BTreeSet<String>,
@@ -174,7 +168,9 @@ impl Sequencer<'_> {
                 f.rows_ok += entries.len() as u64;
                 f.report.rows_quarantined += rejects.len() as u64;
                 for e in entries {
-                    self.buckets[(e.fp >> 120) as usize].push(e);
+                    self.buckets.push(e).map_err(|e| {
+                        Error::io("writing dedupe entries to the staging folder", e)
+                    })?;
                 }
                 if rejects.is_empty() {
                     return Ok(());
@@ -950,7 +946,7 @@ pub fn ingest(
                 content: None,
             })
             .collect(),
-        buckets: vec![Vec::new(); BUCKETS],
+        buckets: Buckets::new(&staging.join("dedupe")),
         staging: &staging,
         ingest_id: &ingest_id,
         quarantine_names: BTreeSet::new(),
@@ -1065,24 +1061,33 @@ pub fn ingest(
 
     // Dedupe over this run's rows and the dataset's.
     let existing_files = ds.parquet_files()?;
-    let mut buckets = std::mem::take(&mut seq.buckets);
-    for b in &mut buckets {
-        b.retain(|e| file_of(e.ord).is_none_or(|f| ingested[f]));
-    }
-    let have_new = buckets.iter().any(|b| !b.is_empty());
-    if have_new {
+    let mut buckets = std::mem::replace(&mut seq.buckets, Buckets::new(&staging.join("unused")));
+    if !buckets.is_empty() {
         for (i, rel) in existing_files.iter().enumerate() {
+            let mut failed = None;
             parquet_io::for_each_id(&ds.root().join(rel), |row, id| {
-                let fp = xxh3_128(id.as_bytes());
-                buckets[(fp >> 120) as usize].push(Entry {
-                    fp,
+                let e = Entry {
+                    fp: xxh3_128(id.as_bytes()),
                     ord: 0,
                     loc: EXISTING | (i as u64) << 32 | u64::from(row),
-                });
+                };
+                if let Err(err) = buckets.push(e) {
+                    failed.get_or_insert(err);
+                }
             })?;
+            if let Some(err) = failed {
+                return Err(Error::io(
+                    "writing dedupe entries to the staging folder",
+                    err,
+                ));
+            }
         }
     }
-    let losers = find_losers(buckets, threads);
+    // Rows of failed or skipped files take no part: they are not stored.
+    let keep = |e: &Entry| file_of(e.ord).is_none_or(|f| ingested[f]);
+    let losers = buckets
+        .losers(&keep, threads)
+        .map_err(|e| Error::io("reading dedupe entries from the staging folder", e))?;
     let mut staged_drops: HashMap<u32, Vec<u32>> = HashMap::new();
     let mut existing_drops: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     let mut rows_replaced = 0u64;
@@ -1286,43 +1291,4 @@ fn day_of_partition(rel: &str) -> Option<i64> {
     let m: u32 = date[5..7].parse().ok()?;
     let d: u32 = date[8..10].parse().ok()?;
     Some(crate::parse::days_from_civil(y, m, d))
-}
-
-/// Sorts each bucket by (fingerprint, order) and returns every entry that
-/// is not the last of its fingerprint: the older versions.
-fn find_losers(buckets: Vec<Vec<Entry>>, threads: usize) -> Vec<Entry> {
-    let threads = threads.clamp(1, 8);
-    let per = buckets.len().div_ceil(threads);
-    let mut groups: Vec<Vec<Vec<Entry>>> = Vec::new();
-    let mut it = buckets.into_iter();
-    loop {
-        let g: Vec<Vec<Entry>> = it.by_ref().take(per).collect();
-        if g.is_empty() {
-            break;
-        }
-        groups.push(g);
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .into_iter()
-            .map(|group| {
-                s.spawn(move || {
-                    let mut losers = Vec::new();
-                    for mut b in group {
-                        b.sort_unstable_by_key(|e| (e.fp, e.ord));
-                        for w in b.windows(2) {
-                            if w[0].fp == w[1].fp {
-                                losers.push(w[0]);
-                            }
-                        }
-                    }
-                    losers
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }
