@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int8Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
+    BooleanBuilder, Int8Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Int32Type;
@@ -24,6 +24,32 @@ fn enum_column<'a>(keys: &mut Vec<i32>, values: impl Iterator<Item = &'a str>) -
     )
 }
 
+/// The schema of the batches a [`RowBuffer`] makes: the canonical schema,
+/// except that queue, agent_id, team, site and disposition are plain Utf8.
+/// Parquet dictionary-encodes them either way (one hash per value); building
+/// Arrow dictionaries first would hash every value twice. The files still
+/// carry the canonical Arrow schema (see `parquet_io::create_writer`), so
+/// readers get dictionary arrays back.
+pub fn storage_schema() -> SchemaRef {
+    use cxpipe_model::col;
+    let canonical = cxpipe_model::arrow_schema();
+    let fields: Vec<arrow_schema::Field> = canonical
+        .fields()
+        .iter()
+        .map(|f| {
+            if matches!(
+                f.name().as_str(),
+                col::QUEUE | col::AGENT_ID | col::TEAM | col::SITE | col::DISPOSITION
+            ) {
+                f.as_ref().clone().with_data_type(arrow_schema::DataType::Utf8)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Arc::new(arrow_schema::Schema::new_with_metadata(fields, canonical.metadata().clone()))
+}
+
 /// Column builders for one batch of canonical rows.
 pub struct RowBuffer {
     schema: SchemaRef,
@@ -33,10 +59,10 @@ pub struct RowBuffer {
     // lists: no hashing per row.
     channel: Vec<i32>,
     direction: Vec<i32>,
-    queue: StringDictionaryBuilder<Int32Type>,
-    agent_id: StringDictionaryBuilder<Int32Type>,
-    team: StringDictionaryBuilder<Int32Type>,
-    site: StringDictionaryBuilder<Int32Type>,
+    queue: StringBuilder,
+    agent_id: StringBuilder,
+    team: StringBuilder,
+    site: StringBuilder,
     customer_key: StringBuilder,
     arrived_at: TimestampMicrosecondBuilder,
     answered_at: TimestampMicrosecondBuilder,
@@ -48,7 +74,7 @@ pub struct RowBuffer {
     handle_ms: Int64Builder,
     abandoned: BooleanBuilder,
     transferred: BooleanBuilder,
-    disposition: StringDictionaryBuilder<Int32Type>,
+    disposition: StringBuilder,
     csat: Int8Builder,
     // A buffer holds rows of one file: one dictionary value, key 0.
     source_file: Option<String>,
@@ -61,17 +87,16 @@ impl RowBuffer {
     pub fn new(schema: SchemaRef, capacity: usize) -> RowBuffer {
         let ts = || TimestampMicrosecondBuilder::with_capacity(capacity);
         let i64b = || Int64Builder::with_capacity(capacity);
-        let dict = StringDictionaryBuilder::<Int32Type>::new;
         RowBuffer {
             schema,
             interaction_id: StringBuilder::with_capacity(capacity, capacity * 16),
             chain_id: StringBuilder::with_capacity(capacity, capacity * 4),
             channel: Vec::with_capacity(capacity),
             direction: Vec::with_capacity(capacity),
-            queue: dict(),
-            agent_id: dict(),
-            team: dict(),
-            site: dict(),
+            queue: StringBuilder::new(),
+            agent_id: StringBuilder::new(),
+            team: StringBuilder::new(),
+            site: StringBuilder::new(),
             customer_key: StringBuilder::with_capacity(capacity, capacity * 32),
             arrived_at: ts(),
             answered_at: ts(),
@@ -83,7 +108,7 @@ impl RowBuffer {
             handle_ms: i64b(),
             abandoned: BooleanBuilder::with_capacity(capacity),
             transferred: BooleanBuilder::with_capacity(capacity),
-            disposition: dict(),
+            disposition: StringBuilder::new(),
             csat: Int8Builder::with_capacity(capacity),
             source_file: None,
             source_line: i64b(),
@@ -187,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_batch_matches_the_canonical_schema() {
-        let mut b = RowBuffer::new(arrow_schema(), 4);
+        let mut b = RowBuffer::new(storage_schema(), 4);
         let row = Row {
             interaction_id: "c1",
             chain_id: None,
@@ -215,7 +240,8 @@ mod tests {
         b.push(&row, "x.csv", 3);
         let batch = b.finish();
         assert_eq!(batch.num_rows(), 2);
-        assert_eq!(batch.schema(), arrow_schema());
+        assert_eq!(batch.schema(), storage_schema());
+        assert_eq!(storage_schema().fields().len(), arrow_schema().fields().len());
         assert!(b.is_empty());
     }
 }

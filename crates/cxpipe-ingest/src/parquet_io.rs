@@ -8,6 +8,7 @@ use std::path::Path;
 use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
 use cxpipe_model::{COLUMNS, Kind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
@@ -48,13 +49,33 @@ pub fn writer_properties() -> WriterProperties {
     b.build()
 }
 
-/// Opens a Parquet writer of the canonical schema at `path`.
+/// Opens a Parquet writer of the canonical schema at `path`, for batches
+/// of the canonical schema.
 pub fn create_writer(path: &Path) -> Result<ArrowWriter<BufWriter<File>>, Error> {
     let f = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
     ArrowWriter::try_new(
         BufWriter::with_capacity(1 << 20, f),
         arrow_schema(),
         Some(writer_properties()),
+    )
+    .map_err(|e| Error::Parquet(format!("creating {}", path.display()), e))
+}
+
+/// Opens a Parquet writer for batches of [`crate::batch::storage_schema`]
+/// (plain Utf8 where the canonical schema has dictionaries). The file is the
+/// same as [`create_writer`]'s: the same Parquet columns and encodings, and
+/// the canonical Arrow schema embedded, so readers get dictionary arrays.
+pub fn create_storage_writer(path: &Path) -> Result<ArrowWriter<BufWriter<File>>, Error> {
+    let f = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    let mut props = writer_properties();
+    parquet::arrow::add_encoded_arrow_schema_to_metadata(&arrow_schema(), &mut props);
+    let options = ArrowWriterOptions::new()
+        .with_properties(props)
+        .with_skip_arrow_metadata(true);
+    ArrowWriter::try_new_with_options(
+        BufWriter::with_capacity(1 << 20, f),
+        crate::batch::storage_schema(),
+        options,
     )
     .map_err(|e| Error::Parquet(format!("creating {}", path.display()), e))
 }

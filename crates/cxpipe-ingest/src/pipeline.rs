@@ -320,12 +320,12 @@ impl Shared<'_> {
         let (rel, path) = self.part_path(day)?;
         Ok(PartWriter {
             id,
-            writer: parquet_io::create_writer(&path)?,
+            writer: parquet_io::create_storage_writer(&path)?,
             rel,
             path,
             day,
             file_idx,
-            buf: RowBuffer::new(cxpipe_model::arrow_schema(), BATCH_ROWS),
+            buf: RowBuffer::new(crate::batch::storage_schema(), BATCH_ROWS),
             rows: 0,
             last_used: 0,
         })
