@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int8Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    BooleanBuilder, Int8Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray};
@@ -41,13 +40,18 @@ pub fn storage_schema() -> SchemaRef {
                 f.name().as_str(),
                 col::QUEUE | col::AGENT_ID | col::TEAM | col::SITE | col::DISPOSITION
             ) {
-                f.as_ref().clone().with_data_type(arrow_schema::DataType::Utf8)
+                f.as_ref()
+                    .clone()
+                    .with_data_type(arrow_schema::DataType::Utf8)
             } else {
                 f.as_ref().clone()
             }
         })
         .collect();
-    Arc::new(arrow_schema::Schema::new_with_metadata(fields, canonical.metadata().clone()))
+    Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        canonical.metadata().clone(),
+    ))
 }
 
 /// Column builders for one batch of canonical rows.
@@ -241,7 +245,10 @@ mod tests {
         let batch = b.finish();
         assert_eq!(batch.num_rows(), 2);
         assert_eq!(batch.schema(), storage_schema());
-        assert_eq!(storage_schema().fields().len(), arrow_schema().fields().len());
+        assert_eq!(
+            storage_schema().fields().len(),
+            arrow_schema().fields().len()
+        );
         assert!(b.is_empty());
     }
 }

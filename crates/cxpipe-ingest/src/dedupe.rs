@@ -190,7 +190,7 @@ mod tests {
             all.push(e);
             b.push(e).expect("push");
         }
-        let keep = |e: &Entry| e.loc % 97 != 0;
+        let keep = |e: &Entry| !e.loc.is_multiple_of(97);
         let mut got = b.losers(&keep, 2).expect("losers");
         got.sort_by_key(|e| e.loc);
         let mut want: Vec<Entry> = all
