@@ -720,7 +720,7 @@ fn ledger_skip_and_force() {
     assert_eq!(read_dataset(&c.ds).len(), 18);
 }
 
-/// The ledger records name, size and BLAKE3 of each ingested file, and the
+/// The ledger records name, size and content hash (xxh3-128) of each ingested file, and the
 /// counts; `ingests/` holds one report per committed run.
 #[test]
 fn ledger_contents() {
@@ -738,7 +738,7 @@ fn ledger_contents() {
         let path = sample(&format!("generic/{name}"));
         let bytes = fs::read(&path).expect("read");
         assert_eq!(e["size"], bytes.len());
-        assert_eq!(e["blake3"].as_str().expect("hash").len(), 64);
+        assert_eq!(e["xxh3_128"].as_str().expect("hash").len(), 32);
         assert_eq!(e["ingest_id"], c.report["ingest_id"]);
         assert_eq!(e["rows_read"], e["rows_written"]);
     }

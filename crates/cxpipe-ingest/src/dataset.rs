@@ -46,8 +46,8 @@ pub struct LedgerEntry {
     pub name: String,
     /// Size in bytes as read (compressed size for .gz/.zst).
     pub size: u64,
-    /// BLAKE3 of the bytes, hex.
-    pub blake3: String,
+    /// xxh3-128 of the bytes, hex.
+    pub xxh3_128: String,
     /// The ingest that read it.
     pub ingest_id: String,
     /// Rows read from it.
@@ -67,11 +67,11 @@ pub struct Ledger {
 
 impl Ledger {
     /// The entry with this content, if any.
-    pub fn find(&self, size: u64, blake3: &str) -> Option<&LedgerEntry> {
+    pub fn find(&self, size: u64, xxh3_128: &str) -> Option<&LedgerEntry> {
         self.files
             .iter()
             .rev()
-            .find(|e| e.size == size && e.blake3 == blake3)
+            .find(|e| e.size == size && e.xxh3_128 == xxh3_128)
     }
 
     /// Whether some ingested file has this size (a cheap pre-check before

@@ -124,7 +124,7 @@ pub fn strip_compression(name: &str) -> (&str, Compression) {
 /// Counts and hashes the raw bytes that pass through it.
 pub struct Tee<R> {
     inner: R,
-    hasher: blake3::Hasher,
+    hasher: xxhash_rust::xxh3::Xxh3,
     bytes: u64,
 }
 
@@ -199,7 +199,7 @@ impl Opened {
     }
 
     /// Reads whatever raw bytes the decoder left (so the hash covers the
-    /// whole file) and returns (bytes, BLAKE3 hex).
+    /// whole file) and returns (bytes, xxh3-128 hex).
     pub fn finish(self) -> io::Result<(u64, String)> {
         let mut raw = match self.reader {
             Decoder::Plain(r) => *r,
@@ -207,7 +207,7 @@ impl Opened {
             Decoder::Zstd(r) => r.finish().into_inner(),
         };
         io::copy(&mut raw, &mut io::sink())?;
-        Ok((raw.bytes, raw.hasher.finalize().to_hex().to_string()))
+        Ok((raw.bytes, format!("{:032x}", raw.hasher.digest128())))
     }
 }
 
@@ -267,7 +267,7 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
             pos: 0,
             inner,
         },
-        hasher: blake3::Hasher::new(),
+        hasher: xxhash_rust::xxh3::Xxh3::new(),
         bytes: 0,
     };
     let reader = match compression {
@@ -282,10 +282,19 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
     })
 }
 
-/// Hashes a whole file (BLAKE3, hex) without decompressing it.
+/// Hashes a whole file (xxh3-128, hex) without decompressing it.
 pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
     let mut f = File::open(path)?;
-    let mut h = blake3::Hasher::new();
-    let n = io::copy(&mut f, &mut h)?;
-    Ok((n, h.finalize().to_hex().to_string()))
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((n, format!("{:032x}", h.digest128())))
 }

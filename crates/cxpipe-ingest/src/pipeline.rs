@@ -207,7 +207,7 @@ impl Sequencer<'_> {
                 match result {
                     Ok(content) => {
                         f.report.bytes = content.0;
-                        f.report.blake3 = Some(content.1.clone());
+                        f.report.xxh3_128 = Some(content.1.clone());
                         f.content = Some(content);
                         if let Some(q) = f.quarantine.as_mut() {
                             q.out
@@ -864,7 +864,7 @@ fn empty_report(file: &InputFile) -> FileReport {
         format: None,
         compression: None,
         bytes: 0,
-        blake3: None,
+        xxh3_128: None,
         rows_read: 0,
         rows_written: 0,
         rows_quarantined: 0,
@@ -1193,11 +1193,11 @@ pub fn ingest(
             // A forced re-read replaces the file's entry instead of adding one.
             new_ledger
                 .files
-                .retain(|e| !(e.size == *size && &e.blake3 == hash));
+                .retain(|e| !(e.size == *size && &e.xxh3_128 == hash));
             new_ledger.files.push(LedgerEntry {
                 name: r.name.clone(),
                 size: *size,
-                blake3: hash.clone(),
+                xxh3_128: hash.clone(),
                 ingest_id: ingest_id.clone(),
                 rows_read: r.rows_read,
                 rows_written: r.rows_written,
@@ -1272,7 +1272,7 @@ fn totals_ingested(r: &RunReport) -> bool {
 
 fn already(e: &LedgerEntry) -> String {
     format!(
-        "already ingested by {} as {} (same size and BLAKE3); --force reads it again",
+        "already ingested by {} as {} (same size and content hash); --force reads it again",
         e.ingest_id, e.name
     )
 }

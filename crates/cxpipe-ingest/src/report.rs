@@ -41,9 +41,9 @@ pub struct FileReport {
     pub compression: Option<Compression>,
     /// Bytes read (as stored, compressed).
     pub bytes: u64,
-    /// BLAKE3 of the bytes, hex.
+    /// xxh3-128 of the bytes, hex.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blake3: Option<String>,
+    pub xxh3_128: Option<String>,
     /// Records read (blank lines are not records).
     pub rows_read: u64,
     /// Rows now in the dataset.
