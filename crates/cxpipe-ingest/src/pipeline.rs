@@ -316,8 +316,7 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     fn new_part(&self, file_idx: u32, day: i64) -> Result<PartWriter, Error> {
-        let id = self.next_part.fetch_add(1, Ordering::Relaxed);
-        let (rel, path) = self.part_path(day)?;
+        let (id, rel, path) = self.part_path(day)?;
         Ok(PartWriter {
             id,
             writer: parquet_io::create_storage_writer(&path)?,
@@ -331,16 +330,17 @@ impl Shared<'_> {
         })
     }
 
-    /// A fresh part path in the staging area: (path relative to the
-    /// dataset root once committed, path in staging).
-    fn part_path(&self, day: i64) -> Result<(String, PathBuf), Error> {
+    /// A fresh part in the staging area: (its number, which is also its id
+    /// in dedupe locations; path relative to the dataset root once
+    /// committed; path in staging).
+    fn part_path(&self, day: i64) -> Result<(u32, String, PathBuf), Error> {
         let n = self.next_part.fetch_add(1, Ordering::Relaxed);
         let dir = format!("{}/date={}", dataset::INTERACTIONS, format_day(day));
         let staged_dir = self.staging.join(&dir);
         fs::create_dir_all(&staged_dir)
             .map_err(|e| Error::io(format!("creating {}", staged_dir.display()), e))?;
         let name = format!("part-{}-{n:05}.parquet", self.ingest_id);
-        Ok((format!("{dir}/{name}"), staged_dir.join(name)))
+        Ok((n, format!("{dir}/{name}"), staged_dir.join(name)))
     }
 }
 
@@ -1124,7 +1124,7 @@ pub fn ingest(
             }
             Some(drops) => {
                 drops.sort_unstable();
-                let (rel, path) = shared.part_path(s.day)?;
+                let (_, rel, path) = shared.part_path(s.day)?;
                 let kept = parquet_io::rewrite_without(&staging.join(&s.rel), &path, drops)?;
                 let _ = fs::remove_file(staging.join(&s.rel));
                 if kept > 0 {
@@ -1138,7 +1138,7 @@ pub fn ingest(
         drops.sort_unstable();
         let old_rel = &existing_files[idx];
         let day = day_of_partition(old_rel);
-        let (rel, path) = match day {
+        let (_, rel, path) = match day {
             Some(d) => shared.part_path(d)?,
             None => continue,
         };
