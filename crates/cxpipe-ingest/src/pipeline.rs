@@ -418,34 +418,28 @@ fn process_chunk(
             ));
             continue;
         }
-        let result: Result<(), Problem> = match &file.kind {
+        let json;
+        let converted: Result<Row<'_>, Problem> = match &file.kind {
             Kind::Csv(layout) => match parser.parse(rec) {
                 Err(msg) => Err((ReasonCode::MalformedRow, msg)),
                 Ok(n) if n != layout.width => Err((
                     ReasonCode::MalformedRow,
                     format!("{n} fields where the header has {}", layout.width),
                 )),
-                Ok(_) => {
-                    let fields = CsvFields::new(parser, layout, rec);
-                    convert(&fields, &cx).and_then(|row| {
-                        push_row(&row, file, rec_line, writers, shared, &mut entries)
-                            .map_err(|e| (ReasonCode::MalformedRow, format!("internal: {e}")))
-                    })
+                Ok(_) => convert(&CsvFields::new(parser, layout, rec), &cx),
+            },
+            Kind::Ndjson => match JsonFields::parse(rec) {
+                Err(problem) => Err(problem),
+                Ok(fields) => {
+                    json = fields;
+                    convert(&&json, &cx)
                 }
             },
-            Kind::Ndjson => JsonFields::parse(rec).and_then(|f| {
-                let fields = &f;
-                convert(&fields, &cx).and_then(|row| {
-                    push_row(&row, file, rec_line, writers, shared, &mut entries)
-                        .map_err(|e| (ReasonCode::MalformedRow, format!("internal: {e}")))
-                })
-            }),
         };
-        if let Err((code, reason)) = result {
-            if reason.starts_with("internal: ") {
-                return Err(Error::Invalid(reason));
-            }
-            rejects.push(reject(code, reason));
+        match converted {
+            // A failed write is the run's problem, not the record's.
+            Ok(row) => push_row(&row, file, rec_line, writers, shared, &mut entries)?,
+            Err((code, reason)) => rejects.push(reject(code, reason)),
         }
     }
     enforce_budget(&mut writers.open)?;
