@@ -2,6 +2,7 @@
 //! and exit codes live here; the work lives in the library crates.
 
 mod cmd;
+mod config;
 mod progress;
 
 use std::io::IsTerminal;
@@ -28,6 +29,8 @@ Examples:
   cxpipe ingest exports/ --out dataset
   cxpipe ingest - --out dataset < nightly.csv.gz
   cxpipe info dataset
+  cxpipe kpi dataset --by agent,day
+  cxpipe kpi dataset --by queue,interval --tz Europe/Berlin --format csv --out q.csv
   cxpipe schema
 
 Exit codes: 0 success; 1 error (nothing or only part was done); 2 usage error;
@@ -83,6 +86,8 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Write a realistic synthetic export and a file of the facts planted in it.
     Generate(cmd::generate::Args),
+    /// KPIs per agent, team, queue, day, shift, interval, week or month.
+    Kpi(cmd::kpi::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -99,7 +104,7 @@ fn init_logging(g: &Global) {
     };
     let filter = EnvFilter::try_from_env("CXPIPE_LOG").unwrap_or_else(|_| {
         EnvFilter::new(format!(
-            "cxpipe={level},cxpipe_ingest={level},cxpipe_generate={level}"
+            "cxpipe={level},cxpipe_ingest={level},cxpipe_generate={level},cxpipe_analytics={level}"
         ))
     });
     let builder = tracing_subscriber::fmt()
@@ -139,17 +144,34 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Ingest(args) => cmd::ingest::run(args, &cli.global),
         Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
+        Command::Kpi(args) => cmd::kpi::run(args).map(|()| EXIT_OK),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) if is_usage(&e) => {
+            tracing::error!("{e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// A mistake in the flags or the config file (exit code 2), as opposed to
+/// a failure while doing the work.
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<config::UsageError>()
+            || matches!(
+                c.downcast_ref::<cxpipe_analytics::Error>(),
+                Some(cxpipe_analytics::Error::Usage(_))
+            )
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -20,7 +20,8 @@ Every row read is written, quarantined (DATASET/quarantine/<ingest_id>/) or
 dropped as an older duplicate; the run report (DATASET/ingests/<id>.json)
 shows the counts per file. Files already ingested (same size and content)
 are skipped unless --force. The customer's phone or email is stored only as
-a keyed hash; the key is CXPIPE_PII_KEY, or DATASET/.pii.key (created once).";
+a keyed hash; the key is CXPIPE_PII_KEY, else [privacy] key_file of
+cxpipe.toml, else DATASET/.pii.key (created once).";
 
 /// Read exports into the dataset.
 #[derive(Debug, clap::Args)]
@@ -52,6 +53,10 @@ pub struct Args {
     /// Print the run report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Config file (default ./cxpipe.toml when present); ingest reads its
+    /// `[privacy] key_file`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `--source` values.
@@ -102,6 +107,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     opts.force = args.force;
     opts.threads = args.threads;
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
+    let config = crate::config::Config::load(args.config.as_deref())?;
+    opts.pii_key_file = config.key_file();
     let progress = IngestProgress::new(global.progress());
     let result = cxpipe_ingest::ingest(&inputs, &opts, &progress, &CANCEL);
     progress.finish();

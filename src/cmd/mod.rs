@@ -3,6 +3,7 @@
 pub mod generate;
 pub mod info;
 pub mod ingest;
+pub mod kpi;
 pub mod schema;
 
 use std::io::Write;

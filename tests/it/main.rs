@@ -11,6 +11,7 @@
 mod atomic;
 mod cli;
 mod dataset;
+mod kpi;
 mod privacy;
 mod samples;
 

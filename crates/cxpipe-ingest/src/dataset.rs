@@ -136,7 +136,7 @@ impl Dataset {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 return Err(Error::Invalid(format!(
-                    "another cxpipe is writing {} (its lock {} is held); try again when it is done",
+                    "another cxpipe is reading or writing {} (its lock {} is held); try again when it is done",
                     root.display(),
                     lock_path.display()
                 )));
@@ -155,6 +155,57 @@ impl Dataset {
             recovered: None,
         };
         ds.recovered = ds.recover()?;
+        Ok(ds)
+    }
+
+    /// Opens an existing dataset for reading: finishes or discards an
+    /// interrupted ingest when no other cxpipe has it open, then holds a
+    /// shared lock, so any number of readers run side by side but never
+    /// beside an ingest (which would fail to take its lock, and say so).
+    pub fn open_for_reading(root: &Path) -> Result<Dataset, Error> {
+        if !root.join(INTERACTIONS).is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is not a cxpipe dataset (no {INTERACTIONS}/ folder); create one with `cxpipe ingest`",
+                root.display()
+            )));
+        }
+        let lock_path = root.join(LOCK);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(format!("opening {}", lock_path.display())))?;
+        let mut ds = Dataset {
+            root: root.to_path_buf(),
+            _lock: lock,
+            recovered: None,
+        };
+        match ds._lock.try_lock() {
+            Ok(()) => {
+                ds.recovered = ds.recover()?;
+                // flock converts the exclusive lock in place.
+                ds._lock
+                    .lock_shared()
+                    .map_err(io_err(format!("locking {}", lock_path.display())))?;
+            }
+            Err(fs::TryLockError::WouldBlock) => match ds._lock.try_lock_shared() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Invalid(format!(
+                        "an ingest is writing {} (its lock {} is held); try again when it is done",
+                        root.display(),
+                        lock_path.display()
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(Error::io(format!("locking {}", lock_path.display()), e));
+                }
+            },
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("locking {}", lock_path.display()), e));
+            }
+        }
         Ok(ds)
     }
 

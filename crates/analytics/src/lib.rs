@@ -1,0 +1,55 @@
+//! Analytics over a cxpipe dataset: KPIs (SPEC §8) on polars' lazy engine.
+//!
+//! This is the only crate of the workspace that depends on polars. It reads
+//! the dataset's Parquet files directly (pruning day partitions by the
+//! requested dates) and returns plain [`polars::prelude::DataFrame`]s that
+//! [`table`] renders as an aligned table, CSV, JSON or Parquet.
+
+pub mod fcr;
+pub mod kpi;
+pub mod scan;
+pub mod table;
+pub mod time;
+
+pub use kpi::{Group, KpiParams, SlVariant, kpi};
+pub use polars::prelude::DataFrame;
+pub use scan::Source;
+pub use time::{Interval, Shift, Shifts, Zone};
+
+/// What can go wrong in an analytics query.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request does not make sense (bad grouping, zone, date, shift).
+    #[error("{0}")]
+    Usage(String),
+    /// Reading the dataset or writing the output failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// polars refused a query or a file.
+    #[error("{context}: {source}")]
+    Polars {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: polars::error::PolarsError,
+    },
+}
+
+impl Error {
+    pub(crate) fn polars(
+        context: impl Into<String>,
+    ) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let context = context.into();
+        move |source| Error::Polars { context, source }
+    }
+
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+}

@@ -1,0 +1,139 @@
+//! Finding and scanning the dataset's Parquet files (SPEC §6).
+//!
+//! The dataset is partitioned by the UTC date of `arrived_at`
+//! (`interactions/date=YYYY-MM-DD/part-*.parquet`), so a time range selects
+//! whole partitions before polars opens a single file; the exact bounds are
+//! then applied as a row filter (which polars also pushes down to the row
+//! group statistics).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::Error;
+use crate::time::{DAY_US, parse_day};
+
+/// The day partitions of a dataset and their files.
+#[derive(Debug, Clone)]
+pub struct Source {
+    root: PathBuf,
+    parts: BTreeMap<i64, Vec<PathBuf>>,
+}
+
+impl Source {
+    /// Lists the partitions under `root/interactions`. The caller is expected
+    /// to have opened the dataset first (which finishes or discards an
+    /// interrupted ingest) and to hold its lock while the query runs.
+    pub fn open(root: &Path) -> Result<Source, Error> {
+        let base = root.join("interactions");
+        if !base.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is not a cxpipe dataset (no interactions/ folder); create one with `cxpipe ingest`",
+                root.display()
+            )));
+        }
+        let mut parts = BTreeMap::new();
+        let entries =
+            fs::read_dir(&base).map_err(Error::io(format!("listing {}", base.display())))?;
+        for entry in entries {
+            let entry = entry.map_err(Error::io(format!("listing {}", base.display())))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(date) = name.strip_prefix("date=") else {
+                continue;
+            };
+            let Ok(day) = parse_day(date) else {
+                continue;
+            };
+            let dir = entry.path();
+            let mut files = Vec::new();
+            let listing =
+                fs::read_dir(&dir).map_err(Error::io(format!("listing {}", dir.display())))?;
+            for f in listing {
+                let f = f.map_err(Error::io(format!("listing {}", dir.display())))?;
+                let fname = f.file_name().to_string_lossy().into_owned();
+                if fname.ends_with(".parquet") && !fname.starts_with('.') {
+                    files.push(f.path());
+                }
+            }
+            if !files.is_empty() {
+                files.sort();
+                parts.insert(day, files);
+            }
+        }
+        Ok(Source {
+            root: root.to_path_buf(),
+            parts,
+        })
+    }
+
+    /// The dataset folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether the dataset has no rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// First and last partition day (UTC days since the epoch).
+    pub fn day_range(&self) -> Option<(i64, i64)> {
+        Some((*self.parts.keys().next()?, *self.parts.keys().next_back()?))
+    }
+
+    /// The files of every partition that can hold an arrival in
+    /// `[lo_us, hi_us)` (µs UTC; `None` = unbounded).
+    pub fn files_between(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<PathBuf> {
+        let first = lo_us.map_or(i64::MIN, |lo| lo.div_euclid(DAY_US));
+        let last = hi_us.map_or(i64::MAX, |hi| (hi - 1).div_euclid(DAY_US));
+        if first > last {
+            return Vec::new();
+        }
+        self.parts
+            .range(first..=last)
+            .flat_map(|(_, files)| files.iter().cloned())
+            .collect()
+    }
+
+    /// A lazy scan over `files` (at least one).
+    pub fn scan(&self, files: &[PathBuf]) -> Result<LazyFrame, Error> {
+        let mut paths = Vec::with_capacity(files.len());
+        for f in files {
+            let p = PlRefPath::try_from_path(f)
+                .map_err(Error::polars(format!("reading {}", f.display())))?;
+            paths.push(p);
+        }
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions {
+                enabled: Some(false),
+                ..HiveOptions::default()
+            },
+            glob: false,
+            ..ScanArgsParquet::default()
+        };
+        LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+            .map_err(Error::polars(format!("scanning {}", self.root.display())))
+    }
+
+    /// The latest `arrived_at` in the dataset (µs UTC), from its last partition.
+    pub fn last_arrival_us(&self) -> Result<Option<i64>, Error> {
+        let Some((_, files)) = self.parts.iter().next_back() else {
+            return Ok(None);
+        };
+        let df = self
+            .scan(files)?
+            .select([col("arrived_at").cast(DataType::Int64).max().alias("max")])
+            .collect()
+            .map_err(Error::polars(format!(
+                "reading the last partition of {}",
+                self.root.display()
+            )))?;
+        let max = df
+            .column("max")
+            .and_then(|c| c.i64().map(|ca| ca.get(0)))
+            .map_err(Error::polars("reading the last arrival"))?;
+        Ok(max)
+    }
+}

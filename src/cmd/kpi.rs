@@ -1,0 +1,235 @@
+//! `cxpipe kpi`: KPIs per agent, team, queue, day, shift, interval… (SPEC §8).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cxpipe_analytics::table::{self, Format};
+use cxpipe_analytics::time::parse_day;
+use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Source, Zone};
+
+use crate::config::{Config, UsageError, parse_duration_ms, seconds_ms};
+
+const EXAMPLES: &str = "\
+Examples:
+  cxpipe kpi dataset --by agent,day
+  cxpipe kpi dataset --by queue,interval --interval 15m --tz Europe/Berlin --from 2026-10-01 --to 2026-10-31
+  cxpipe kpi dataset --by agent,shift --format csv --out agent-shift.csv
+  cxpipe kpi dataset --by team,week --sl-variant answered_plus_abandoned --threshold 30
+
+Groupings (any combination, in output order): agent, team, site, queue, channel,
+day, shift, interval, week, month. Without --by: one row of totals.
+A grouping with `agent` has the agent-side columns only (handled .. occupancy);
+the others also have the queue-side ones (offered .. asa_s).
+
+Every key is local time in --tz (or [time] zone): a contact belongs to the
+interval, day and shift in which it arrived; a shift that crosses midnight
+belongs to the day it starts. Rates are fractions (the table shows them as
+percentages); durations are seconds. A ratio with nothing to divide by is empty.
+Defaults come from cxpipe.toml ([time], [[shift]], [kpi]); flags win.";
+
+/// Compute KPIs over a dataset.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The dataset folder.
+    pub dataset: PathBuf,
+    /// Comma-separated groupings, e.g. agent,day.
+    #[arg(long, default_value = "", value_name = "LIST")]
+    pub by: String,
+    /// First local date to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last local date to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Site time zone (IANA name); default [time] zone, else UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Interval for --by interval: 15m, 30m (default), 1h or 1d.
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Service-level variant: excl_short (default), offered,
+    /// answered_plus_abandoned, aband_positive, answered.
+    #[arg(long, value_name = "VARIANT")]
+    pub sl_variant: Option<String>,
+    /// Service-level threshold in seconds (default 20).
+    #[arg(long, value_name = "SECONDS")]
+    pub threshold: Option<f64>,
+    /// Abandons shorter than this many seconds are short (default 5).
+    #[arg(long, value_name = "SECONDS")]
+    pub short_abandon: Option<f64>,
+    /// FCR window, e.g. 72h (default) or 7d.
+    #[arg(long, value_name = "DURATION")]
+    pub fcr_window: Option<String>,
+    /// Output format; default: from --out's extension, else table on a
+    /// terminal and csv when piped.
+    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
+    pub format: Option<String>,
+    /// Write to this file instead of stdout (- = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Config file (default ./cxpipe.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Builds the query parameters: flags, then config, then defaults.
+pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
+    let mut p = KpiParams::new(Group::parse_list(&args.by)?);
+    if let Some(z) = args.tz.as_deref().or(config.time.zone.as_deref()) {
+        p.zone = Zone::named(z)?;
+    }
+    if let Some(i) = args.interval.as_deref().or(config.kpi.interval.as_deref()) {
+        p.interval = Interval::parse(i)?;
+    }
+    if let Some(v) = args
+        .sl_variant
+        .as_deref()
+        .or(config.kpi.sl_variant.as_deref())
+    {
+        p.sl_variant = SlVariant::parse(v)?;
+    }
+    if let Some(t) = args.threshold.or(config.kpi.threshold_s) {
+        p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
+    }
+    if let Some(s) = args.short_abandon.or(config.kpi.short_abandon_s) {
+        p.short_abandon_ms = seconds_ms(s)
+            .map_err(UsageError)
+            .context("--short-abandon")?;
+    }
+    if let Some(w) = args
+        .fcr_window
+        .as_deref()
+        .or(config.kpi.fcr_window.as_deref())
+    {
+        p.fcr_window_ms = parse_duration_ms(w)
+            .map_err(UsageError)
+            .context("--fcr-window")?;
+    }
+    p.shifts = config.shifts()?;
+    p.from = args
+        .from
+        .as_deref()
+        .map(parse_day)
+        .transpose()
+        .context("--from")?;
+    p.to = args
+        .to
+        .as_deref()
+        .map(parse_day)
+        .transpose()
+        .context("--to")?;
+    Ok(p)
+}
+
+/// The line above the text table: what the numbers mean.
+pub fn caption(p: &KpiParams) -> String {
+    let mut parts = vec![format!("zone {}", p.zone.name())];
+    if p.queue_side() {
+        parts.push(format!(
+            "service level {} at {} s (short abandon < {} s)",
+            p.sl_variant.name(),
+            p.threshold_ms as f64 / 1000.0,
+            p.short_abandon_ms as f64 / 1000.0
+        ));
+    }
+    parts.push(format!(
+        "FCR window {} h",
+        p.fcr_window_ms as f64 / 3_600_000.0
+    ));
+    if p.by.contains(&Group::Interval) {
+        parts.push(format!("interval {}", p.interval.name()));
+    }
+    parts.join(" · ")
+}
+
+/// Where and how the result goes.
+pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
+    if let Some(f) = format {
+        return Ok(Format::parse(f)?);
+    }
+    let to_file = out.filter(|p| p.as_os_str() != "-");
+    if let Some(p) = to_file {
+        return Ok(match p.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => Format::Parquet,
+            Some("json") => Format::Json,
+            Some("txt") => Format::Table,
+            _ => Format::Csv,
+        });
+    }
+    Ok(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Csv
+    })
+}
+
+/// Writes `df` to `out` (a file, replaced atomically) or stdout.
+pub fn emit_frame(
+    df: &mut cxpipe_analytics::DataFrame,
+    format: Format,
+    caption: Option<&str>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    match out.filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                .with_context(|| format!("creating a file in {}", dir.display()))?;
+            {
+                let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+                table::write(df, format, caption, &mut w)?;
+                w.flush()
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            tmp.persist(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            if format == Format::Parquet && stdout.is_terminal() {
+                anyhow::bail!(
+                    "will not write Parquet to a terminal; use --out FILE.parquet or a pipe"
+                );
+            }
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            table::write(df, format, caption, &mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs the query and writes the table.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let config = Config::load(args.config.as_deref())?;
+    let p = params(args, &config)?;
+    let format = output_format(args.format.as_deref(), args.out.as_deref())?;
+    let ds = cxpipe_ingest::Dataset::open_for_reading(&args.dataset)
+        .with_context(|| format!("opening dataset {}", args.dataset.display()))?;
+    if let Some(note) = &ds.recovered {
+        tracing::info!("{note}");
+    }
+    let source = Source::open(&args.dataset)?;
+    if source.is_empty() {
+        tracing::warn!("{} has no rows yet", args.dataset.display());
+    }
+    let started = std::time::Instant::now();
+    let mut df = cxpipe_analytics::kpi(&source, &p)?;
+    tracing::debug!(
+        rows = df.height(),
+        seconds = started.elapsed().as_secs_f64(),
+        "KPIs computed"
+    );
+    if format == Format::Table {
+        // The caption names them once instead of on every line.
+        df = df.drop_many(["sl_variant", "sl_threshold_s"]);
+    }
+    let caption = caption(&p);
+    emit_frame(&mut df, format, Some(&caption), args.out.as_deref())
+}
