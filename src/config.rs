@@ -183,7 +183,7 @@ impl Config {
 
 /// Seconds (from a flag or the config) to whole milliseconds, >= 0.
 pub fn seconds_ms(v: f64) -> Result<i64, String> {
-    if !v.is_finite() || v < 0.0 || v > 1e9 {
+    if !(0.0..=1e9).contains(&v) {
         return Err(format!("{v} is not a number of seconds >= 0"));
     }
     Ok((v * 1000.0).round() as i64)

@@ -456,10 +456,13 @@ fn fcr_flags(
     ))
 }
 
+/// `(customer number, arrival, row)`.
+type Candidate = (u128, i64, u32);
+
 /// `(customer number, arrival, row)` of every inbound contact with a
 /// customer. With `dense == false` the numbers are the pseudonyms' own
 /// 128 bits, and `None` comes back at the first key that is not one.
-fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<(u128, i64, u32)>>, Error> {
+fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<Candidate>>, Error> {
     let err = || Error::polars("FCR");
     let customers = df.column(CUSTOMER).and_then(|c| c.str()).map_err(err())?;
     let times = df.column(T).and_then(|c| c.i64()).map_err(err())?;
@@ -487,7 +490,7 @@ fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<(u128, i64, u32)
 
 /// Sorts on two threads: split by the top bit of the customer number (so
 /// the halves need no merge), sort each half.
-fn sort_parallel(rows: &mut Vec<(u128, i64, u32)>) {
+fn sort_parallel(rows: &mut Vec<Candidate>) {
     let (low, high): (Vec<_>, Vec<_>) = rows.drain(..).partition(|r| r.0 >> 127 == 0);
     let (mut low, mut high) = (low, high);
     std::thread::scope(|s| {

@@ -321,9 +321,12 @@ fn naive_keys(
                 let minute = u32::from(z.hour() as u8) * 60 + u32::from(z.minute() as u8);
                 let found = shifts.iter().enumerate().find_map(|(i, s)| {
                     let crosses = s.end_min <= s.start_min;
-                    if !crosses && minute >= s.start_min && minute < s.end_min {
-                        Some((i, date))
-                    } else if crosses && minute >= s.start_min {
+                    let same_day = if crosses {
+                        minute >= s.start_min
+                    } else {
+                        minute >= s.start_min && minute < s.end_min
+                    };
+                    if same_day {
                         Some((i, date))
                     } else if crosses && minute < s.end_min {
                         Some((i, date.yesterday().unwrap()))
@@ -346,7 +349,7 @@ fn naive_keys(
                 }
             }
             Group::Interval => {
-                let minutes = (p.interval.micros() / 60_000_000) as i64;
+                let minutes = p.interval.micros() / 60_000_000;
                 let start = if p.interval == Interval::D1 {
                     date.to_zoned_datetime(tz.clone())
                         .unwrap()
@@ -577,19 +580,21 @@ const ZONES: [(&str, &str); 5] = [
     ("Asia/Kolkata", "2026-10-23T00:00:00Z"),  // +05:30, no DST
 ];
 
-fn params_strategy() -> impl Strategy<
-    Value = (
-        Vec<Group>,
-        usize,
-        u8,
-        u8,
-        i64,
-        i64,
-        i64,
-        Option<(i64, i64)>,
-        bool,
-    ),
-> {
+/// groupings, zone, interval, variant, threshold s, short abandon s, window h,
+/// (from, length) in days, custom shifts.
+type Params = (
+    Vec<Group>,
+    usize,
+    u8,
+    u8,
+    i64,
+    i64,
+    i64,
+    Option<(i64, i64)>,
+    bool,
+);
+
+fn params_strategy() -> impl Strategy<Value = Params> {
     (
         prop::sample::subsequence(Group::ALL.to_vec(), 0..=3).prop_shuffle(),
         0usize..ZONES.len(),
@@ -605,17 +610,7 @@ fn params_strategy() -> impl Strategy<
 
 fn check(
     contacts: Vec<Gen>,
-    (by, zone, interval, variant, threshold, short, window_h, dates, custom_shifts): (
-        Vec<Group>,
-        usize,
-        u8,
-        u8,
-        i64,
-        i64,
-        i64,
-        Option<(i64, i64)>,
-        bool,
-    ),
+    (by, zone, interval, variant, threshold, short, window_h, dates, custom_shifts): Params,
 ) -> Result<(), TestCaseError> {
     let (zone_name, base) = ZONES[zone];
     let base_us = base.parse::<Timestamp>().unwrap().as_microsecond();
