@@ -9,7 +9,7 @@ set -euo pipefail
 usage() {
     cat <<'EOF'
 Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
-                        [--only TOOLS] [--input FILE] [--regen]
+                        [--only TOOLS] [--input FILE] [--regen] [--section LIST]
 
   --rows N        rows to generate (default 10000000)
   --workdir DIR   scratch folder for venv, data and outputs (default /tmp/cxpipe-bench)
@@ -17,14 +17,28 @@ Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
   --runs K        time each tool K times, keep the best wall time and its RSS (default 1)
   --only TOOLS    comma-separated subset of cxpipe,duckdb,polars (default: all three)
   --input FILE    benchmark this CSV instead of generating one (rows = lines - 1);
-                  with --only duckdb,polars no cxpipe binary is needed at all
-  --regen         regenerate the data even if a matching file is present
+                  with --only duckdb,polars --section ingest no cxpipe binary is needed
+  --regen         regenerate the data (CSV, kpi dataset and its Parquet copy) even
+                  if matching ones are present
+  --section LIST  comma-separated subset of ingest,kpi (default: both, in that order)
+
+Sections:
+  ingest  CSV -> Parquet: `cxpipe ingest` beside DuckDB COPY and Polars sink_parquet.
+  kpi     `cxpipe kpi DATASET --by agent,day` (FCR included) beside the same KPIs in
+          DuckDB SQL (bench/kpi_duckdb.py) and Polars lazy (bench/kpi_polars.py)
+          over one Parquet file with the dataset's rows; outputs must agree
+          (bench/check_kpi.py). Also times cxpipe `--by queue,interval` and
+          `--by agent,shift`. The dataset is $WORKDIR/dataset-ROWS: reused when it
+          was built from the same input file, else the one the ingest section just
+          wrote, else `cxpipe ingest` builds it (untimed). The binary must have `kpi`
+          unless --only leaves cxpipe out (it is still needed to build the dataset).
 
 Environment: CXPIPE_BIN overrides the binary path (default
 ${CARGO_TARGET_DIR:-<repo>/target}/release/cxpipe).
 
-Output: Markdown table on stdout, progress on stderr, JSON in
-$WORKDIR/bench-ingest.json, per-run logs in $WORKDIR/logs/.
+Output: a Markdown table per section on stdout, progress on stderr, JSON in
+$WORKDIR/bench-ingest.json and $WORKDIR/bench-kpi.json, per-run logs and
+KPI comparisons in $WORKDIR/logs/.
 Exit status: 0 when every tool ran and every check passed, 1 otherwise
 (the table is printed either way), 2 on a usage error.
 EOF
@@ -43,6 +57,7 @@ RUNS=1
 ONLY=cxpipe,duckdb,polars
 INPUT=""
 REGEN=0
+SECTIONS=ingest,kpi
 SEED=42
 GENERIC_HEADER="interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat"
 
@@ -67,6 +82,7 @@ while (($# > 0)); do
     --only) ONLY=${2:?--only needs a value}; shift 2 ;;
     --input) INPUT=${2:?--input needs a value}; shift 2 ;;
     --regen) REGEN=1; shift ;;
+    --section | --sections) SECTIONS=${2:?--section needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
     esac
@@ -80,6 +96,14 @@ for t in "${ONLY_LIST[@]}"; do
     case $t in
     cxpipe | duckdb | polars) ;;
     *) usage_error "--only: unknown tool '$t' (known: cxpipe,duckdb,polars)" ;;
+    esac
+done
+IFS=, read -r -a SECTION_LIST <<<"$SECTIONS"
+((${#SECTION_LIST[@]} > 0)) || usage_error "--section needs at least one section"
+for s in "${SECTION_LIST[@]}"; do
+    case $s in
+    ingest | kpi) ;;
+    *) usage_error "--section: unknown section '$s' (known: ingest,kpi)" ;;
     esac
 done
 if [[ -n $INPUT ]]; then
@@ -96,15 +120,19 @@ PY=$WORKDIR/venv/bin/python
 
 # want TOOL: is TOOL selected by --only?
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
+# want_section NAME: is NAME selected by --section?
+want_section() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------------------
 # Bookkeeping shared by every stage.
 #
 # RESULTS: "section|tool|status|best_wall_s|best_rss_kib|all_walls_csv|exit_code"
+# EXTRAS:  same, for timings shown for reference only (bench_cmd --extra)
 # CHECKS:  "section|tool|key|value"   (sanity checks after the timed runs)
 # NOTES:   "section|text"
 # META:    "key=value"                (the machine line)
 RESULTS=()
+EXTRAS=()
 CHECKS=()
 NOTES=()
 META=()
@@ -113,10 +141,11 @@ declare -A SECTION_INPUT=() SECTION_BYTES=() SECTION_ROWS=() SECTION_DESC=()
 BENCH_FAILED=0
 KV="" # last output_checks result
 
-# section_input SECTION FILE ROWS DESCRIPTION: what a stage's MB/s and rows/s are relative to.
+# section_input SECTION FILE ROWS DESCRIPTION [BYTES]: what a stage's MB/s and
+# rows/s are relative to; BYTES (default: FILE's size) 0 = no MB/s.
 section_input() {
     SECTION_INPUT[$1]=$2
-    SECTION_BYTES[$1]=$(stat -c %s "$2")
+    SECTION_BYTES[$1]=${5:-$(stat -c %s "$2")}
     SECTION_ROWS[$1]=$3
     SECTION_DESC[$1]=$4
 }
@@ -124,7 +153,7 @@ section_input() {
 check() { CHECKS+=("$SECTION|$1|$2|$3"); }
 note() { NOTES+=("$SECTION|$1"); }
 
-# bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] -- CMD...
+# bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] [--extra] -- CMD...
 #
 # Runs CMD $RUNS times under GNU time in the current $SECTION and records the
 # best wall time with the peak RSS of that same run in RESULTS. FN of --prep
@@ -133,17 +162,19 @@ note() { NOTES+=("$SECTION|$1"); }
 # output exists).
 # A run whose exit code is not in --ok-codes, or whose check fails, stops
 # that tool's runs and is recorded as failed; the other tools still run.
+# --extra records the result in EXTRAS: shown for reference, not compared.
 bench_cmd() {
     local name=$1
     shift
-    local prep="" check_fn="" ok_codes="0"
+    local prep="" check_fn="" ok_codes="0" extra=0
     while (($# > 0)); do
         case $1 in
         --prep) prep=$2; shift 2 ;;
         --check) check_fn=$2; shift 2 ;;
         --ok-codes) ok_codes=$2; shift 2 ;;
+        --extra) extra=1; shift ;;
         --) shift; break ;;
-        *) die "bench_cmd $name: unexpected '$1' (usage: bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] -- CMD...)" ;;
+        *) die "bench_cmd $name: unexpected '$1' (usage: bench_cmd NAME [--prep FN] [--check FN] [--ok-codes 0,3] [--extra] -- CMD...)" ;;
         esac
     done
     (($# > 0)) || die "bench_cmd $name: no command after --"
@@ -184,7 +215,17 @@ bench_cmd() {
             "$name" "$run" "$RUNS" "$wall" "$((rss / 1024))" "$exit_note")"
     done
     if [[ $status != ok ]]; then BENCH_FAILED=1; fi
-    RESULTS+=("$SECTION|$name|$status|${best_wall:-0}|${best_rss:-0}|$walls|$last_code")
+    local entry="$SECTION|$name|$status|${best_wall:-0}|${best_rss:-0}|$walls|$last_code"
+    if ((extra)); then EXTRAS+=("$entry"); else RESULTS+=("$entry"); fi
+}
+
+# last_ok SECTION TOOL: did TOOL's latest bench_cmd in SECTION succeed?
+last_ok() {
+    local r found=""
+    for r in "${RESULTS[@]}" "${EXTRAS[@]}"; do
+        if [[ $r == "$1|$2|"* ]]; then found=$r; fi
+    done
+    [[ $found == "$1|$2|ok|"* ]]
 }
 
 # print_table SECTION: the Markdown table on stdout, its JSON in $WORKDIR/bench-SECTION.json.
@@ -192,6 +233,9 @@ print_table() {
     local section=$1 r args=()
     for r in "${RESULTS[@]}"; do
         if [[ $r == "$section|"* ]]; then args+=(--result "${r#"$section|"}"); fi
+    done
+    for r in "${EXTRAS[@]}"; do
+        if [[ $r == "$section|"* ]]; then args+=(--extra-result "${r#"$section|"}"); fi
     done
     for r in "${CHECKS[@]}"; do
         if [[ $r == "$section|"* ]]; then args+=(--check "${r#"$section|"}"); fi
@@ -354,6 +398,7 @@ output_checks() {
 DS_CXPIPE=""
 OUT_DUCKDB=""
 OUT_POLARS=""
+INGEST_DS_OK=0 # 1 once cxpipe's timed ingest left a complete dataset in $DS_CXPIPE
 
 prep_ingest_cxpipe() { rm -rf "$DS_CXPIPE"; }
 prep_ingest_duckdb() { rm -f "$OUT_DUCKDB"; }
@@ -423,6 +468,7 @@ stage_ingest() {
         bench_cmd cxpipe --prep prep_ingest_cxpipe --check check_ingest_cxpipe --ok-codes 0,3 -- \
             "$CXPIPE" ingest "$DATA" --out "$DS_CXPIPE" --no-progress -q
         if [[ ${RESULTS[-1]} == "ingest|cxpipe|ok|"* ]]; then
+            INGEST_DS_OK=1
             check_cxpipe_dataset
             if [[ ${RESULTS[-1]##*|} == 3 ]]; then check cxpipe exit_code "3 (reject threshold exceeded)"; fi
         fi
@@ -441,18 +487,161 @@ stage_ingest() {
     print_table ingest
 }
 
-# --- later: kpi, sla, turnover ---
+# ---------------------------------------------------------------------------
+# Stage: kpi (dataset -> agent,day KPIs with FCR).
+
+KPI_DS=""
+KPI_ALL=""
+KPI_ROWS=0
+KPI_OUT=""            # the CSV the tool being timed writes (prep_kpi, check_kpi_out)
+declare -A KPI_CSV=() # tool -> its KPI CSV, once its timed runs succeeded
+
+prep_kpi() { rm -f "$KPI_OUT"; }
+check_kpi_out() { [[ -s $KPI_OUT ]]; }
+
+# Fail before any work when the binary cannot run `kpi`.
+require_kpi_command() {
+    if ! "$CXPIPE" kpi --help >/dev/null 2>&1; then
+        die "$CXPIPE has no 'kpi' command (\`cxpipe kpi --help\` failed). Build a binary that has it, or time DuckDB and Polars only (--only duckdb,polars; the binary still builds the dataset), or skip the section (--section ingest)."
+    fi
+}
+
+# Sets KPI_DS (the cxpipe dataset of $DATA), KPI_ALL (one Parquet file with
+# the same rows, for DuckDB and Polars) and KPI_ROWS. Nothing here is timed.
+prepare_kpi_data() {
+    KPI_DS=$WORKDIR/dataset-$INPUT_ROWS
+    KPI_ALL=$WORKDIR/dataset-$INPUT_ROWS.all.parquet
+    local marker=$WORKDIR/dataset-$INPUT_ROWS.ok want_marker
+    want_marker="source=$DATA bytes=$(stat -c %s "$DATA") mtime=$(stat -c %Y "$DATA")"
+    if ((REGEN == 0)) && [[ -d $KPI_DS/interactions && -s $KPI_ALL && -f $marker ]] &&
+        [[ $(head -n 1 "$marker") == "$want_marker" ]]; then
+        KPI_ROWS=$(sed -n 's/^rows=//p' "$marker")
+        log "reusing dataset $KPI_DS and $KPI_ALL ($KPI_ROWS rows, built from $DATA)"
+        return
+    fi
+    rm -rf "$KPI_DS" "$KPI_ALL" "$marker"
+    if ((INGEST_DS_OK == 1)) && [[ -d $DS_CXPIPE/interactions ]]; then
+        log "kpi dataset: the one the ingest section just wrote (mv $DS_CXPIPE $KPI_DS)"
+        mv "$DS_CXPIPE" "$KPI_DS"
+    else
+        log "kpi dataset: cxpipe ingest $DATA --out $KPI_DS (untimed)"
+        local t0=$SECONDS code=0
+        "$CXPIPE" ingest "$DATA" --out "$KPI_DS" --no-progress -q >&2 || code=$?
+        # Exit 3 = reject threshold exceeded: everything was still written.
+        ((code == 0 || code == 3)) || die "cxpipe ingest exited with status $code while building $KPI_DS"
+        log "ingested in $((SECONDS - t0)) s"
+    fi
+    log "writing one Parquet file with the dataset's rows: $KPI_ALL (DuckDB COPY, untimed)"
+    KPI_ROWS=$("$PY" "$HERE/bench/dataset_to_parquet.py" "$KPI_DS" "$KPI_ALL") ||
+        die "could not write $KPI_ALL"
+    [[ $KPI_ROWS =~ ^[0-9]+$ ]] || die "could not count the rows of $KPI_DS (got '$KPI_ROWS')"
+    # Written last, so an interrupted preparation is redone next time.
+    printf '%s\nrows=%s\n' "$want_marker" "$KPI_ROWS" >"$marker"
+}
+
+# compare_kpi TOOL_A TOOL_B: do their KPI CSVs agree (check_kpi.py)? Recorded
+# as a check on TOOL_B; a disagreement fails the benchmark.
+compare_kpi() {
+    local a=$1 b=$2 out=$LOGDIR/kpi.check-$1-$2.txt code=0 mism
+    "$PY" "$HERE/bench/check_kpi.py" "${KPI_CSV[$a]}" "${KPI_CSV[$b]}" >"$out" 2>&1 || code=$?
+    if ((code == 0)); then
+        check "$b" "agrees_with_$a" yes
+        log "  $b agrees with $a ($(head -n 1 "$out"))"
+    else
+        mism=$(sed -n 's/.*mismatches=\([0-9]*\).*/\1/p' "$out" | head -n 1)
+        check "$b" "agrees_with_$a" "NO (${mism:-?} values differ; see $out)"
+        warn "$b and $a disagree (check_kpi.py exit $code); first lines of $out:"
+        head -n 12 "$out" >&2 || true
+        BENCH_FAILED=1
+    fi
+}
+
+# csv_rows FILE: data rows of a CSV with a header line.
+csv_rows() { echo $(($(wc -l <"$1") - 1)); }
+
+stage_kpi() {
+    SECTION=kpi
+    prepare_kpi_data
+    local files ds_mb all_mb t
+    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    all_mb=$(stat -c %s "$KPI_ALL" | awk '{ printf "%.1f", $1 / 1e6 }')
+    # No MB/s (bytes 0): cxpipe and the others read different files.
+    section_input kpi "$KPI_DS" "$KPI_ROWS" \
+        "\`--by agent,day\`; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC; DuckDB and Polars read one Parquet file with the same rows ($all_mb MB)" 0
+    log "== kpi --by agent,day: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
+    busy_check
+    log "warm-up: cat the dataset's files and $KPI_ALL > /dev/null"
+    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    cat "$KPI_ALL" >/dev/null
+    note "page cache not dropped; one warm-up read of the dataset and of the single Parquet file before timing."
+    note "the same KPIs everywhere: agent-side columns per (agent_id, date), zone UTC, FCR window 72 h with chain exclusion and right-censoring at the last arrival (SPEC §8; exact definitions in scripts/bench/kpi_duckdb.py); outputs compared by check_kpi.py (keys and counts exact, floats within 1e-6 or half a unit of the decimals a file rounds to; cxpipe writes seconds to 3 decimals, ratios to 6). DuckDB (one SQL statement) and Polars (lazy, one collect) run with their default settings (all cores) on the single Parquet file, which DuckDB COPY wrote from the dataset before timing. Their wall times include Python start-up and import."
+    if want duckdb || want polars; then
+        note "Python start-up + import alone (untimed extra run): duckdb $(import_cost duckdb) s, polars $(import_cost polars) s."
+    fi
+
+    if want cxpipe; then
+        KPI_OUT=$WORKDIR/kpi-cxpipe.csv
+        bench_cmd cxpipe --prep prep_kpi --check check_kpi_out -- \
+            "$CXPIPE" kpi "$KPI_DS" --by agent,day --format csv --out "$KPI_OUT" --no-progress -q
+        if last_ok kpi cxpipe; then KPI_CSV[cxpipe]=$KPI_OUT; fi
+    fi
+    if want duckdb; then
+        KPI_OUT=$WORKDIR/kpi-duckdb.csv
+        bench_cmd duckdb --prep prep_kpi --check check_kpi_out -- \
+            "$PY" "$HERE/bench/kpi_duckdb.py" "$KPI_ALL" "$KPI_OUT"
+        if last_ok kpi duckdb; then KPI_CSV[duckdb]=$KPI_OUT; fi
+    fi
+    if want polars; then
+        KPI_OUT=$WORKDIR/kpi-polars.csv
+        bench_cmd polars --prep prep_kpi --check check_kpi_out -- \
+            "$PY" "$HERE/bench/kpi_polars.py" "$KPI_ALL" "$KPI_OUT"
+        if last_ok kpi polars; then KPI_CSV[polars]=$KPI_OUT; fi
+    fi
+
+    for t in cxpipe duckdb polars; do
+        if [[ -n ${KPI_CSV[$t]:-} ]]; then check "$t" output_rows "$(csv_rows "${KPI_CSV[$t]}")"; fi
+    done
+    if [[ -n ${KPI_CSV[cxpipe]:-} ]]; then
+        for t in duckdb polars; do
+            if [[ -n ${KPI_CSV[$t]:-} ]]; then compare_kpi cxpipe "$t"; fi
+        done
+    elif [[ -n ${KPI_CSV[duckdb]:-} && -n ${KPI_CSV[polars]:-} ]]; then
+        compare_kpi duckdb polars
+    fi
+
+    if want cxpipe; then
+        # Other groupings, timed for reference: cxpipe only.
+        KPI_OUT=$WORKDIR/kpi-cxpipe-queue-interval.csv
+        bench_cmd cxpipe-queue-interval --extra --prep prep_kpi --check check_kpi_out -- \
+            "$CXPIPE" kpi "$KPI_DS" --by queue,interval --format csv --out "$KPI_OUT" --no-progress -q
+        if last_ok kpi cxpipe-queue-interval; then check cxpipe-queue-interval output_rows "$(csv_rows "$KPI_OUT")"; fi
+        KPI_OUT=$WORKDIR/kpi-cxpipe-agent-shift.csv
+        bench_cmd cxpipe-agent-shift --extra --prep prep_kpi --check check_kpi_out -- \
+            "$CXPIPE" kpi "$KPI_DS" --by agent,shift --format csv --out "$KPI_OUT" --no-progress -q
+        if last_ok kpi cxpipe-agent-shift; then check cxpipe-agent-shift output_rows "$(csv_rows "$KPI_OUT")"; fi
+        note "cxpipe \`--by queue,interval\` (default 30 min intervals) and \`--by agent,shift\` (default shifts) are timed for reference only, with no DuckDB/Polars counterpart: no ratio."
+        note "SPEC §14 memory target for kpi: peak RSS under 2 GiB at 10M rows."
+    fi
+    print_table kpi
+}
+
+# --- later: sla, turnover ---
 
 # ---------------------------------------------------------------------------
 
 main() {
     ensure_gnu_time
-    # The binary is needed to time it, and to generate data unless --input is given.
-    if want cxpipe || [[ -z $INPUT ]]; then build_cxpipe; fi
+    # The binary is needed to time it, to generate data unless --input is
+    # given, and to build the kpi section's dataset.
+    if want cxpipe || [[ -z $INPUT ]] || want_section kpi; then build_cxpipe; fi
+    if want_section kpi && want cxpipe; then require_kpi_command; fi
     setup_venv
     machine_info
     prepare_data
-    stage_ingest
+    if want_section ingest; then stage_ingest; fi
+    if want_section ingest && want_section kpi; then echo; fi
+    if want_section kpi; then stage_kpi; fi
     if ((BENCH_FAILED != 0)); then
         warn "some tool failed or a check did not hold; see above and $LOGDIR"
         exit 1

@@ -6,12 +6,23 @@ shell script stays free of floating-point work.
 Each `--result` is `tool|status|best_wall_s|best_rss_kib|all_walls_csv|exit_code`
 (status `ok` or a short failure text), each `--check` is `tool|key|value`,
 each `--meta` is `key=value` and each `--note` is a line of text.
+An `--extra-result` (same format as `--result`) is a timing shown for
+reference below the compared tools (e.g. cxpipe with other groupings): no
+ratio, and never part of the "faster of the others" summary.
+`--input-bytes 0` means the byte count is not meaningful for the section
+(kpi: the tools read different files): no MB/s then.
 """
 
 import argparse
 import json
 
-PRETTY = {"cxpipe": "cxpipe", "duckdb": "DuckDB", "polars": "Polars"}
+PRETTY = {
+    "cxpipe": "cxpipe",
+    "duckdb": "DuckDB",
+    "polars": "Polars",
+    "cxpipe-queue-interval": "cxpipe `--by queue,interval`",
+    "cxpipe-agent-shift": "cxpipe `--by agent,shift`",
+}
 
 
 def pretty(tool: str) -> str:
@@ -39,6 +50,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--baseline", default="cxpipe")
     ap.add_argument("--result", action="append", default=[])
+    ap.add_argument("--extra-result", action="append", default=[])
     ap.add_argument("--check", action="append", default=[])
     ap.add_argument("--meta", action="append", default=[])
     ap.add_argument("--note", action="append", default=[])
@@ -53,26 +65,28 @@ def main() -> None:
         tool, key, value = c.split("|", 2)
         checks.setdefault(tool, {})[key] = num(value)
 
-    results = []
-    for r in a.result:
+    def parse_result(r: str) -> dict:
         tool, status, wall, rss, walls, code = r.split("|", 5)
         ok = status == "ok"
         wall_s = float(wall) if ok else None
         rss_kib = int(rss) if ok else None
-        results.append(
-            {
-                "tool": tool,
-                "status": status,
-                "exit_code": int(code),
-                "wall_s": wall_s,
-                "wall_s_all": [float(w) for w in walls.split(",") if w],
-                "peak_rss_kib": rss_kib,
-                "peak_rss_mib": round(rss_kib / 1024, 1) if ok else None,
-                # A wall time of 0.00 s (tiny input) would divide by zero.
-                "mb_per_s": round(a.input_bytes / 1e6 / wall_s, 1) if ok and wall_s > 0 else None,
-                "rows_per_s": round(a.input_rows / wall_s) if ok and wall_s > 0 else None,
-            }
-        )
+        return {
+            "tool": tool,
+            "status": status,
+            "exit_code": int(code),
+            "wall_s": wall_s,
+            "wall_s_all": [float(w) for w in walls.split(",") if w],
+            "peak_rss_kib": rss_kib,
+            "peak_rss_mib": round(rss_kib / 1024, 1) if ok else None,
+            # A wall time of 0.00 s (tiny input) would divide by zero.
+            "mb_per_s": round(a.input_bytes / 1e6 / wall_s, 1)
+            if ok and wall_s > 0 and a.input_bytes > 0
+            else None,
+            "rows_per_s": round(a.input_rows / wall_s) if ok and wall_s > 0 else None,
+        }
+
+    results = [parse_result(r) for r in a.result]
+    extra_results = [parse_result(r) for r in a.extra_result]
 
     base = next((r for r in results if r["tool"] == a.baseline and r["wall_s"]), None)
     for r in results:
@@ -86,15 +100,16 @@ def main() -> None:
     lines = []
     mb = a.input_bytes / 1e6
     desc = f", {a.input_desc}" if a.input_desc else ""
-    lines.append(f"### {a.section} — {a.input_rows:,} rows, {mb:,.1f} MB{desc}")
+    size = f", {mb:,.1f} MB" if a.input_bytes > 0 else ""
+    lines.append(f"### {a.section} — {a.input_rows:,} rows{size}{desc}")
     lines.append("")
     lines.append(f"| tool | wall s | MB/s | rows/s | peak RSS MiB | ratio vs {a.baseline} |")
     lines.append("|---|---:|---:|---:|---:|---:|")
-    for r in results:
+    for r in results + extra_results:
         if r["wall_s"] is None:
             lines.append(f"| {pretty(r['tool'])} | {r['status']} | — | — | — | — |")
             continue
-        ratio = r["ratio_vs_" + a.baseline]
+        ratio = r.get("ratio_vs_" + a.baseline)
         lines.append(
             "| {} | {:.2f} | {} | {} | {:,.0f} | {} |".format(
                 pretty(r["tool"]),
@@ -102,13 +117,14 @@ def main() -> None:
                 "—" if r["mb_per_s"] is None else f"{r['mb_per_s']:,.1f}",
                 "—" if r["rows_per_s"] is None else f"{r['rows_per_s']:,}",
                 r["peak_rss_mib"],
-                "n/a" if ratio is None else f"{ratio:.2f}",
+                "—" if r in extra_results else "n/a" if ratio is None else f"{ratio:.2f}",
             )
         )
     lines.append("")
     lines.append(
         f"ratio = tool wall time / {a.baseline} wall time (above 1: slower than {a.baseline}); "
-        "MB = 10^6 bytes of input; best of "
+        + ("MB = 10^6 bytes of input; " if a.input_bytes > 0 else "")
+        + "best of "
         f"{a.runs} run(s), RSS of that run."
     )
     if base and fastest:
@@ -130,12 +146,12 @@ def main() -> None:
         )
     elif not base:
         lines.append(f"{a.baseline} was not timed (or failed): no ratios.")
-    if any(len(r["wall_s_all"]) > 1 for r in results):
+    if any(len(r["wall_s_all"]) > 1 for r in results + extra_results):
         lines.append(
             "All runs (s): "
             + "; ".join(
                 f"{pretty(r['tool'])} " + ", ".join(f"{w:.2f}" for w in r["wall_s_all"])
-                for r in results
+                for r in results + extra_results
             )
         )
     if checks:
@@ -158,13 +174,14 @@ def main() -> None:
         "section": a.section,
         "input": {
             "path": a.input,
-            "bytes": a.input_bytes,
+            "bytes": a.input_bytes if a.input_bytes > 0 else None,
             "rows": a.input_rows,
             "description": a.input_desc,
         },
         "runs": a.runs,
         "baseline": a.baseline,
         "results": results,
+        "extra_results": extra_results,
         "summary": summary,
         "checks": checks,
         "machine": meta,
