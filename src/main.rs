@@ -131,15 +131,20 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&cli.global);
-    let _ = ctrlc::set_handler(|| {
-        if CANCEL.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: stop now. Staged work is discarded by the
-            // next run, so the dataset is still as before.
-            std::process::exit(130);
-        }
-        tracing::warn!(
-            "interrupted: finishing up without changing the dataset (Ctrl-C again to quit now)"
-        );
+    // Commands that write install a handler so that Ctrl-C stops them
+    // cleanly; read-only ones (kpi, info, schema) just stop.
+    let writes = matches!(cli.command, Command::Ingest(_) | Command::Generate(_));
+    let _ = writes.then(|| {
+        ctrlc::set_handler(|| {
+            if CANCEL.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C: stop now. Staged work is discarded by the
+                // next run, so the dataset is still as before.
+                std::process::exit(130);
+            }
+            tracing::warn!(
+                "interrupted: finishing up without changing the dataset (Ctrl-C again to quit now)"
+            );
+        })
     });
     let result = match &cli.command {
         Command::Ingest(args) => cmd::ingest::run(args, &cli.global),

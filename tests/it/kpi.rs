@@ -480,3 +480,24 @@ fn an_empty_range_gives_the_header_only() {
         "agent_id,date,handled,aht_s,avg_talk_s,avg_hold_s,avg_acw_s,hold_rate,transfer_rate,fcr_rate,fcr_eligible,csat_avg,csat_responses,csat_top2,occupancy\n"
     );
 }
+
+#[test]
+fn a_broken_dataset_file_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = samples_dataset(dir.path());
+    let part = crate::parquet_files(&ds)
+        .into_iter()
+        .next()
+        .expect("a part file");
+    fs::write(&part, b"not parquet at all").expect("overwrite");
+    let out = cxpipe(&["kpi", ds.to_str().expect("path"), "--by", "day"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let name = part.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(out.stderr.contains(name), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not a whole Parquet file"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+}

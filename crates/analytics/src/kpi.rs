@@ -332,10 +332,13 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
         .with_columns(with)
         .select(select)
         .collect()
-        .map_err(Error::polars(format!(
-            "reading {}",
-            source.root().display()
-        )))?;
+        .map_err(|e| match Source::find_broken(&files) {
+            Some((file, why)) => Error::Broken(format!(
+                "{}: {why}; the dataset cannot be read until it is restored or removed",
+                file.display()
+            )),
+            None => Error::polars(format!("reading {}", source.root().display()))(e),
+        })?;
 
     let (eligible, ok) = fcr_flags(&mut df, hi, window_us, last_arrival)?;
     let err = Error::polars("adding the FCR flags");

@@ -22,6 +22,9 @@ pub enum Error {
     /// The request does not make sense (bad grouping, zone, date, shift).
     #[error("{0}")]
     Usage(String),
+    /// A dataset file cannot be read; the message names it.
+    #[error("{0}")]
+    Broken(String),
     /// Reading the dataset or writing the output failed.
     #[error("{context}: {source}")]
     Io {

@@ -117,6 +117,34 @@ impl Source {
             .map_err(Error::polars(format!("scanning {}", self.root.display())))
     }
 
+    /// After a failed query: the first of `files` that is not a whole
+    /// Parquet file (magic bytes at both ends), so the message can name it.
+    pub fn find_broken(files: &[PathBuf]) -> Option<(PathBuf, String)> {
+        use std::io::{Read, Seek, SeekFrom};
+        for f in files {
+            let check = || -> std::io::Result<Option<String>> {
+                let mut file = fs::File::open(f)?;
+                let len = file.metadata()?.len();
+                if len < 12 {
+                    return Ok(Some(format!("{len} bytes is too short for a Parquet file")));
+                }
+                let mut head = [0u8; 4];
+                file.read_exact(&mut head)?;
+                let mut tail = [0u8; 4];
+                file.seek(SeekFrom::End(-4))?;
+                file.read_exact(&mut tail)?;
+                Ok((&head != b"PAR1" || &tail != b"PAR1")
+                    .then(|| "not a whole Parquet file (truncated or overwritten?)".to_string()))
+            };
+            match check() {
+                Ok(None) => {}
+                Ok(Some(why)) => return Some((f.clone(), why)),
+                Err(e) => return Some((f.clone(), e.to_string())),
+            }
+        }
+        None
+    }
+
     /// The latest `arrived_at` in the dataset (µs UTC), from its last partition.
     pub fn last_arrival_us(&self) -> Result<Option<i64>, Error> {
         let Some((_, files)) = self.parts.iter().next_back() else {
@@ -126,10 +154,16 @@ impl Source {
             .scan(files)?
             .select([col("arrived_at").cast(DataType::Int64).max().alias("max")])
             .collect()
-            .map_err(Error::polars(format!(
-                "reading the last partition of {}",
-                self.root.display()
-            )))?;
+            .map_err(|e| match Source::find_broken(files) {
+                Some((file, why)) => Error::Broken(format!(
+                    "{}: {why}; the dataset cannot be read until it is restored or removed",
+                    file.display()
+                )),
+                None => Error::polars(format!(
+                    "reading the last partition of {}",
+                    self.root.display()
+                ))(e),
+            })?;
         let max = df
             .column("max")
             .and_then(|c| c.i64().map(|ca| ca.get(0)))
