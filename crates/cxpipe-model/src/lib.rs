@@ -18,6 +18,8 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Key of the schema version in the Parquet key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "cxpipe.schema_version";
 
+pub mod civil;
+
 /// Names of the stored columns, in schema order.
 pub mod col {
     /// Id from the source system; unique in the dataset after dedupe.
