@@ -18,8 +18,25 @@ pub fn resolved<K: PartialEq, C: PartialEq + Copy>(
     chains: &[C],
     window_us: i64,
 ) -> Vec<bool> {
-    let n = times.len();
-    debug_assert!(customers.len() == n && chains.len() == n);
+    debug_assert!(customers.len() == times.len() && chains.len() == times.len());
+    resolved_by(
+        times.len(),
+        |i| &customers[i],
+        |i| times[i],
+        |i| chains[i],
+        window_us,
+    )
+}
+
+/// [`resolved`] over `n` contacts given by accessors, so that callers with
+/// the contacts in another shape need not copy them into slices.
+pub fn resolved_by<K: PartialEq, C: PartialEq + Copy>(
+    n: usize,
+    customer: impl Fn(usize) -> K,
+    time: impl Fn(usize) -> i64,
+    chain: impl Fn(usize) -> C,
+    window_us: i64,
+) -> Vec<bool> {
     let mut out = vec![true; n];
     // The earliest later contact, and the earliest later one whose chain
     // differs from that contact's chain.
@@ -28,34 +45,32 @@ pub fn resolved<K: PartialEq, C: PartialEq + Copy>(
     let mut end = n;
     while end > 0 {
         let last = end - 1;
-        if end == n || customers[end] != customers[last] {
+        if end == n || customer(end) != customer(last) {
             first = None;
             other = None;
         }
         // [start, end): contacts of one customer at one instant.
         let mut start = last;
-        while start > 0
-            && times[start - 1] == times[last]
-            && customers[start - 1] == customers[last]
-        {
+        while start > 0 && time(start - 1) == time(last) && customer(start - 1) == customer(last) {
             start -= 1;
         }
-        let t = times[last];
-        for i in start..end {
+        let t = time(last);
+        for (i, slot) in out.iter_mut().enumerate().take(end).skip(start) {
             let next = match first {
-                Some((t1, c1)) if c1 != chains[i] => Some(t1),
+                Some((t1, c1)) if c1 != chain(i) => Some(t1),
                 Some(_) => other,
                 None => None,
             };
-            out[i] = next.is_none_or(|next| next - t > window_us);
+            *slot = next.is_none_or(|next| next - t > window_us);
         }
-        for &chain in &chains[start..end] {
+        for i in start..end {
+            let c = chain(i);
             if let Some((t1, c1)) = first
-                && c1 != chain
+                && c1 != c
             {
                 other = Some(t1);
             }
-            first = Some((t, chain));
+            first = Some((t, c));
         }
         end = start;
     }

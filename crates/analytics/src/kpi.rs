@@ -426,14 +426,14 @@ fn fcr_flags(
 
     let chain_col = df.column(CHAIN).and_then(|c| c.str()).map_err(err())?;
     let chains: Vec<Option<&str>> = chain_col.iter().collect();
-    let keys: Vec<u128> = rows.iter().map(|r| r.0).collect();
-    let times: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let row_chains: Vec<&str> = rows
-        .iter()
-        .map(|r| chains[r.2 as usize].unwrap_or(""))
-        .collect();
-    let resolved = fcr::resolved(&keys, &times, &row_chains, window_us);
-    drop((keys, times, row_chains, chains));
+    let resolved = fcr::resolved_by(
+        rows.len(),
+        |j| rows[j].0,
+        |j| rows[j].1,
+        |j| chains[rows[j].2 as usize].unwrap_or(""),
+        window_us,
+    );
+    drop(chains);
 
     let answered: Vec<bool> = df
         .column(ANSWERED)
@@ -471,7 +471,12 @@ fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<Candidate>>, Err
     let times = df.column(T).and_then(|c| c.i64()).map_err(err())?;
     let inbound = df.column(INBOUND).and_then(|c| c.bool()).map_err(err())?;
     let mut ids: std::collections::HashMap<&str, u128> = std::collections::HashMap::new();
-    let mut rows = Vec::with_capacity(df.height());
+    let wanted = customers
+        .iter()
+        .zip(inbound.iter())
+        .filter(|(c, inb)| c.is_some() && *inb == Some(true))
+        .count();
+    let mut rows = Vec::with_capacity(wanted);
     let all = customers.iter().zip(times.iter()).zip(inbound.iter());
     for (i, ((c, t), inb)) in all.enumerate() {
         let (Some(c), Some(t), Some(true)) = (c, t, inb) else {
@@ -491,17 +496,22 @@ fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<Candidate>>, Err
     Ok(Some(rows))
 }
 
-/// Sorts on two threads: split by the top bit of the customer number (so
-/// the halves need no merge), sort each half.
-fn sort_parallel(rows: &mut Vec<Candidate>) {
-    let (low, high): (Vec<_>, Vec<_>) = rows.drain(..).partition(|r| r.0 >> 127 == 0);
-    let (mut low, mut high) = (low, high);
+/// Sorts on two threads without extra memory: move the rows whose customer
+/// number has its top bit clear to the front (they sort before all others),
+/// then sort both parts.
+fn sort_parallel(rows: &mut [Candidate]) {
+    let mut mid = 0;
+    for i in 0..rows.len() {
+        if rows[i].0 >> 127 == 0 {
+            rows.swap(i, mid);
+            mid += 1;
+        }
+    }
+    let (low, high) = rows.split_at_mut(mid);
     std::thread::scope(|s| {
         s.spawn(|| high.sort_unstable());
         low.sort_unstable();
     });
-    rows.append(&mut low);
-    rows.append(&mut high);
 }
 
 /// The raw key expressions: strings for dimensions, integers for time keys
