@@ -781,3 +781,49 @@ pub fn column_dtype(name: &str) -> DataType {
         _ => DataType::String,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five contacts: customer, arrival, inbound?, chain; all answered.
+    fn frame(customers: [&str; 5]) -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Column::new(CUSTOMER.into(), customers.map(Some)),
+            Column::new(T.into(), [0i64, 10, 20, 30, 40]),
+            Column::new(INBOUND.into(), [true, true, true, false, true]),
+            Column::new(ANSWERED.into(), [true; 5]),
+            Column::new(CHAIN.into(), ["x", "y", "z", "w", "v"].map(Some)),
+        ])
+        .expect("frame")
+    }
+
+    fn flags(customers: [&str; 5]) -> (Vec<bool>, Vec<bool>) {
+        let mut df = frame(customers);
+        let (e, o) = fcr_flags(&mut df, None, 25, 1000).expect("flags");
+        let v = |c: Column| {
+            c.bool()
+                .expect("bool")
+                .iter()
+                .map(|b| b == Some(true))
+                .collect()
+        };
+        (v(e), v(o))
+    }
+
+    #[test]
+    fn foreign_customer_keys_get_the_same_answers_as_pseudonyms() {
+        let a = "000000000000000000000000000000aa";
+        let b = "000000000000000000000000000000bb";
+        // a@0 sees a@20 on another chain within 25: not resolved. a@30 is
+        // outbound: neither a subject nor a repeat. b@10 -> b@40 is 30 later.
+        let want = (
+            vec![true, true, true, false, true],
+            vec![false, true, true, false, true],
+        );
+        assert_eq!(flags([a, b, a, a, b]), want);
+        assert_eq!(flags(["alice", "Bob", "alice", "alice", "Bob"]), want);
+        // Upper-case hex is not a pseudonym: dense ids, same answers.
+        assert_eq!(flags(["AA", "bb", "AA", "AA", "bb"]), want);
+    }
+}
