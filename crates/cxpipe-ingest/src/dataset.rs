@@ -120,18 +120,24 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::io(what, e)
 }
 
+/// The dataset's lock file (created if missing) and its path.
+fn open_lock_file(root: &Path) -> Result<(File, PathBuf), Error> {
+    let lock_path = root.join(LOCK);
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(format!("opening {}", lock_path.display())))?;
+    Ok((lock, lock_path))
+}
+
 impl Dataset {
     /// Opens (creating it if needed) the dataset at `root`, takes its write
     /// lock and finishes or discards an interrupted ingest.
     pub fn open(root: &Path) -> Result<Dataset, Error> {
         fs::create_dir_all(root).map_err(io_err(format!("creating dataset {}", root.display())))?;
-        let lock_path = root.join(LOCK);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(format!("opening {}", lock_path.display())))?;
+        let (lock, lock_path) = open_lock_file(root)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -169,13 +175,7 @@ impl Dataset {
                 root.display()
             )));
         }
-        let lock_path = root.join(LOCK);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(format!("opening {}", lock_path.display())))?;
+        let (lock, lock_path) = open_lock_file(root)?;
         let mut ds = Dataset {
             root: root.to_path_buf(),
             _lock: lock,
