@@ -1,16 +1,21 @@
 //! KPIs per grouping (SPEC §8).
 //!
-//! One lazy query aggregates counts and sums per group; ratios are computed
-//! from those (a zero denominator gives null). FCR needs every contact of a
-//! customer in time order, so it is a second query: the inbound contacts
-//! with a `customer_key`, sorted by (customer, arrival), walked once by
-//! [`crate::fcr::resolved`], aggregated per group and joined on the keys.
-//! Exact definitions: ARCHITECTURE.md, "KPI definitions".
+//! A lazy polars query computes, batch by batch, each row's group keys and
+//! the flags and durations the KPIs count; [`crate::agg::Groups`] sums them
+//! per group in one pass. FCR needs every contact of a customer in time
+//! order: the inbound contacts with a `customer_key` are collected as
+//! compact [`Candidates`], sorted by (customer, arrival) and walked once by
+//! [`crate::fcr::resolved_by`]. Ratios are computed from the sums (a zero
+//! denominator gives null). Exact definitions: ARCHITECTURE.md, "KPI
+//! definitions".
+
+use std::path::PathBuf;
 
 use polars::prelude::*;
 
 use crate::Error;
-use crate::fcr;
+use crate::agg::{Groups, KeyKind};
+use crate::fcr::{Candidates, NOT_A_SUBJECT};
 use crate::scan::Source;
 use crate::time::{
     DAY_US, Interval, Shifts, Zone, div_floor_expr, format_day, format_month, rem_euclid_expr,
@@ -184,6 +189,9 @@ pub struct KpiParams {
     pub sl_variant: SlVariant,
     /// FCR window, ms (default 72 h).
     pub fcr_window_ms: i64,
+    /// Parquet bytes read per batch (default 64 MiB): bounds the memory of
+    /// a query, whatever the size of the dataset. Results do not depend on it.
+    pub batch_bytes: u64,
 }
 
 impl KpiParams {
@@ -200,6 +208,7 @@ impl KpiParams {
             short_abandon_ms: 5_000,
             sl_variant: SlVariant::ExclShort,
             fcr_window_ms: 72 * 3_600_000,
+            batch_bytes: 64 << 20,
         }
     }
 
@@ -283,10 +292,14 @@ const ALL_KEY: &str = "__all";
 /// Computes the KPI table: key columns (formatted as SPEC §8 says), then the
 /// queue-side and agent-side columns, sorted by the keys.
 ///
-/// One scan reads the columns the KPIs need for the selected days and one
-/// FCR window after them (repeats may come later); the FCR flags are
-/// computed per row on the collected frame ([`fcr_flags`]); then one
-/// group-by aggregates everything.
+/// The files of the selected days, and of one FCR window after them
+/// (repeats may come later), are read in batches of about
+/// [`KpiParams::batch_bytes`]. polars computes per row the group keys and
+/// the flags and durations each KPI counts ([`row_columns`]); [`Groups`]
+/// adds them up per group, and the inbound contacts with a customer go to
+/// [`Candidates`]. A second thread reads the next batch meanwhile. Once
+/// every batch is in, the FCR walk adds its counts to the groups, and the
+/// ratios are computed from the sums (a zero denominator gives null).
 pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
     let (lo, hi) = p.bounds()?;
     if source.files_between(lo, hi).is_empty() {
@@ -296,88 +309,76 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
     let repeat_hi = hi.map(|h| h.saturating_add(window_us));
     let files = source.files_between(lo, repeat_hi);
     let last_arrival = source.last_arrival_us()?.unwrap_or(i64::MIN);
-    let (first_day, last_day) = source.day_range().unwrap_or((0, 0));
-    // Offsets must be exact for every arrival the scan can see.
-    let zone_lo = first_day * DAY_US - DAY_US;
-    let zone_hi = (last_day + 2) * DAY_US;
-    let keys = key_exprs(p);
-    let mut key_names: Vec<PlSmallStr> = keys.iter().map(|(n, _)| (*n).into()).collect();
-    let mut with: Vec<Expr> = keys.iter().map(|(n, e)| e.clone().alias(*n)).collect();
-    if keys.is_empty() {
-        key_names.push(ALL_KEY.into());
-        with.push(lit(0i32).alias(ALL_KEY));
-    }
-    let key_cols: Vec<Expr> = key_names.iter().map(|n| col(n.clone())).collect();
+    let query = RowQuery::new(source, p, lo, repeat_hi);
 
-    let mut lf = source
-        .scan(&files)?
-        .with_column(col("arrived_at").cast(DataType::Int64).alias(T));
-    if let Some(lo) = lo {
-        lf = lf.filter(col(T).gt_eq(lit(lo)));
-    }
-    if let Some(hi) = repeat_hi {
-        lf = lf.filter(col(T).lt(lit(hi)));
-    }
-    let offset = p.zone.offset_expr(col(T), zone_lo, zone_hi);
-    let mut select = key_cols.clone();
-    select.push(col(T));
-    select.extend(row_columns(p));
-    // FCR inputs, used by `fcr_flags` and dropped before the group-by.
-    select.extend([
-        col("customer_key").alias(CUSTOMER),
-        coalesce(&[col("chain_id"), col("interaction_id")]).alias(CHAIN),
-    ]);
-    let mut df = lf
-        .with_column((col(T) + offset).alias(LOCAL))
-        .with_columns(with)
-        .select(select)
-        .collect()
-        .map_err(|e| match Source::find_broken(&files) {
-            Some((file, why)) => Error::Broken(format!(
-                "{}: {why}; the dataset cannot be read until it is restored or removed",
-                file.display()
-            )),
-            None => Error::polars(format!("reading {}", source.root().display()))(e),
-        })?;
-
-    let (eligible, ok) = fcr_flags(&mut df, hi, window_us, last_arrival)?;
-    let err = Error::polars("adding the FCR flags");
-    df.with_column(eligible).map_err(err)?;
-    df.with_column(ok)
-        .map_err(Error::polars("adding the FCR flags"))?;
-
-    let mut lf = df.lazy();
-    if let Some(hi) = hi {
-        lf = lf.filter(col(T).lt(lit(hi)));
-    }
-    let mut aggs = agent_aggs();
-    aggs.push(count(col(FCR_ELIGIBLE)).alias("fcr_eligible"));
-    aggs.push(count(col(FCR_OK)).alias("__fcr_ok"));
+    let mut sums: Vec<(PlSmallStr, Option<PlSmallStr>)> = Vec::new();
+    let mut wanted: Vec<&str> = AGENT_SUMS.iter().map(|s| s.1).collect();
     if p.queue_side() {
-        aggs.extend(queue_aggs());
-    } else {
-        lf = lf.filter(col(ANSWERED));
+        wanted.extend(QUEUE_SUMS.iter().map(|s| s.1));
+        sums.extend(
+            QUEUE_SUMS
+                .iter()
+                .map(|(o, r)| ((*o).into(), Some((*r).into()))),
+        );
     }
-    let mut out: Vec<Expr> = key_names
-        .iter()
-        .map(|n| {
-            if is_dimension(n) {
-                col(n.clone()).cast(DataType::String)
-            } else {
-                col(n.clone())
+    sums.extend(
+        AGENT_SUMS
+            .iter()
+            .map(|(o, r)| ((*o).into(), Some((*r).into()))),
+    );
+    sums.push(("fcr_eligible".into(), None));
+    sums.push(("__fcr_ok".into(), None));
+    let mut groups = Groups::new(query.keys(), sums);
+    let fcr_eligible = groups.sum_index("fcr_eligible").unwrap_or_default();
+    let fcr_ok = groups.sum_index("__fcr_ok").unwrap_or_default();
+    let mut candidates = Candidates::default();
+
+    let batches = batches(&files, p.batch_bytes);
+    std::thread::scope(|s| -> Result<(), Error> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let query = &query;
+        let wanted = &wanted;
+        s.spawn(move || {
+            for files in &batches {
+                let batch = query.collect(files, wanted);
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    break;
+                }
             }
-        })
-        .collect();
+        });
+        for batch in rx {
+            add_batch(
+                &batch?,
+                p,
+                hi,
+                window_us,
+                last_arrival,
+                &mut groups,
+                &mut candidates,
+            )?;
+        }
+        Ok(())
+    })?;
+    candidates.resolve(window_us, |slot, ok| {
+        groups.add_to(slot, fcr_eligible, 1);
+        if ok {
+            groups.add_to(slot, fcr_ok, 1);
+        }
+    });
+
+    let key_names: Vec<PlSmallStr> = query.keys().into_iter().map(|(n, _)| n).collect();
+    let mut out: Vec<Expr> = key_names.iter().map(|n| col(n.clone())).collect();
     if p.queue_side() {
         out.extend(queue_outputs(p));
     }
     out.extend(agent_outputs());
-    let sorted = lf
-        .group_by(key_cols)
-        .agg(aggs)
+    let sorted = groups
+        .into_frame()?
+        .lazy()
         .select(out)
         .sort(
-            key_names.clone(),
+            key_names,
             SortMultipleOptions::new()
                 .with_nulls_last(true)
                 .with_maintain_order(true),
@@ -390,128 +391,176 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
     finish(sorted, p)
 }
 
+/// The per-row query over a batch of files: key columns, the arrival, the
+/// [`row_columns`] and the FCR inputs.
+struct RowQuery<'a> {
+    source: &'a Source,
+    p: &'a KpiParams,
+    lo: Option<i64>,
+    hi: Option<i64>,
+    /// Where the zone's offsets must be exact (every arrival the scan sees).
+    zone_lo: i64,
+    zone_hi: i64,
+}
+
+impl<'a> RowQuery<'a> {
+    fn new(source: &'a Source, p: &'a KpiParams, lo: Option<i64>, hi: Option<i64>) -> Self {
+        let (first_day, last_day) = source.day_range().unwrap_or((0, 0));
+        RowQuery {
+            source,
+            p,
+            lo,
+            hi,
+            zone_lo: first_day * DAY_US - DAY_US,
+            zone_hi: (last_day + 2) * DAY_US,
+        }
+    }
+
+    /// The key columns, in output order (a constant one for totals).
+    fn keys(&self) -> Vec<(PlSmallStr, KeyKind)> {
+        let keys = key_exprs(self.p);
+        if keys.is_empty() {
+            return vec![(ALL_KEY.into(), KeyKind::Int)];
+        }
+        keys.into_iter()
+            .map(|(n, _)| {
+                let kind = if is_dimension(n) {
+                    KeyKind::Dim
+                } else {
+                    KeyKind::Int
+                };
+                (n.into(), kind)
+            })
+            .collect()
+    }
+
+    /// Reads `files`, keeping the rows in range and the `wanted` row columns.
+    fn collect(&self, files: &[PathBuf], wanted: &[&str]) -> Result<DataFrame, Error> {
+        let keys = key_exprs(self.p);
+        let mut select: Vec<Expr> = keys
+            .iter()
+            .map(|(n, e)| {
+                if is_dimension(n) {
+                    e.clone().alias(*n)
+                } else {
+                    e.clone().cast(DataType::Int64).alias(*n)
+                }
+            })
+            .collect();
+        if keys.is_empty() {
+            select.push(lit(0i64).alias(ALL_KEY));
+        }
+        select.push(col(T));
+        select.extend(
+            row_columns(self.p)
+                .into_iter()
+                .filter(|(n, _)| [ANSWERED, INBOUND].contains(n) || wanted.contains(n))
+                .map(|(n, e)| e.alias(n)),
+        );
+        select.extend([
+            col("customer_key").alias(CUSTOMER),
+            coalesce(&[col("chain_id"), col("interaction_id")]).alias(CHAIN),
+        ]);
+        let mut lf = self
+            .source
+            .scan(files)?
+            .with_column(col("arrived_at").cast(DataType::Int64).alias(T));
+        if let Some(lo) = self.lo {
+            lf = lf.filter(col(T).gt_eq(lit(lo)));
+        }
+        if let Some(hi) = self.hi {
+            lf = lf.filter(col(T).lt(lit(hi)));
+        }
+        let offset = self.p.zone.offset_expr(col(T), self.zone_lo, self.zone_hi);
+        lf.with_column((col(T) + offset).alias(LOCAL))
+            .select(select)
+            .collect()
+            .map_err(|e| match Source::find_broken(files) {
+                Some((file, why)) => Error::Broken(format!(
+                    "{}: {why}; the dataset cannot be read until it is restored or removed",
+                    file.display()
+                )),
+                None => Error::polars(format!("reading {}", self.source.root().display()))(e),
+            })
+    }
+}
+
+/// Splits `files` (in order) into batches of about `target` bytes.
+fn batches(files: &[PathBuf], target: u64) -> Vec<Vec<PathBuf>> {
+    let mut out: Vec<Vec<PathBuf>> = Vec::new();
+    let mut size = 0;
+    for f in files {
+        let len = std::fs::metadata(f).map_or(0, |m| m.len());
+        match out.last_mut() {
+            Some(last) if size + len <= target || last.is_empty() => {
+                size += len;
+                last.push(f.clone());
+            }
+            _ => {
+                size = len;
+                out.push(vec![f.clone()]);
+            }
+        }
+    }
+    out
+}
+
+/// Adds one batch of rows: their sums to their groups, and the inbound
+/// contacts with a customer to the FCR candidates.
+///
+/// Rows after `hi` (read only as possible repeats) belong to no group, and
+/// neither do unanswered rows when the output is agent-side. A candidate
+/// is an FCR subject when it was answered, is in range, and its window ends
+/// before the dataset's last arrival (right-censoring).
+fn add_batch(
+    df: &DataFrame,
+    p: &KpiParams,
+    hi: Option<i64>,
+    window_us: i64,
+    last_arrival: i64,
+    groups: &mut Groups,
+    candidates: &mut Candidates,
+) -> Result<(), Error> {
+    let err = || Error::polars("reading a batch of rows");
+    let bools = |name: &str| -> Result<Vec<bool>, Error> {
+        let c = df.column(name).and_then(|c| c.bool()).map_err(err())?;
+        Ok(c.iter().map(|v| v == Some(true)).collect())
+    };
+    let times: Vec<i64> = df
+        .column(T)
+        .and_then(|c| c.i64())
+        .map_err(err())?
+        .iter()
+        .map(|t| t.unwrap_or(i64::MAX))
+        .collect();
+    let answered = bools(ANSWERED)?;
+    let inbound = bools(INBOUND)?;
+    let in_range = |t: i64| hi.is_none_or(|h| t < h);
+    let queue_side = p.queue_side();
+    let slots = groups.assign(df, |i| in_range(times[i]) && (queue_side || answered[i]))?;
+    groups.add(df, &slots)?;
+
+    let customers = df.column(CUSTOMER).and_then(|c| c.str()).map_err(err())?;
+    let chains = df.column(CHAIN).and_then(|c| c.str()).map_err(err())?;
+    for (i, (customer, chain)) in customers.iter().zip(chains.iter()).enumerate() {
+        let (Some(customer), true) = (customer, inbound[i]) else {
+            continue;
+        };
+        let t = times[i];
+        let subject = answered[i] && in_range(t) && t.saturating_add(window_us) < last_arrival;
+        let slot = if subject { slots[i] } else { NOT_A_SUBJECT };
+        candidates.push(customer, t, chain.unwrap_or(""), slot);
+    }
+    Ok(())
+}
+
 const ANSWERED: &str = "__answered";
 const INBOUND: &str = "__inbound";
 const CUSTOMER: &str = "__customer";
 const CHAIN: &str = "__chain";
-const FCR_ELIGIBLE: &str = "__fcr_eligible";
-const FCR_OK: &str = "__fcr_ok_row";
 
 fn is_dimension(name: &str) -> bool {
     matches!(name, "agent_id" | "team" | "site" | "queue" | "channel")
-}
-
-/// Per row: whether it is an eligible FCR subject, and whether it is an
-/// eligible subject that was resolved (SPEC §8; ARCHITECTURE.md).
-///
-/// The inbound contacts with a customer are sorted by (customer, arrival)
-/// as plain numbers — a pseudonym is 128 bits of hex, read as a `u128`
-/// exactly (other keys get dense ids) — and walked once by
-/// [`fcr::resolved`]. The customer column is dropped from `df` as soon as
-/// it has been read, the chain column once the walk is done.
-fn fcr_flags(
-    df: &mut DataFrame,
-    hi: Option<i64>,
-    window_us: i64,
-    last_arrival: i64,
-) -> Result<(Column, Column), Error> {
-    let err = || Error::polars("FCR");
-    let n = df.height();
-    let mut rows = match candidates(df, false)? {
-        Some(rows) => rows,
-        None => candidates(df, true)?.unwrap_or_default(),
-    };
-    df.drop_in_place(CUSTOMER).map_err(err())?;
-    sort_parallel(&mut rows);
-
-    let chain_col = df.column(CHAIN).and_then(|c| c.str()).map_err(err())?;
-    let chains: Vec<Option<&str>> = chain_col.iter().collect();
-    let resolved = fcr::resolved_by(
-        rows.len(),
-        |j| rows[j].0,
-        |j| rows[j].1,
-        |j| chains[rows[j].2 as usize].unwrap_or(""),
-        window_us,
-    );
-    drop(chains);
-
-    let answered: Vec<bool> = df
-        .column(ANSWERED)
-        .and_then(|c| c.bool())
-        .map_err(err())?
-        .iter()
-        .map(|a| a == Some(true))
-        .collect();
-    let mut eligible = vec![false; n];
-    let mut ok = vec![false; n];
-    for (&(_, t, i), res) in rows.iter().zip(resolved) {
-        let i = i as usize;
-        let in_range = hi.is_none_or(|h| t < h);
-        if answered[i] && in_range && t.saturating_add(window_us) < last_arrival {
-            eligible[i] = true;
-            ok[i] = res;
-        }
-    }
-    df.drop_in_place(CHAIN).map_err(err())?;
-    Ok((
-        Column::new(FCR_ELIGIBLE.into(), eligible),
-        Column::new(FCR_OK.into(), ok),
-    ))
-}
-
-/// `(customer number, arrival, row)`.
-type Candidate = (u128, i64, u32);
-
-/// `(customer number, arrival, row)` of every inbound contact with a
-/// customer. With `dense == false` the numbers are the pseudonyms' own
-/// 128 bits, and `None` comes back at the first key that is not one.
-fn candidates(df: &DataFrame, dense: bool) -> Result<Option<Vec<Candidate>>, Error> {
-    let err = || Error::polars("FCR");
-    let customers = df.column(CUSTOMER).and_then(|c| c.str()).map_err(err())?;
-    let times = df.column(T).and_then(|c| c.i64()).map_err(err())?;
-    let inbound = df.column(INBOUND).and_then(|c| c.bool()).map_err(err())?;
-    let mut ids: std::collections::HashMap<&str, u128> = std::collections::HashMap::new();
-    let wanted = customers
-        .iter()
-        .zip(inbound.iter())
-        .filter(|(c, inb)| c.is_some() && *inb == Some(true))
-        .count();
-    let mut rows = Vec::with_capacity(wanted);
-    let all = customers.iter().zip(times.iter()).zip(inbound.iter());
-    for (i, ((c, t), inb)) in all.enumerate() {
-        let (Some(c), Some(t), Some(true)) = (c, t, inb) else {
-            continue;
-        };
-        let key = if dense {
-            let next = ids.len() as u128;
-            *ids.entry(c).or_insert(next)
-        } else {
-            match fcr::hex_key(c) {
-                Some(k) => k,
-                None => return Ok(None),
-            }
-        };
-        rows.push((key, t, i as u32));
-    }
-    Ok(Some(rows))
-}
-
-/// Sorts on two threads without extra memory: move the rows whose customer
-/// number has its top bit clear to the front (they sort before all others),
-/// then sort both parts.
-fn sort_parallel(rows: &mut [Candidate]) {
-    let mut mid = 0;
-    for i in 0..rows.len() {
-        if rows[i].0 >> 127 == 0 {
-            rows.swap(i, mid);
-            mid += 1;
-        }
-    }
-    let (low, high) = rows.split_at_mut(mid);
-    std::thread::scope(|s| {
-        s.spawn(|| high.sort_unstable());
-        low.sort_unstable();
-    });
 }
 
 /// The raw key expressions: strings for dimensions, integers for time keys
@@ -561,26 +610,18 @@ fn key_exprs(p: &KpiParams) -> Vec<(&'static str, Expr)> {
     out
 }
 
-fn count(e: Expr) -> Expr {
-    e.cast(DataType::Int64).sum()
-}
-
-fn sum(name: &str) -> Expr {
-    col(name.to_string()).sum().cast(DataType::Int64)
-}
-
 /// `name` on handled rows, 0 on the others (SPEC §3 says they are 0 there
 /// anyway; this does not rely on it).
 fn handled_only(name: &str) -> Expr {
     when(col("answered_at").is_not_null())
         .then(col(name.to_string()))
         .otherwise(lit(0i64))
-        .alias(name.to_string())
 }
 
-/// Per-row columns the group-by only has to sum: flags (booleans) and
-/// durations, each already restricted to the contacts it counts.
-fn row_columns(p: &KpiParams) -> Vec<Expr> {
+/// Per-row columns the group-by only has to sum: flags (booleans, counted
+/// where true) and durations, each already restricted to the contacts it
+/// counts.
+fn row_columns(p: &KpiParams) -> Vec<(&'static str, Expr)> {
     let answered = col("answered_at").is_not_null();
     let inbound = col("direction").eq(lit("inbound"));
     let aband = col("abandoned").fill_null(lit(false));
@@ -591,68 +632,62 @@ fn row_columns(p: &KpiParams) -> Vec<Expr> {
         .then(col("csat").cast(DataType::Int64))
         .otherwise(lit(NULL).cast(DataType::Int64));
     vec![
-        answered.clone().alias(ANSWERED),
-        inbound.alias(INBOUND),
-        ib_ans.clone().alias("__ib_answered"),
-        ib_ab.clone().alias("__ib_abandoned"),
-        ib_ab
-            .clone()
-            .and(wait.clone().lt(lit(p.short_abandon_ms)))
-            .alias("__short"),
-        ib_ans
-            .clone()
-            .and(wait.clone().lt_eq(lit(p.threshold_ms)))
-            .alias("__ans_in_t"),
-        ib_ab
-            .and(wait.clone().lt_eq(lit(p.threshold_ms)))
-            .alias("__ab_in_t"),
-        when(ib_ans).then(wait).otherwise(lit(0i64)).alias("__wait"),
-        handled_only("handle_ms"),
-        handled_only("talk_ms"),
-        handled_only("hold_ms"),
-        handled_only("acw_ms"),
-        answered
-            .clone()
-            .and(col("hold_ms").gt(lit(0i64)))
-            .alias("__held"),
-        answered
-            .and(col("transferred").fill_null(lit(false)))
-            .alias("__transferred"),
-        csat.clone().is_not_null().alias("__surveyed"),
-        csat.clone()
-            .fill_null(lit(0i64))
-            .gt_eq(lit(4i64))
-            .alias("__top2"),
-        csat.alias("__csat"),
+        (ANSWERED, answered.clone()),
+        (INBOUND, inbound),
+        ("__ib_answered", ib_ans.clone()),
+        ("__ib_abandoned", ib_ab.clone()),
+        (
+            "__short",
+            ib_ab.clone().and(wait.clone().lt(lit(p.short_abandon_ms))),
+        ),
+        (
+            "__ans_in_t",
+            ib_ans.clone().and(wait.clone().lt_eq(lit(p.threshold_ms))),
+        ),
+        (
+            "__ab_in_t",
+            ib_ab.and(wait.clone().lt_eq(lit(p.threshold_ms))),
+        ),
+        ("__wait", when(ib_ans).then(wait).otherwise(lit(0i64))),
+        ("handle_ms", handled_only("handle_ms")),
+        ("talk_ms", handled_only("talk_ms")),
+        ("hold_ms", handled_only("hold_ms")),
+        ("acw_ms", handled_only("acw_ms")),
+        ("__held", answered.clone().and(col("hold_ms").gt(lit(0i64)))),
+        (
+            "__transferred",
+            answered.and(col("transferred").fill_null(lit(false))),
+        ),
+        ("__surveyed", csat.clone().is_not_null()),
+        ("__top2", csat.clone().fill_null(lit(0i64)).gt_eq(lit(4i64))),
+        ("__csat", csat),
     ]
 }
 
-fn queue_aggs() -> Vec<Expr> {
-    vec![
-        count(col(INBOUND)).alias("offered"),
-        count(col("__ib_answered")).alias("answered"),
-        count(col("__ib_abandoned")).alias("abandoned"),
-        count(col("__short")).alias("short_abandoned"),
-        count(col("__ans_in_t")).alias("__ans_in_t"),
-        count(col("__ab_in_t")).alias("__ab_in_t"),
-        sum("__wait").alias("__wait_sum"),
-    ]
-}
+/// Queue-side sums: (output name, per-row column).
+const QUEUE_SUMS: [(&str, &str); 7] = [
+    ("offered", INBOUND),
+    ("answered", "__ib_answered"),
+    ("abandoned", "__ib_abandoned"),
+    ("short_abandoned", "__short"),
+    ("__ans_in_t", "__ans_in_t"),
+    ("__ab_in_t", "__ab_in_t"),
+    ("__wait_sum", "__wait"),
+];
 
-fn agent_aggs() -> Vec<Expr> {
-    vec![
-        count(col(ANSWERED)).alias("handled"),
-        sum("handle_ms").alias("__handle_sum"),
-        sum("talk_ms").alias("__talk_sum"),
-        sum("hold_ms").alias("__hold_sum"),
-        sum("acw_ms").alias("__acw_sum"),
-        count(col("__held")).alias("__held"),
-        count(col("__transferred")).alias("__transferred"),
-        count(col("__surveyed")).alias("csat_responses"),
-        sum("__csat").alias("__csat_sum"),
-        count(col("__top2")).alias("__csat_top2"),
-    ]
-}
+/// Agent-side sums: (output name, per-row column).
+const AGENT_SUMS: [(&str, &str); 10] = [
+    ("handled", ANSWERED),
+    ("__handle_sum", "handle_ms"),
+    ("__talk_sum", "talk_ms"),
+    ("__hold_sum", "hold_ms"),
+    ("__acw_sum", "acw_ms"),
+    ("__held", "__held"),
+    ("__transferred", "__transferred"),
+    ("csat_responses", "__surveyed"),
+    ("__csat_sum", "__csat"),
+    ("__csat_top2", "__top2"),
+];
 
 /// `num ÷ den`, null when `den` is 0.
 fn ratio(num: Expr, den: Expr) -> Expr {
@@ -779,51 +814,5 @@ pub fn column_dtype(name: &str) -> DataType {
         n if n.ends_with("_s") || n.ends_with("_rate") || n.ends_with("_avg") => DataType::Float64,
         "service_level" | "csat_top2" | "occupancy" => DataType::Float64,
         _ => DataType::String,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Five contacts: customer, arrival, inbound?, chain; all answered.
-    fn frame(customers: [&str; 5]) -> DataFrame {
-        DataFrame::new_infer_height(vec![
-            Column::new(CUSTOMER.into(), customers.map(Some)),
-            Column::new(T.into(), [0i64, 10, 20, 30, 40]),
-            Column::new(INBOUND.into(), [true, true, true, false, true]),
-            Column::new(ANSWERED.into(), [true; 5]),
-            Column::new(CHAIN.into(), ["x", "y", "z", "w", "v"].map(Some)),
-        ])
-        .expect("frame")
-    }
-
-    fn flags(customers: [&str; 5]) -> (Vec<bool>, Vec<bool>) {
-        let mut df = frame(customers);
-        let (e, o) = fcr_flags(&mut df, None, 25, 1000).expect("flags");
-        let v = |c: Column| {
-            c.bool()
-                .expect("bool")
-                .iter()
-                .map(|b| b == Some(true))
-                .collect()
-        };
-        (v(e), v(o))
-    }
-
-    #[test]
-    fn foreign_customer_keys_get_the_same_answers_as_pseudonyms() {
-        let a = "000000000000000000000000000000aa";
-        let b = "000000000000000000000000000000bb";
-        // a@0 sees a@20 on another chain within 25: not resolved. a@30 is
-        // outbound: neither a subject nor a repeat. b@10 -> b@40 is 30 later.
-        let want = (
-            vec![true, true, true, false, true],
-            vec![false, true, true, false, true],
-        );
-        assert_eq!(flags([a, b, a, a, b]), want);
-        assert_eq!(flags(["alice", "Bob", "alice", "alice", "Bob"]), want);
-        // Upper-case hex is not a pseudonym: dense ids, same answers.
-        assert_eq!(flags(["AA", "bb", "AA", "AA", "bb"]), want);
     }
 }

@@ -5,6 +5,7 @@
 //! requested dates) and returns plain [`polars::prelude::DataFrame`]s that
 //! [`table`] renders as an aligned table, CSV, JSON or Parquet.
 
+mod agg;
 pub mod fcr;
 pub mod kpi;
 pub mod scan;

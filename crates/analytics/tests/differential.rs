@@ -581,7 +581,7 @@ const ZONES: [(&str, &str); 5] = [
 ];
 
 /// groupings, zone, interval, variant, threshold s, short abandon s, window h,
-/// (from, length) in days, custom shifts.
+/// (from, length) in days, custom shifts, one file per batch.
 type Params = (
     Vec<Group>,
     usize,
@@ -591,6 +591,7 @@ type Params = (
     i64,
     i64,
     Option<(i64, i64)>,
+    bool,
     bool,
 );
 
@@ -605,12 +606,13 @@ fn params_strategy() -> impl Strategy<Value = Params> {
         prop_oneof![Just(72i64), 1i64..60],
         prop::option::of((0i64..6, 0i64..4)),
         any::<bool>(),
+        any::<bool>(),
     )
 }
 
 fn check(
     contacts: Vec<Gen>,
-    (by, zone, interval, variant, threshold, short, window_h, dates, custom_shifts): Params,
+    (by, zone, interval, variant, threshold, short, window_h, dates, custom_shifts, small_batches): Params,
 ) -> Result<(), TestCaseError> {
     let (zone_name, base) = ZONES[zone];
     let base_us = base.parse::<Timestamp>().unwrap().as_microsecond();
@@ -637,6 +639,10 @@ fn check(
             Shift::new("late", "18:00", "01:30").unwrap(),
         ])
         .unwrap();
+    }
+    if small_batches {
+        // Every file its own batch: groups and FCR span batches.
+        p.batch_bytes = 1;
     }
     if let Some((from, len)) = dates {
         let first = base_us.div_euclid(86_400_000_000);
