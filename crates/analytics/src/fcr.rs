@@ -80,20 +80,34 @@ pub fn resolved_by<K: PartialEq, C: PartialEq + Copy>(
 /// A customer key as a number, exact for the dataset's pseudonyms (32
 /// lower-case hex digits); `None` for anything else.
 pub fn hex_key(s: &str) -> Option<u128> {
-    let bytes = s.as_bytes();
-    if bytes.len() != 32 {
-        return None;
-    }
-    let mut k = 0u128;
-    for &b in bytes {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        k = (k << 4) | u128::from(d);
-    }
-    Some(k)
+    let bytes: &[u8; 32] = s.as_bytes().try_into().ok()?;
+    // Branch-free: a digit's value, or 0x80 for anything that is not one.
+    const DIGITS: [u8; 256] = {
+        let mut t = [0x80u8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let half = |digits: &[u8]| {
+        let (mut v, mut bad) = (0u64, 0u8);
+        for &b in digits {
+            let d = DIGITS[b as usize];
+            bad |= d;
+            v = (v << 4) | u64::from(d & 0x0f);
+        }
+        (v, bad)
+    };
+    let (hi, bad_hi) = half(&bytes[..16]);
+    let (lo, bad_lo) = half(&bytes[16..]);
+    ((bad_hi | bad_lo) & 0x80 == 0).then_some((u128::from(hi) << 64) | u128::from(lo))
 }
 
 /// "No group": the contact is a possible repeat, not a subject.
