@@ -331,6 +331,11 @@ mod tests {
         .expect("frame")
     }
 
+    fn strings<'a>(df: &'a DataFrame, name: &str) -> Vec<Option<&'a str>> {
+        let c = df.column(name).expect("column");
+        c.str().expect("strings").iter().collect()
+    }
+
     #[test]
     fn sums_per_group_across_batches_with_null_keys_and_skipped_rows() {
         let mut g = Groups::new(
@@ -362,13 +367,6 @@ mod tests {
         g.add(&b, &slots).expect("add");
         g.add_to(3, g.sum_index("extra").expect("extra"), 9);
         let df = g.into_frame().expect("frame");
-        let agents: Vec<Option<&str>> = df
-            .column("agent")
-            .expect("test")
-            .str()
-            .expect("test")
-            .iter()
-            .collect();
         let days: Vec<Option<i64>> = df
             .column("day")
             .expect("test")
@@ -385,7 +383,10 @@ mod tests {
                 .map(|v| v.expect("test"))
                 .collect()
         };
-        assert_eq!(agents, [Some("x"), Some("y"), None, Some("y")]);
+        assert_eq!(
+            strings(&df, "agent"),
+            [Some("x"), Some("y"), None, Some("y")]
+        );
         assert_eq!(days, [Some(1), Some(1), None, Some(2)]);
         assert_eq!(col("n"), [3, 0, 1, 1]);
         assert_eq!(col("total"), [17, 20, 40, 5]);
@@ -406,13 +407,6 @@ mod tests {
         assert_eq!(g.assign(&a, |_| true).expect("test"), [0, 1]);
         assert_eq!(g.assign(&b, |_| true).expect("test"), [1, 2, 0]);
         let df = g.into_frame().expect("test");
-        let agents: Vec<Option<&str>> = df
-            .column("agent")
-            .expect("test")
-            .str()
-            .expect("test")
-            .iter()
-            .collect();
-        assert_eq!(agents, [Some("p"), Some("q"), Some("r")]);
+        assert_eq!(strings(&df, "agent"), [Some("p"), Some("q"), Some("r")]);
     }
 }
