@@ -31,6 +31,7 @@ Examples:
   cxpipe info dataset
   cxpipe kpi dataset --by agent,day
   cxpipe kpi dataset --by queue,interval --tz Europe/Berlin --format csv --out q.csv
+  cxpipe sla dataset --policy sla.toml --level interaction --agent a-0042 --top 20
   cxpipe schema
 
 Exit codes: 0 success; 1 error (nothing or only part was done); 2 usage error;
@@ -88,6 +89,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// KPIs per agent, team, queue, day, shift, interval, week or month.
     Kpi(cmd::kpi::Args),
+    /// SLA breaches per queue x interval, per agent, or per interaction.
+    Sla(cmd::sla::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -132,7 +135,7 @@ fn main() -> ExitCode {
     };
     init_logging(&cli.global);
     // Commands that write install a handler so that Ctrl-C stops them
-    // cleanly; read-only ones (kpi, info, schema) just stop.
+    // cleanly; read-only ones (kpi, sla, info, schema) just stop.
     let writes = matches!(cli.command, Command::Ingest(_) | Command::Generate(_));
     let _ = writes.then(|| {
         ctrlc::set_handler(|| {
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => cmd::ingest::run(args, &cli.global),
         Command::Generate(args) => cmd::generate::run(args).map(|()| EXIT_OK),
         Command::Kpi(args) => cmd::kpi::run(args).map(|()| EXIT_OK),
+        Command::Sla(args) => cmd::sla::run(args).map(|()| EXIT_OK),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };

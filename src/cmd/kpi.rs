@@ -77,26 +77,17 @@ pub struct Args {
 /// Builds the query parameters: flags, then config, then defaults.
 pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
     let mut p = KpiParams::new(Group::parse_list(&args.by)?);
-    if let Some(z) = args.tz.as_deref().or(config.time.zone.as_deref()) {
-        p.zone = Zone::named(z)?;
-    }
+    let common = Common {
+        tz: args.tz.as_deref(),
+        from: args.from.as_deref(),
+        to: args.to.as_deref(),
+        sl_variant: args.sl_variant.as_deref(),
+        threshold: args.threshold,
+        short_abandon: args.short_abandon,
+    };
+    common.apply(&mut p, config)?;
     if let Some(i) = args.interval.as_deref().or(config.kpi.interval.as_deref()) {
         p.interval = Interval::parse(i)?;
-    }
-    if let Some(v) = args
-        .sl_variant
-        .as_deref()
-        .or(config.kpi.sl_variant.as_deref())
-    {
-        p.sl_variant = SlVariant::parse(v)?;
-    }
-    if let Some(t) = args.threshold.or(config.kpi.threshold_s) {
-        p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
-    }
-    if let Some(s) = args.short_abandon.or(config.kpi.short_abandon_s) {
-        p.short_abandon_ms = seconds_ms(s)
-            .map_err(UsageError)
-            .context("--short-abandon")?;
     }
     if let Some(w) = args
         .fcr_window
@@ -108,19 +99,40 @@ pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
             .context("--fcr-window")?;
     }
     p.shifts = config.shifts()?;
-    p.from = args
-        .from
-        .as_deref()
-        .map(parse_day)
-        .transpose()
-        .context("--from")?;
-    p.to = args
-        .to
-        .as_deref()
-        .map(parse_day)
-        .transpose()
-        .context("--to")?;
     Ok(p)
+}
+
+/// The flags `kpi` shares with `sla`.
+pub struct Common<'a> {
+    pub tz: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub sl_variant: Option<&'a str>,
+    pub threshold: Option<f64>,
+    pub short_abandon: Option<f64>,
+}
+
+impl Common<'_> {
+    /// Sets zone, dates and service-level settings: flags, then config.
+    pub fn apply(&self, p: &mut KpiParams, config: &Config) -> anyhow::Result<()> {
+        if let Some(z) = self.tz.or(config.time.zone.as_deref()) {
+            p.zone = Zone::named(z)?;
+        }
+        if let Some(v) = self.sl_variant.or(config.kpi.sl_variant.as_deref()) {
+            p.sl_variant = SlVariant::parse(v)?;
+        }
+        if let Some(t) = self.threshold.or(config.kpi.threshold_s) {
+            p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
+        }
+        if let Some(s) = self.short_abandon.or(config.kpi.short_abandon_s) {
+            p.short_abandon_ms = seconds_ms(s)
+                .map_err(UsageError)
+                .context("--short-abandon")?;
+        }
+        p.from = self.from.map(parse_day).transpose().context("--from")?;
+        p.to = self.to.map(parse_day).transpose().context("--to")?;
+        Ok(())
+    }
 }
 
 /// The line above the text table: what the numbers mean.
@@ -205,20 +217,27 @@ pub fn emit_frame(
     }
 }
 
+/// Opens a dataset for reading and lists its partitions. The query must
+/// run while the returned dataset (its shared lock) is alive.
+pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, Source)> {
+    let ds = cxpipe_ingest::Dataset::open_for_reading(dataset)
+        .with_context(|| format!("opening dataset {}", dataset.display()))?;
+    if let Some(note) = &ds.recovered {
+        tracing::info!("{note}");
+    }
+    let source = Source::open(dataset)?;
+    if source.is_empty() {
+        tracing::warn!("{} has no rows yet", dataset.display());
+    }
+    Ok((ds, source))
+}
+
 /// Runs the query and writes the table.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     let p = params(args, &config)?;
     let format = output_format(args.format.as_deref(), args.out.as_deref())?;
-    let ds = cxpipe_ingest::Dataset::open_for_reading(&args.dataset)
-        .with_context(|| format!("opening dataset {}", args.dataset.display()))?;
-    if let Some(note) = &ds.recovered {
-        tracing::info!("{note}");
-    }
-    let source = Source::open(&args.dataset)?;
-    if source.is_empty() {
-        tracing::warn!("{} has no rows yet", args.dataset.display());
-    }
+    let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let mut df = cxpipe_analytics::kpi(&source, &p)?;
     tracing::debug!(

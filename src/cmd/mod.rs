@@ -5,6 +5,7 @@ pub mod info;
 pub mod ingest;
 pub mod kpi;
 pub mod schema;
+pub mod sla;
 
 use std::io::Write;
 

@@ -14,6 +14,7 @@ mod dataset;
 mod kpi;
 mod privacy;
 mod samples;
+mod sla;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

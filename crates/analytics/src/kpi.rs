@@ -192,6 +192,16 @@ pub struct KpiParams {
     /// Parquet bytes read per batch (default 64 MiB): bounds the memory of
     /// a query, whatever the size of the dataset. Results do not depend on it.
     pub batch_bytes: u64,
+    /// Only rows where this is true are read (SLA scopes); rows outside are
+    /// neither counted nor searched as FCR repeats.
+    pub filter: Option<Expr>,
+    /// Whether to compute FCR (`fcr_rate` and `fcr_eligible` are null and
+    /// 0 without it).
+    pub fcr: bool,
+    /// Extra output columns: per group, the number of counted rows (the
+    /// same rows as `handled` with `agent` in `--by`, else every row in
+    /// range) where the boolean expression is true.
+    pub counts: Vec<(String, Expr)>,
 }
 
 impl KpiParams {
@@ -209,6 +219,9 @@ impl KpiParams {
             sl_variant: SlVariant::ExclShort,
             fcr_window_ms: 72 * 3_600_000,
             batch_bytes: 64 << 20,
+            filter: None,
+            fcr: true,
+            counts: Vec::new(),
         }
     }
 
@@ -235,8 +248,13 @@ impl KpiParams {
         cols
     }
 
+    /// The names of the extra [`KpiParams::counts`] columns, after the others.
+    pub fn count_columns(&self) -> impl Iterator<Item = &str> {
+        self.counts.iter().map(|(n, _)| n.as_str())
+    }
+
     /// `[lo, hi)` in µs UTC from `from`/`to`.
-    fn bounds(&self) -> Result<(Option<i64>, Option<i64>), Error> {
+    pub(crate) fn bounds(&self) -> Result<(Option<i64>, Option<i64>), Error> {
         if let (Some(f), Some(t)) = (self.from, self.to)
             && f > t
         {
@@ -285,7 +303,8 @@ pub const AGENT_COLUMNS: [&str; 13] = [
     "occupancy",
 ];
 
-const T: &str = "__t";
+/// The arrival as µs UTC (`Int64`), added by [`Source::scan_range`].
+pub(crate) const T: &str = "__t";
 const LOCAL: &str = "__local";
 const ALL_KEY: &str = "__all";
 
@@ -328,6 +347,10 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
     );
     sums.push(("fcr_eligible".into(), None));
     sums.push(("__fcr_ok".into(), None));
+    for (name, _) in &p.counts {
+        let row = format!("__count_{name}");
+        sums.push((name.as_str().into(), Some(row.as_str().into())));
+    }
     let mut groups = Groups::new(query.keys(), sums);
     let fcr_eligible = groups.sum_index("fcr_eligible").unwrap_or_default();
     let fcr_ok = groups.sum_index("__fcr_ok").unwrap_or_default();
@@ -373,6 +396,7 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
         out.extend(queue_outputs(p));
     }
     out.extend(agent_outputs());
+    out.extend(p.count_columns().map(|n| col(n.to_string())));
     let sorted = groups
         .into_frame()?
         .lazy()
@@ -457,31 +481,24 @@ impl<'a> RowQuery<'a> {
                 .filter(|(n, _)| [ANSWERED, INBOUND].contains(n) || wanted.contains(n))
                 .map(|(n, e)| e.alias(n)),
         );
-        select.extend([
-            col("customer_key").alias(CUSTOMER),
-            coalesce(&[col("chain_id"), col("interaction_id")]).alias(CHAIN),
-        ]);
-        let mut lf = self
-            .source
-            .scan(files)?
-            .with_column(col("arrived_at").cast(DataType::Int64).alias(T));
-        if let Some(lo) = self.lo {
-            lf = lf.filter(col(T).gt_eq(lit(lo)));
+        for (name, e) in &self.p.counts {
+            select.push(e.clone().alias(format!("__count_{name}")));
         }
-        if let Some(hi) = self.hi {
-            lf = lf.filter(col(T).lt(lit(hi)));
+        if self.p.fcr {
+            select.extend([
+                col("customer_key").alias(CUSTOMER),
+                coalesce(&[col("chain_id"), col("interaction_id")]).alias(CHAIN),
+            ]);
+        }
+        let mut lf = self.source.scan_range(files, self.lo, self.hi)?;
+        if let Some(f) = &self.p.filter {
+            lf = lf.filter(f.clone());
         }
         let offset = self.p.zone.offset_expr(col(T), self.zone_lo, self.zone_hi);
-        lf.with_column((col(T) + offset).alias(LOCAL))
-            .select(select)
-            .collect()
-            .map_err(|e| match Source::find_broken(files) {
-                Some((file, why)) => Error::Broken(format!(
-                    "{}: {why}; the dataset cannot be read until it is restored or removed",
-                    file.display()
-                )),
-                None => Error::polars(format!("reading {}", self.source.root().display()))(e),
-            })
+        let lf = lf
+            .with_column((col(T) + offset).alias(LOCAL))
+            .select(select);
+        self.source.collect(lf, files)
     }
 }
 
@@ -540,6 +557,9 @@ fn add_batch(
     let slots = groups.assign(df, |i| in_range(times[i]) && (queue_side || answered[i]))?;
     groups.add(df, &slots)?;
 
+    if !p.fcr {
+        return Ok(());
+    }
     let customers = df.column(CUSTOMER).and_then(|c| c.str()).map_err(err())?;
     let chains = df.column(CHAIN).and_then(|c| c.str()).map_err(err())?;
     for (i, (customer, chain)) in customers.iter().zip(chains.iter()).enumerate() {
@@ -798,10 +818,11 @@ fn empty_table(p: &KpiParams) -> Result<DataFrame, Error> {
     let cols: Vec<Column> = p
         .columns()
         .into_iter()
-        .map(|name| {
-            let dtype = column_dtype(name);
-            Column::new_empty(name.into(), &dtype)
-        })
+        .map(|name| Column::new_empty(name.into(), &column_dtype(name)))
+        .chain(
+            p.count_columns()
+                .map(|name| Column::new_empty(name.into(), &DataType::Int64)),
+        )
         .collect();
     DataFrame::new(0, cols).map_err(Error::polars("building an empty KPI table"))
 }

@@ -9,6 +9,7 @@ mod agg;
 pub mod fcr;
 pub mod kpi;
 pub mod scan;
+pub mod sla;
 pub mod table;
 pub mod time;
 

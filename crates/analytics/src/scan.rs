@@ -117,6 +117,61 @@ impl Source {
             .map_err(Error::polars(format!("scanning {}", self.root.display())))
     }
 
+    /// A lazy scan over `files` with the arrival as µs UTC in column
+    /// `__t`, keeping the arrivals in `[lo, hi)` (µs UTC; `None` = unbounded).
+    pub fn scan_range(
+        &self,
+        files: &[PathBuf],
+        lo: Option<i64>,
+        hi: Option<i64>,
+    ) -> Result<LazyFrame, Error> {
+        use crate::kpi::T;
+        let mut lf = self
+            .scan(files)?
+            .with_column(col("arrived_at").cast(DataType::Int64).alias(T));
+        if let Some(lo) = lo {
+            lf = lf.filter(col(T).gt_eq(lit(lo)));
+        }
+        if let Some(hi) = hi {
+            lf = lf.filter(col(T).lt(lit(hi)));
+        }
+        Ok(lf)
+    }
+
+    /// Runs a query over `files`; when it fails because one of them is
+    /// broken, the error names that file.
+    pub fn collect(&self, lf: LazyFrame, files: &[PathBuf]) -> Result<DataFrame, Error> {
+        lf.collect().map_err(|e| match Source::find_broken(files) {
+            Some((file, why)) => Error::Broken(format!(
+                "{}: {why}; the dataset cannot be read until it is restored or removed",
+                file.display()
+            )),
+            None => Error::polars(format!("reading {}", self.root.display()))(e),
+        })
+    }
+
+    /// The distinct non-null values of a text column over the whole dataset.
+    pub fn distinct_strings(&self, column: &str) -> Result<Vec<String>, Error> {
+        let files: Vec<PathBuf> = self.parts.values().flatten().cloned().collect();
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lf = self
+            .scan(&files)?
+            .select([col(column).cast(DataType::String)])
+            .group_by([col(column)])
+            .agg(Vec::<Expr>::new());
+        let df = self.collect(lf, &files)?;
+        let values = df
+            .column(column)
+            .and_then(|c| {
+                c.str()
+                    .map(|ca| ca.iter().flatten().map(str::to_string).collect())
+            })
+            .map_err(Error::polars(format!("listing the values of {column}")))?;
+        Ok(values)
+    }
+
     /// After a failed query: the first of `files` that is not a whole
     /// Parquet file (magic bytes at both ends), so the message can name it.
     pub fn find_broken(files: &[PathBuf]) -> Option<(PathBuf, String)> {
@@ -150,20 +205,10 @@ impl Source {
         let Some((_, files)) = self.parts.iter().next_back() else {
             return Ok(None);
         };
-        let df = self
+        let lf = self
             .scan(files)?
-            .select([col("arrived_at").cast(DataType::Int64).max().alias("max")])
-            .collect()
-            .map_err(|e| match Source::find_broken(files) {
-                Some((file, why)) => Error::Broken(format!(
-                    "{}: {why}; the dataset cannot be read until it is restored or removed",
-                    file.display()
-                )),
-                None => Error::polars(format!(
-                    "reading the last partition of {}",
-                    self.root.display()
-                ))(e),
-            })?;
+            .select([col("arrived_at").cast(DataType::Int64).max().alias("max")]);
+        let df = self.collect(lf, files)?;
         let max = df
             .column("max")
             .and_then(|c| c.i64().map(|ca| ca.get(0)))
