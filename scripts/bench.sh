@@ -20,7 +20,7 @@ Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
                   with --only duckdb,polars --section ingest no cxpipe binary is needed
   --regen         regenerate the data (CSV, kpi dataset and its Parquet copy) even
                   if matching ones are present
-  --section LIST  comma-separated subset of ingest,kpi (default: both, in that order)
+  --section LIST  comma-separated subset of ingest,kpi,sla (default: all, in that order)
 
 Sections:
   ingest  CSV -> Parquet: `cxpipe ingest` beside DuckDB COPY and Polars sink_parquet.
@@ -32,6 +32,11 @@ Sections:
           was built from the same input file, else the one the ingest section just
           wrote, else `cxpipe ingest` builds it (untimed). The binary must have `kpi`
           unless --only leaves cxpipe out (it is still needed to build the dataset).
+  sla     `cxpipe sla DATASET --policy P` over the kpi section's dataset with the five
+          rules of SPEC §10 (service_level per voice queue x 30m, abandon_rate per
+          day, wait on email, acw, handle): the agent report (default level), and
+          for reference the interval report and the interaction report (--top 100).
+          cxpipe only: SPEC §14 sets no comparison for it.
 
 Environment: CXPIPE_BIN overrides the binary path (default
 ${CARGO_TARGET_DIR:-<repo>/target}/release/cxpipe).
@@ -57,7 +62,7 @@ RUNS=1
 ONLY=cxpipe,duckdb,polars
 INPUT=""
 REGEN=0
-SECTIONS=ingest,kpi
+SECTIONS=ingest,kpi,sla
 SEED=42
 GENERIC_HEADER="interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat"
 
@@ -102,8 +107,8 @@ IFS=, read -r -a SECTION_LIST <<<"$SECTIONS"
 ((${#SECTION_LIST[@]} > 0)) || usage_error "--section needs at least one section"
 for s in "${SECTION_LIST[@]}"; do
     case $s in
-    ingest | kpi) ;;
-    *) usage_error "--section: unknown section '$s' (known: ingest,kpi)" ;;
+    ingest | kpi | sla) ;;
+    *) usage_error "--section: unknown section '$s' (known: ingest,kpi,sla)" ;;
     esac
 done
 if [[ -n $INPUT ]]; then
@@ -626,7 +631,70 @@ stage_kpi() {
     print_table kpi
 }
 
-# --- later: sla, turnover ---
+SLA_POLICY_TEXT='
+[[sla]]
+name = "voice-80-20"
+kind = "service_level"
+scope = { channel = "voice" }
+threshold_s = 20
+target = 0.80
+interval = "30m"
+
+[[sla]]
+name = "abandon-under-5pct"
+kind = "abandon_rate"
+target = 0.05
+interval = "1d"
+
+[[sla]]
+name = "email-first-response-4h"
+kind = "wait"
+scope = { channel = "email" }
+threshold_s = 14400
+
+[[sla]]
+name = "acw-max-2m"
+kind = "acw"
+threshold_s = 120
+
+[[sla]]
+name = "handle-max-15m"
+kind = "handle"
+threshold_s = 900
+'
+
+stage_sla() {
+    SECTION=sla
+    prepare_kpi_data
+    local policy=$WORKDIR/sla-policy.toml files ds_mb level
+    printf '%s' "$SLA_POLICY_TEXT" >"$policy"
+    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    section_input sla "$KPI_DS" "$KPI_ROWS" \
+        "\`sla --policy\` with the five rules of SPEC §10; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
+    log "== sla: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
+    busy_check
+    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    note "page cache not dropped; one warm-up read of the dataset before timing."
+    note "policy: $(grep -c '^\[\[sla\]\]' "$policy") rules ($policy): service_level (voice, 30m), abandon_rate (1d), wait (email), acw, handle."
+    KPI_OUT=$WORKDIR/sla-agent.csv
+    bench_cmd cxpipe --prep prep_kpi --check check_kpi_out -- \
+        "$CXPIPE" sla "$KPI_DS" --policy "$policy" --format csv --out "$KPI_OUT" --no-progress -q
+    if last_ok sla cxpipe; then check cxpipe output_rows "$(csv_rows "$KPI_OUT")"; fi
+    for level in interval interaction; do
+        KPI_OUT=$WORKDIR/sla-$level.csv
+        local extra=()
+        if [[ $level == interaction ]]; then extra=(--top 100); fi
+        bench_cmd "cxpipe-sla-$level" --extra --prep prep_kpi --check check_kpi_out -- \
+            "$CXPIPE" sla "$KPI_DS" --policy "$policy" --level "$level" "${extra[@]}" \
+            --format csv --out "$KPI_OUT" --no-progress -q
+        if last_ok sla "cxpipe-sla-$level"; then check "cxpipe-sla-$level" output_rows "$(csv_rows "$KPI_OUT")"; fi
+    done
+    note "the agent report (first row) runs the KPI engine once per interval rule for the intervals and once per rule for the agents; --level interval and --level interaction (--top 100 per rule) are timed for reference."
+    print_table sla
+}
+
+# --- later: turnover ---
 
 # ---------------------------------------------------------------------------
 
@@ -634,7 +702,7 @@ main() {
     ensure_gnu_time
     # The binary is needed to time it, to generate data unless --input is
     # given, and to build the kpi section's dataset.
-    if want cxpipe || [[ -z $INPUT ]] || want_section kpi; then build_cxpipe; fi
+    if want cxpipe || [[ -z $INPUT ]] || want_section kpi || want_section sla; then build_cxpipe; fi
     if want_section kpi && want cxpipe; then require_kpi_command; fi
     setup_venv
     machine_info
@@ -642,6 +710,8 @@ main() {
     if want_section ingest; then stage_ingest; fi
     if want_section ingest && want_section kpi; then echo; fi
     if want_section kpi; then stage_kpi; fi
+    if want_section kpi && want_section sla; then echo; fi
+    if want_section sla && want cxpipe; then stage_sla; fi
     if ((BENCH_FAILED != 0)); then
         warn "some tool failed or a check did not hold; see above and $LOGDIR"
         exit 1

@@ -800,14 +800,21 @@ fn finish(mut df: DataFrame, p: &KpiParams) -> Result<DataFrame, Error> {
                 .column(name)
                 .and_then(|c| c.cast(&DataType::Int64))
                 .map_err(err())?;
-            let values: Vec<Option<String>> = raw
-                .i64()
-                .map_err(err())?
-                .iter()
-                .map(|v| v.map(&fmt))
-                .collect();
-            df.with_column(Column::new(name.into(), values))
-                .map_err(err())?;
+            // Keys repeat (every agent has the same intervals): format
+            // each distinct value once.
+            let mut formatted: std::collections::HashMap<i64, String> =
+                std::collections::HashMap::new();
+            let values: Vec<Option<&str>> = {
+                let ca = raw.i64().map_err(err())?;
+                for v in ca.iter().flatten() {
+                    formatted.entry(v).or_insert_with(|| fmt(v));
+                }
+                ca.iter()
+                    .map(|v| v.and_then(|v| formatted.get(&v).map(String::as_str)))
+                    .collect()
+            };
+            let column = Column::new(name.into(), values);
+            df.with_column(column).map_err(err())?;
         }
     }
     Ok(df)

@@ -516,8 +516,41 @@ pub fn agent_report(source: &Source, base: &KpiParams, rules: &[Rule]) -> Result
         acc: Acc,
     }
     let mut out: Vec<Row> = Vec::new();
+    let mut per_rule: Vec<HashMap<String, Acc>> = rules.iter().map(|_| HashMap::new()).collect();
+    // Every per-contact rule in one pass: per agent, the handled contacts in
+    // each rule's scope and those over its threshold.
+    let per_contact: Vec<usize> = (0..rules.len())
+        .filter(|&i| !rules[i].kind.interval_level())
+        .collect();
+    if !per_contact.is_empty() {
+        let mut p = base.clone();
+        p.by = vec![Group::Agent];
+        p.fcr = false;
+        p.filter = None;
+        p.counts = Vec::new();
+        for &i in &per_contact {
+            let rule = &rules[i];
+            let scope = scope_filter(source, &rule.scope)?.unwrap_or(lit(true));
+            let threshold = rule.threshold_ms.unwrap_or_default();
+            let over = col(rule.kind.column()).gt(lit(threshold));
+            p.counts.push((format!("__handled_{i}"), scope.clone()));
+            p.counts.push((format!("__breaches_{i}"), scope.and(over)));
+        }
+        let df = kpi(source, &p)?;
+        let agents = strings(&df, "agent_id")?;
+        for &i in &per_contact {
+            let handled = numbers::<Int64Type>(&df, &format!("__handled_{i}"))?;
+            let breaches = numbers::<Int64Type>(&df, &format!("__breaches_{i}"))?;
+            for ((agent, handled), breaches) in agents.iter().zip(handled).zip(breaches) {
+                let Some(agent) = agent else { continue };
+                let acc = per_rule[i].entry(agent.clone()).or_default();
+                acc.handled += handled.unwrap_or_default();
+                acc.breaches += breaches.unwrap_or_default();
+            }
+        }
+    }
     for (order, rule) in rules.iter().enumerate() {
-        let mut per_agent: HashMap<String, Acc> = HashMap::new();
+        let mut per_agent = std::mem::take(&mut per_rule[order]);
         if rule.kind.interval_level() {
             let judged = judged_intervals(source, base, rule)?;
             let missed: HashSet<(Option<String>, Option<String>)> = {
@@ -555,23 +588,6 @@ pub fn agent_report(source: &Source, base: &KpiParams, rules: &[Rule]) -> Result
                     acc.missed += 1;
                     acc.breaches += handled;
                 }
-            }
-        } else {
-            let mut p = rule_params(source, base, rule, vec![Group::Agent])?;
-            let threshold = rule.threshold_ms.unwrap_or_default();
-            p.counts = vec![(
-                "breaches".to_string(),
-                col(rule.kind.column()).gt(lit(threshold)),
-            )];
-            let df = kpi(source, &p)?;
-            let agents = strings(&df, "agent_id")?;
-            let handled = numbers::<Int64Type>(&df, "handled")?;
-            let breaches = numbers::<Int64Type>(&df, "breaches")?;
-            for ((agent, handled), breaches) in agents.into_iter().zip(handled).zip(breaches) {
-                let Some(agent) = agent else { continue };
-                let acc = per_agent.entry(agent).or_default();
-                acc.handled += handled.unwrap_or_default();
-                acc.breaches += breaches.unwrap_or_default();
             }
         }
         let rate = |a: &Acc| a.breaches as f64 / a.handled.max(1) as f64;
