@@ -198,6 +198,14 @@ pub fn emit_frame(
                 w.flush()
                     .with_context(|| format!("writing {}", path.display()))?;
             }
+            // A report is for reading by others (the temporary file is 0600).
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::Permissions::from_mode(0o644);
+                tmp.as_file()
+                    .set_permissions(mode)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             tmp.persist(path)
                 .with_context(|| format!("writing {}", path.display()))?;
             Ok(())

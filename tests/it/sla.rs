@@ -129,6 +129,32 @@ fn interval_report_every_interval_kind_with_scopes_and_boundaries() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ds, policy) = setup(dir.path());
     assert_eq!(sla_csv(&ds, &policy, &["--level", "interval"]), INTERVALS);
+    // JSON has booleans; --out writes a file others can read.
+    let out_file = dir.path().join("intervals.json");
+    let out = cxpipe(&[
+        "sla",
+        ds.to_str().expect("utf-8"),
+        "--policy",
+        policy.to_str().expect("utf-8"),
+        "--level",
+        "interval",
+        "--out",
+        out_file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("policy ") && out.stderr.contains("zone UTC"),
+        "{}",
+        out.stderr
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(&out_file).expect("read")).expect("json");
+    assert_eq!(json[0]["met"], false);
+    assert_eq!(json[0]["offered"], 3);
+    assert_eq!(json[4]["met"], true);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(&out_file).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o644);
 }
 
 /// - sl: A1 handled r1, r2 (missed 09:00) and r5 (met 09:30): 2 of 3

@@ -241,6 +241,8 @@ fn write_json(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
             let v = c.get(i).unwrap_or(AnyValue::Null);
             match plain_cell(&v, *style) {
                 None => obj.push_str("null"),
+                // true/false as JSON booleans, not strings.
+                Some(s) if matches!(v, AnyValue::Boolean(_)) => obj.push_str(&s),
                 Some(s) if *style == Style::Text => obj.push_str(&json_string(&s)),
                 Some(s) => obj.push_str(&s),
             }
