@@ -37,6 +37,23 @@ pub struct Args {
     /// Comma-separated groupings, e.g. agent,day.
     #[arg(long, default_value = "", value_name = "LIST")]
     pub by: String,
+    /// Interval for --by interval: 15m, 30m (default), 1h or 1d.
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Service-level threshold in seconds (default 20).
+    #[arg(long, value_name = "SECONDS")]
+    pub threshold: Option<f64>,
+    /// FCR window, e.g. 72h (default) or 7d.
+    #[arg(long, value_name = "DURATION")]
+    pub fcr_window: Option<String>,
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+/// The flags `kpi` and `sla` share: dates, zone, service-level settings,
+/// output and config.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
     /// First local date to include (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
@@ -46,22 +63,13 @@ pub struct Args {
     /// Site time zone (IANA name); default [time] zone, else UTC.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Interval for --by interval: 15m, 30m (default), 1h or 1d.
-    #[arg(long)]
-    pub interval: Option<String>,
     /// Service-level variant: excl_short (default), offered,
     /// answered_plus_abandoned, aband_positive, answered.
     #[arg(long, value_name = "VARIANT")]
     pub sl_variant: Option<String>,
-    /// Service-level threshold in seconds (default 20).
-    #[arg(long, value_name = "SECONDS")]
-    pub threshold: Option<f64>,
     /// Abandons shorter than this many seconds are short (default 5).
     #[arg(long, value_name = "SECONDS")]
     pub short_abandon: Option<f64>,
-    /// FCR window, e.g. 72h (default) or 7d.
-    #[arg(long, value_name = "DURATION")]
-    pub fcr_window: Option<String>,
     /// Output format; default: from --out's extension, else table on a
     /// terminal and csv when piped.
     #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
@@ -77,15 +85,10 @@ pub struct Args {
 /// Builds the query parameters: flags, then config, then defaults.
 pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
     let mut p = KpiParams::new(Group::parse_list(&args.by)?);
-    let common = Common {
-        tz: args.tz.as_deref(),
-        from: args.from.as_deref(),
-        to: args.to.as_deref(),
-        sl_variant: args.sl_variant.as_deref(),
-        threshold: args.threshold,
-        short_abandon: args.short_abandon,
-    };
-    common.apply(&mut p, config)?;
+    args.query.apply(&mut p, config)?;
+    if let Some(t) = args.threshold.or(config.kpi.threshold_s) {
+        p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
+    }
     if let Some(i) = args.interval.as_deref().or(config.kpi.interval.as_deref()) {
         p.interval = Interval::parse(i)?;
     }
@@ -102,36 +105,40 @@ pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
     Ok(p)
 }
 
-/// The flags `kpi` shares with `sla`.
-pub struct Common<'a> {
-    pub tz: Option<&'a str>,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
-    pub sl_variant: Option<&'a str>,
-    pub threshold: Option<f64>,
-    pub short_abandon: Option<f64>,
-}
-
-impl Common<'_> {
-    /// Sets zone, dates and service-level settings: flags, then config.
+impl QueryArgs {
+    /// Sets zone, dates and service-level settings (flags, then config;
+    /// the threshold is each command's own).
     pub fn apply(&self, p: &mut KpiParams, config: &Config) -> anyhow::Result<()> {
-        if let Some(z) = self.tz.or(config.time.zone.as_deref()) {
+        if let Some(z) = self.tz.as_deref().or(config.time.zone.as_deref()) {
             p.zone = Zone::named(z)?;
         }
-        if let Some(v) = self.sl_variant.or(config.kpi.sl_variant.as_deref()) {
+        let variant = self.sl_variant.as_deref();
+        if let Some(v) = variant.or(config.kpi.sl_variant.as_deref()) {
             p.sl_variant = SlVariant::parse(v)?;
-        }
-        if let Some(t) = self.threshold.or(config.kpi.threshold_s) {
-            p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
         }
         if let Some(s) = self.short_abandon.or(config.kpi.short_abandon_s) {
             p.short_abandon_ms = seconds_ms(s)
                 .map_err(UsageError)
                 .context("--short-abandon")?;
         }
-        p.from = self.from.map(parse_day).transpose().context("--from")?;
-        p.to = self.to.map(parse_day).transpose().context("--to")?;
+        p.from = self
+            .from
+            .as_deref()
+            .map(parse_day)
+            .transpose()
+            .context("--from")?;
+        p.to = self
+            .to
+            .as_deref()
+            .map(parse_day)
+            .transpose()
+            .context("--to")?;
         Ok(())
+    }
+
+    /// The output format: --format, else from --out, else by terminal.
+    pub fn output_format(&self) -> anyhow::Result<Format> {
+        output_format(self.format.as_deref(), self.out.as_deref())
     }
 }
 
@@ -242,9 +249,9 @@ pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, So
 
 /// Runs the query and writes the table.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let config = Config::load(args.config.as_deref())?;
+    let config = Config::load(args.query.config.as_deref())?;
     let p = params(args, &config)?;
-    let format = output_format(args.format.as_deref(), args.out.as_deref())?;
+    let format = args.query.output_format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let mut df = cxpipe_analytics::kpi(&source, &p)?;
@@ -258,5 +265,5 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         df = df.drop_many(["sl_variant", "sl_threshold_s"]);
     }
     let caption = caption(&p);
-    emit_frame(&mut df, format, Some(&caption), args.out.as_deref())
+    emit_frame(&mut df, format, Some(&caption), args.query.out.as_deref())
 }

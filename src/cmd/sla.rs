@@ -9,7 +9,7 @@ use cxpipe_analytics::table::Format;
 use cxpipe_analytics::time::format_day;
 use cxpipe_analytics::{Group, KpiParams, Source};
 
-use crate::cmd::kpi::{Common, emit_frame, open_source, output_format};
+use crate::cmd::kpi::{QueryArgs, emit_frame, open_source};
 use crate::config::{Config, UsageError, load_policy};
 
 const EXAMPLES: &str = "\
@@ -56,36 +56,13 @@ pub struct Args {
     /// With --level interaction: the worst N contacts of each rule.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
-    /// First local date to include (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub from: Option<String>,
-    /// Last local date to include (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub to: Option<String>,
-    /// Site time zone (IANA name); default [time] zone, else UTC.
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Service-level variant for service_level rules (default excl_short).
-    #[arg(long, value_name = "VARIANT")]
-    pub sl_variant: Option<String>,
-    /// Abandons shorter than this many seconds are short (default 5).
-    #[arg(long, value_name = "SECONDS")]
-    pub short_abandon: Option<f64>,
-    /// Output format; default: from --out's extension, else table on a
-    /// terminal and csv when piped.
-    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
-    pub format: Option<String>,
-    /// Write to this file instead of stdout (- = stdout).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Config file (default ./cxpipe.toml when present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub query: QueryArgs,
 }
 
 /// Runs the report and writes it.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let config = Config::load(args.config.as_deref())?;
+    let config = Config::load(args.query.config.as_deref())?;
     let (rules, policy_name) = match &args.policy {
         Some(path) => (load_policy(path)?, path.display().to_string()),
         None if !config.sla.is_empty() => {
@@ -109,16 +86,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Err(UsageError("--top must be at least 1".into()).into());
     }
     let mut base = KpiParams::new(vec![Group::Queue]);
-    Common {
-        tz: args.tz.as_deref(),
-        from: args.from.as_deref(),
-        to: args.to.as_deref(),
-        sl_variant: args.sl_variant.as_deref(),
-        threshold: None,
-        short_abandon: args.short_abandon,
-    }
-    .apply(&mut base, &config)?;
-    let format = output_format(args.format.as_deref(), args.out.as_deref())?;
+    args.query.apply(&mut base, &config)?;
+    let format = args.query.output_format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let wanted = |interval: bool| {
         rules
@@ -154,7 +123,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if format != Format::Table {
         tracing::info!("{caption}");
     }
-    emit_frame(&mut df, format, Some(&caption), args.out.as_deref())
+    emit_frame(&mut df, format, Some(&caption), args.query.out.as_deref())
         .context("writing the SLA report")
 }
 
