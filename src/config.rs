@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cxpipe_analytics::sla::{Rule, Scope};
+use cxpipe_analytics::turnover::Weights;
 use cxpipe_analytics::{Interval, Shift, Shifts, SlVariant, Zone};
 use serde::Deserialize;
 
@@ -46,8 +47,7 @@ pub struct Config {
     pub sla: Vec<Rule>,
     /// `[turnover]`.
     #[serde(default)]
-    #[expect(dead_code, reason = "read by `cxpipe turnover`, still to come")]
-    pub turnover: Option<toml::Table>,
+    pub turnover: TurnoverSection,
     /// `[run]`.
     #[serde(default)]
     #[expect(dead_code, reason = "read by `cxpipe run`, still to come")]
@@ -94,6 +94,43 @@ pub struct KpiSection {
 }
 
 /// `[privacy]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnoverSection {
+    pub gap_days: Option<i64>,
+    #[serde(default)]
+    pub weights: WeightsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsSection {
+    pub activity: Option<f64>,
+    pub aht: Option<f64>,
+    pub csat: Option<f64>,
+    pub transfer: Option<f64>,
+    pub tenure: Option<f64>,
+}
+
+impl TurnoverSection {
+    /// The risk weights: the defaults, with those given here replaced.
+    pub fn weights(&self) -> Result<Weights, UsageError> {
+        let d = Weights::default();
+        let w = &self.weights;
+        let weights = Weights {
+            activity: w.activity.unwrap_or(d.activity),
+            aht: w.aht.unwrap_or(d.aht),
+            csat: w.csat.unwrap_or(d.csat),
+            transfer: w.transfer.unwrap_or(d.transfer),
+            tenure: w.tenure.unwrap_or(d.tenure),
+        };
+        weights
+            .check()
+            .map_err(|e| UsageError(format!("[turnover.weights]: {e}")))?;
+        Ok(weights)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacySection {
@@ -149,6 +186,12 @@ impl Config {
         if let Some(i) = &self.kpi.interval {
             Interval::parse(i).context("[kpi] interval")?;
         }
+        if let Some(g) = self.turnover.gap_days
+            && !(1..=3650).contains(&g)
+        {
+            return Err(UsageError(format!("[turnover] gap_days {g} must be 1 to 3650")).into());
+        }
+        self.turnover.weights()?;
         for (key, v) in [
             ("short_abandon_s", self.kpi.short_abandon_s),
             ("threshold_s", self.kpi.threshold_s),

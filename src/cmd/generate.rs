@@ -43,6 +43,10 @@ pub struct Args {
     /// Number of agents [default: about one per 60 contacts a day, at least 8].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub agents: Option<u32>,
+    /// Also write the matching HR roster (agent_id, hire_date,
+    /// termination_date, team) as CSV, for `cxpipe turnover --roster`.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<PathBuf>,
 }
 
 /// Generates the file and its facts, and logs what was written.
@@ -61,6 +65,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let began = Instant::now();
     let summary = cxpipe_generate::generate_with_cancel(&cfg, &args.out, &crate::CANCEL)?;
+    if let Some(roster) = &args.roster {
+        cxpipe_generate::write_roster(&cfg, roster)?;
+        tracing::info!(path = %roster.display(), "wrote the matching roster");
+    }
     tracing::info!(
         rows = summary.rows,
         bytes = summary.bytes,

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod kpi;
 pub mod schema;
 pub mod sla;
+pub mod turnover;
 
 use std::io::Write;
 

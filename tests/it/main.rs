@@ -15,6 +15,7 @@ mod kpi;
 mod privacy;
 mod samples;
 mod sla;
+mod turnover;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -12,6 +12,7 @@ pub mod scan;
 pub mod sla;
 pub mod table;
 pub mod time;
+pub mod turnover;
 
 pub use kpi::{Group, KpiParams, SlVariant, kpi};
 pub use polars::prelude::DataFrame;

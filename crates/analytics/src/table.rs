@@ -2,7 +2,8 @@
 //! Parquet for programs.
 //!
 //! Numbers are styled by column name, the same way for every report:
-//! rates (`*_rate`, `service_level`, `csat_top2`) are fractions, shown as
+//! rates (`*_rate`, `*_attrition`, `*_trend`, `service_level`, `csat_top2`,
+//! `missed_interval_share`, `precision`, `recall`) are fractions, shown as
 //! percentages in the text table; durations (`*_s`) are seconds, shown with
 //! one decimal. CSV and JSON carry fractions and seconds rounded to 6 and 3
 //! decimals; Parquet keeps full precision.
@@ -53,7 +54,18 @@ enum Style {
 fn style(name: &str, dtype: &DataType) -> Style {
     match dtype {
         DataType::Float32 | DataType::Float64 => {
-            if name.ends_with("_rate") || name == "service_level" || name == "csat_top2" {
+            if name.ends_with("_rate")
+                || name.ends_with("_attrition")
+                || name.ends_with("_trend")
+                || matches!(
+                    name,
+                    "service_level"
+                        | "csat_top2"
+                        | "missed_interval_share"
+                        | "precision"
+                        | "recall"
+                )
+            {
                 Style::Rate
             } else if name.ends_with("_s") {
                 Style::Seconds

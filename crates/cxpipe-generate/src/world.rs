@@ -31,6 +31,7 @@ pub(crate) mod domain {
     pub(crate) const CUSTOMER: u64 = 4;
     pub(crate) const IDS: u64 = 5;
     pub(crate) const UNDERSTAFFED: u64 = 6;
+    pub(crate) const ROSTER: u64 = 7;
 }
 
 /// One agent's plan for the month.
