@@ -20,7 +20,7 @@ Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
                   with --only duckdb,polars --section ingest no cxpipe binary is needed
   --regen         regenerate the data (CSV, kpi dataset and its Parquet copy) even
                   if matching ones are present
-  --section LIST  comma-separated subset of ingest,kpi,sla (default: all, in that order)
+  --section LIST  comma-separated subset of ingest,kpi,sla,turnover (default: all, in that order)
 
 Sections:
   ingest  CSV -> Parquet: `cxpipe ingest` beside DuckDB COPY and Polars sink_parquet.
@@ -37,6 +37,8 @@ Sections:
           day, wait on email, acw, handle): the agent report (default level), and
           for reference the interval report and the interaction report (--top 100).
           cxpipe only: SPEC §14 sets no comparison for it.
+  turnover `cxpipe turnover DATASET` (per-agent signals) over the kpi section's dataset,
+          and for reference `--attrition --by team`. cxpipe only.
 
 Environment: CXPIPE_BIN overrides the binary path (default
 ${CARGO_TARGET_DIR:-<repo>/target}/release/cxpipe).
@@ -62,7 +64,7 @@ RUNS=1
 ONLY=cxpipe,duckdb,polars
 INPUT=""
 REGEN=0
-SECTIONS=ingest,kpi,sla
+SECTIONS=ingest,kpi,sla,turnover
 SEED=42
 GENERIC_HEADER="interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat"
 
@@ -107,8 +109,8 @@ IFS=, read -r -a SECTION_LIST <<<"$SECTIONS"
 ((${#SECTION_LIST[@]} > 0)) || usage_error "--section needs at least one section"
 for s in "${SECTION_LIST[@]}"; do
     case $s in
-    ingest | kpi | sla) ;;
-    *) usage_error "--section: unknown section '$s' (known: ingest,kpi,sla)" ;;
+    ingest | kpi | sla | turnover) ;;
+    *) usage_error "--section: unknown section '$s' (known: ingest,kpi,sla,turnover)" ;;
     esac
 done
 if [[ -n $INPUT ]]; then
@@ -694,7 +696,29 @@ stage_sla() {
     print_table sla
 }
 
-# --- later: turnover ---
+stage_turnover() {
+    SECTION=turnover
+    prepare_kpi_data
+    local files ds_mb
+    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    section_input turnover "$KPI_DS" "$KPI_ROWS" \
+        "\`turnover\`; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
+    log "== turnover: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
+    busy_check
+    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    note "page cache not dropped; one warm-up read of the dataset before timing."
+    KPI_OUT=$WORKDIR/turnover.csv
+    bench_cmd cxpipe --prep prep_kpi --check check_kpi_out -- \
+        "$CXPIPE" turnover "$KPI_DS" --format csv --out "$KPI_OUT" --no-progress -q
+    if last_ok turnover cxpipe; then check cxpipe output_rows "$(csv_rows "$KPI_OUT")"; fi
+    KPI_OUT=$WORKDIR/turnover-attrition.csv
+    bench_cmd cxpipe-attrition-team --extra --prep prep_kpi --check check_kpi_out -- \
+        "$CXPIPE" turnover "$KPI_DS" --attrition --by team --format csv --out "$KPI_OUT" --no-progress -q
+    if last_ok turnover cxpipe-attrition-team; then check cxpipe-attrition-team output_rows "$(csv_rows "$KPI_OUT")"; fi
+    note "one pass of the KPI engine (agent x team x site x local day, no FCR), then windows, trends, status and risk in Rust over those rows."
+    print_table turnover
+}
 
 # ---------------------------------------------------------------------------
 
@@ -702,7 +726,7 @@ main() {
     ensure_gnu_time
     # The binary is needed to time it, to generate data unless --input is
     # given, and to build the kpi section's dataset.
-    if want cxpipe || [[ -z $INPUT ]] || want_section kpi || want_section sla; then build_cxpipe; fi
+    if want cxpipe || [[ -z $INPUT ]] || want_section kpi || want_section sla || want_section turnover; then build_cxpipe; fi
     if want_section kpi && want cxpipe; then require_kpi_command; fi
     setup_venv
     machine_info
@@ -712,6 +736,8 @@ main() {
     if want_section kpi; then stage_kpi; fi
     if want_section kpi && want_section sla; then echo; fi
     if want_section sla && want cxpipe; then stage_sla; fi
+    if want_section sla && want_section turnover; then echo; fi
+    if want_section turnover && want cxpipe; then stage_turnover; fi
     if ((BENCH_FAILED != 0)); then
         warn "some tool failed or a check did not hold; see above and $LOGDIR"
         exit 1
