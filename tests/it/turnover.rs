@@ -278,3 +278,43 @@ fn one_contact_one_day_and_as_of_before_the_data() {
     let out = cxpipe(&["turnover", ds.to_str().expect("utf-8"), "--evaluate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+#[test]
+fn weights_and_gap_come_from_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = dir.path().join("ds");
+    let (out, _) = ingest(&ds, &[&sample("generic")], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let d = ds.to_str().expect("utf-8");
+    // Only tenure counts: every score is (90 - tenure) / 90.
+    let config = dir.path().join("cxpipe.toml");
+    fs::write(
+        &config,
+        "[turnover]\ngap_days = 1\n[turnover.weights]\nactivity = 0\naht = 0\ncsat = 0\ntransfer = 0\ntenure = 2\n",
+    )
+    .expect("write");
+    let c = config.to_str().expect("utf-8");
+    let rows = turnover_csv(&ds, &["--config", c]);
+    for r in &rows[1..] {
+        let tenure: f64 = r[4].parse().expect("tenure");
+        let score: f64 = r[12].parse().expect("score");
+        assert!((score - (90.0 - tenure) / 90.0).abs() < 1e-6, "{r:?}");
+    }
+    let out = cxpipe(&["turnover", d, "--config", c, "--format", "table"]);
+    assert!(
+        out.stdout_text()
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("gap 1 days") && l.contains("tenure 2")),
+        "{}",
+        out.stdout_text()
+    );
+    fs::write(&config, "[turnover.weights]\nloyalty = 1\n").expect("write");
+    let out = cxpipe(&["turnover", d, "--config", c]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("loyalty"), "{}", out.stderr);
+    fs::write(&config, "[turnover.weights]\naht = -1\n").expect("write");
+    let out = cxpipe(&["turnover", d, "--config", c]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains(">= 0"), "{}", out.stderr);
+}
