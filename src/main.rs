@@ -33,6 +33,7 @@ Examples:
   cxpipe kpi dataset --by queue,interval --tz Europe/Berlin --format csv --out q.csv
   cxpipe sla dataset --policy sla.toml --level interaction --agent a-0042 --top 20
   cxpipe turnover dataset --attrition --by team
+  cxpipe report dataset --html review.html
   cxpipe schema
 
 Exit codes: 0 success; 1 error (nothing or only part was done); 2 usage error;
@@ -94,6 +95,8 @@ enum Command {
     Sla(cmd::sla::Args),
     /// Agent turnover signals, risk scores and attrition per month.
     Turnover(cmd::turnover::Args),
+    /// Write one self-contained HTML report with charts and tables.
+    Report(cmd::report::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -138,7 +141,7 @@ fn main() -> ExitCode {
     };
     init_logging(&cli.global);
     // Commands that write install a handler so that Ctrl-C stops them
-    // cleanly; read-only ones (kpi, sla, turnover, info, schema) just stop.
+    // cleanly; read-only ones (kpi, sla, turnover, report, info, schema) just stop.
     let writes = matches!(cli.command, Command::Ingest(_) | Command::Generate(_));
     let _ = writes.then(|| {
         ctrlc::set_handler(|| {
@@ -158,6 +161,7 @@ fn main() -> ExitCode {
         Command::Kpi(args) => cmd::kpi::run(args).map(|()| EXIT_OK),
         Command::Sla(args) => cmd::sla::run(args).map(|()| EXIT_OK),
         Command::Turnover(args) => cmd::turnover::run(args).map(|()| EXIT_OK),
+        Command::Report(args) => cmd::report::run(args).map(|()| EXIT_OK),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };

@@ -184,6 +184,33 @@ pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result
     })
 }
 
+/// Writes a file through `fill`, replacing `path` atomically (a temporary
+/// file in the same folder, renamed over it), readable by others (0644).
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 /// Writes `df` to `out` (a file, replaced atomically) or stdout.
 pub fn emit_frame(
     df: &mut cxpipe_analytics::DataFrame,
@@ -192,31 +219,7 @@ pub fn emit_frame(
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     match out.filter(|p| p.as_os_str() != "-") {
-        Some(path) => {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-                .with_context(|| format!("creating a file in {}", dir.display()))?;
-            {
-                let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-                table::write(df, format, caption, &mut w)?;
-                w.flush()
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            // A report is for reading by others (the temporary file is 0600).
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::Permissions::from_mode(0o644);
-                tmp.as_file()
-                    .set_permissions(mode)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            tmp.persist(path)
-                .with_context(|| format!("writing {}", path.display()))?;
-            Ok(())
-        }
+        Some(path) => write_atomic(path, |w| Ok(table::write(df, format, caption, w)?)),
         None => {
             let stdout = std::io::stdout();
             if format == Format::Parquet && stdout.is_terminal() {

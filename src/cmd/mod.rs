@@ -4,6 +4,7 @@ pub mod generate;
 pub mod info;
 pub mod ingest;
 pub mod kpi;
+pub mod report;
 pub mod schema;
 pub mod sla;
 pub mod turnover;

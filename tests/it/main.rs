@@ -13,6 +13,7 @@ mod cli;
 mod dataset;
 mod kpi;
 mod privacy;
+mod report;
 mod samples;
 mod sla;
 mod turnover;
