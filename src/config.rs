@@ -50,8 +50,7 @@ pub struct Config {
     pub turnover: TurnoverSection,
     /// `[run]`.
     #[serde(default)]
-    #[expect(dead_code, reason = "read by `cxpipe run`, still to come")]
-    pub run: Option<toml::Table>,
+    pub run: Option<RunSection>,
     /// Where it was read from (`None`: no file, all defaults).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -131,6 +130,19 @@ impl TurnoverSection {
     }
 }
 
+/// `[run]`: the nightly job (`cxpipe run`). Paths are relative to the
+/// config file's folder.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    pub inbox: Option<PathBuf>,
+    pub dataset: Option<PathBuf>,
+    pub reports_dir: Option<PathBuf>,
+    pub reports: Option<Vec<String>>,
+    pub format: Option<String>,
+    pub max_reject_rate: Option<f64>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacySection {
@@ -192,6 +204,26 @@ impl Config {
             return Err(UsageError(format!("[turnover] gap_days {g} must be 1 to 3650")).into());
         }
         self.turnover.weights()?;
+        if let Some(run) = &self.run {
+            for r in run.reports.iter().flatten() {
+                crate::cmd::run::ReportSpec::parse(r).context("[run] reports")?;
+            }
+            if let Some(f) = &run.format
+                && !["csv", "json", "parquet"].contains(&f.as_str())
+            {
+                return Err(
+                    UsageError(format!("[run] format {f:?}: choose csv, json or parquet")).into(),
+                );
+            }
+            if let Some(r) = run.max_reject_rate
+                && !(0.0..=1.0).contains(&r)
+            {
+                return Err(UsageError(format!(
+                    "[run] max_reject_rate {r} must be a share from 0 to 1"
+                ))
+                .into());
+            }
+        }
         for (key, v) in [
             ("short_abandon_s", self.kpi.short_abandon_s),
             ("threshold_s", self.kpi.threshold_s),
@@ -208,9 +240,14 @@ impl Config {
     /// `[privacy] key_file`, relative to the config file's folder.
     pub fn key_file(&self) -> Option<PathBuf> {
         let f = self.privacy.key_file.as_ref()?;
+        Some(self.resolve(f))
+    }
+
+    /// A path from the config file, relative to the file's folder.
+    pub fn resolve(&self, f: &Path) -> PathBuf {
         match self.path.as_ref().and_then(|p| p.parent()) {
-            Some(dir) if f.is_relative() => Some(dir.join(f)),
-            _ => Some(f.clone()),
+            Some(dir) if f.is_relative() => dir.join(f),
+            _ => f.to_path_buf(),
         }
     }
 

@@ -34,6 +34,7 @@ Examples:
   cxpipe sla dataset --policy sla.toml --level interaction --agent a-0042 --top 20
   cxpipe turnover dataset --attrition --by team
   cxpipe report dataset --html review.html
+  cxpipe run --config /etc/cxpipe/cxpipe.toml --log-format json
   cxpipe schema
 
 Exit codes: 0 success; 1 error (nothing or only part was done); 2 usage error;
@@ -97,6 +98,8 @@ enum Command {
     Turnover(cmd::turnover::Args),
     /// Write one self-contained HTML report with charts and tables.
     Report(cmd::report::Args),
+    /// The nightly job: ingest the inbox, then write every configured report.
+    Run(cmd::run::Args),
     /// Summarise a dataset: partitions, rows, files, ingests.
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
@@ -142,7 +145,10 @@ fn main() -> ExitCode {
     init_logging(&cli.global);
     // Commands that write install a handler so that Ctrl-C stops them
     // cleanly; read-only ones (kpi, sla, turnover, report, info, schema) just stop.
-    let writes = matches!(cli.command, Command::Ingest(_) | Command::Generate(_));
+    let writes = matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Generate(_) | Command::Run(_)
+    );
     let _ = writes.then(|| {
         ctrlc::set_handler(|| {
             if CANCEL.swap(true, Ordering::SeqCst) {
@@ -162,6 +168,7 @@ fn main() -> ExitCode {
         Command::Sla(args) => cmd::sla::run(args).map(|()| EXIT_OK),
         Command::Turnover(args) => cmd::turnover::run(args).map(|()| EXIT_OK),
         Command::Report(args) => cmd::report::run(args).map(|()| EXIT_OK),
+        Command::Run(args) => cmd::run::run(args, &cli.global),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
     };

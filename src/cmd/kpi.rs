@@ -184,6 +184,10 @@ pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result
     })
 }
 
+/// Temporary files of [`write_atomic`] start with this; one left by a
+/// killed process is removed by the next `cxpipe run`.
+pub const TEMP_PREFIX: &str = ".cxpipe-tmp-";
+
 /// Writes a file through `fill`, replacing `path` atomically (a temporary
 /// file in the same folder, renamed over it), readable by others (0644).
 pub fn write_atomic(
@@ -194,7 +198,9 @@ pub fn write_atomic(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(&dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());

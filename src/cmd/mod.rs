@@ -5,6 +5,7 @@ pub mod info;
 pub mod ingest;
 pub mod kpi;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod sla;
 pub mod turnover;

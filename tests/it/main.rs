@@ -14,6 +14,7 @@ mod dataset;
 mod kpi;
 mod privacy;
 mod report;
+mod run;
 mod samples;
 mod sla;
 mod turnover;

@@ -1,0 +1,235 @@
+//! `cxpipe run`, the nightly job: two runs over an inbox (the second does
+//! nothing and says so), a bad file among good ones, and a run killed in
+//! the middle followed by a clean one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{bin, cxpipe};
+
+const REPORTS: [&str; 7] = [
+    "kpi-agent-day.csv",
+    "kpi-queue-interval.csv",
+    "sla-interval.csv",
+    "sla-agent.csv",
+    "turnover.csv",
+    "attrition-team.csv",
+    "report.html",
+];
+
+/// A job folder: cxpipe.toml with [run] and two SLA rules, an empty inbox.
+fn job(dir: &Path) -> PathBuf {
+    fs::create_dir_all(dir.join("inbox")).expect("inbox");
+    let config = dir.join("cxpipe.toml");
+    fs::write(
+        &config,
+        "[run]\ninbox = \"inbox\"\ndataset = \"dataset\"\nreports_dir = \"reports\"\n\n\
+         [[sla]]\nname = \"sl\"\nkind = \"service_level\"\ntarget = 0.8\n\n\
+         [[sla]]\nname = \"acw\"\nkind = \"acw\"\nthreshold_s = 120\n",
+    )
+    .expect("config");
+    config
+}
+
+/// A generated export of `rows` rows, written to `inbox/<name>` (the facts
+/// file stays outside the inbox).
+fn export(dir: &Path, name: &str, rows: &str, seed: &str) {
+    let staging = dir.join("staging");
+    fs::create_dir_all(&staging).expect("staging");
+    let file = staging.join(name);
+    let out = cxpipe(&[
+        "generate",
+        "--rows",
+        rows,
+        "--seed",
+        seed,
+        "--out",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    fs::rename(&file, dir.join("inbox").join(name)).expect("move into the inbox");
+}
+
+/// `cxpipe run --config C`: exit code and the JSON summary.
+fn run(config: &Path) -> (i32, Value, String) {
+    let out = cxpipe(&["run", "--config", config.to_str().expect("utf-8")]);
+    let summary = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "summary is not JSON ({e}): {}\n{}",
+            out.stdout_text(),
+            out.stderr
+        )
+    });
+    (out.code, summary, out.stderr)
+}
+
+fn dataset_rows(ds: &Path) -> u64 {
+    let out = cxpipe(&["info", ds.to_str().expect("utf-8"), "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let info: Value = serde_json::from_slice(&out.stdout).expect("info json");
+    info["rows"].as_u64().expect("rows")
+}
+
+#[test]
+fn the_second_run_without_new_files_does_nothing_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "day1.csv", "5000", "1");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s["ingest"]["new_files"], 1, "{s}");
+    assert_eq!(s["ingest"]["rows_written"], 5000, "{s}");
+    assert_eq!(s["reports"].as_array().map(Vec::len), Some(7), "{s}");
+    let reports = dir.path().join("reports");
+    for r in REPORTS {
+        assert!(reports.join(r).is_file(), "{r} missing");
+    }
+    let mtimes: Vec<_> = REPORTS
+        .iter()
+        .map(|r| {
+            fs::metadata(reports.join(r))
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        })
+        .collect();
+
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s["ingest"]["new_files"], 0, "{s}");
+    assert_eq!(s["ingest"]["files_skipped"], 1, "{s}");
+    assert_eq!(s["reports_up_to_date"], true, "{s}");
+    assert!(
+        err.contains("no new files") && err.contains("up to date"),
+        "{err}"
+    );
+    let again: Vec<_> = REPORTS
+        .iter()
+        .map(|r| {
+            fs::metadata(reports.join(r))
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        })
+        .collect();
+    assert_eq!(mtimes, again, "the second run rewrote a report");
+
+    // A new day arrives: it is ingested and the reports are rewritten.
+    export(dir.path(), "day2.csv", "3000", "2");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (
+            s["ingest"]["new_files"].as_u64(),
+            s["ingest"]["files_skipped"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(s["reports_up_to_date"], false);
+    assert_eq!(dataset_rows(&dir.path().join("dataset")), 8000);
+}
+
+#[test]
+fn a_bad_file_fails_alone_and_the_rest_still_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "good.csv", "4000", "3");
+    fs::write(dir.path().join("inbox/bad.csv"), "a,b\n1,2\n").expect("bad file");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 1, "a failed file means exit 1: {err}");
+    assert_eq!(s["exit_code"], 1);
+    assert_eq!(s["ingest"]["new_files"], 1, "{s}");
+    assert_eq!(s["ingest"]["files_failed"], 1, "{s}");
+    let failed = &s["ingest"]["failed"][0];
+    assert!(
+        failed["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("bad.csv")),
+        "{s}"
+    );
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing required columns")),
+        "{s}"
+    );
+    assert_eq!(s["reports"].as_array().map(Vec::len), Some(7), "{s}");
+    assert_eq!(dataset_rows(&dir.path().join("dataset")), 4000);
+    // Logs stay on stderr: stdout is the summary alone (parsed above).
+    assert!(err.contains("bad.csv"), "{err}");
+}
+
+#[test]
+fn a_run_killed_in_the_middle_is_followed_by_a_clean_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "big.csv", "300000", "4");
+    let ds = dir.path().join("dataset");
+    // Kill at a few moments: during the ingest, during the reports.
+    for delay_ms in [150, 600, 1200] {
+        let mut child = Command::new(bin())
+            .args(["-q", "run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_millis(delay_ms) {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if ds.join("interactions").is_dir() {
+            // Whatever was committed is whole: all rows or none.
+            let rows = dataset_rows(&ds);
+            assert!(rows == 0 || rows == 300_000, "after a kill: {rows} rows");
+        }
+    }
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(dataset_rows(&ds), 300_000);
+    let reports = dir.path().join("reports");
+    for r in REPORTS {
+        assert!(reports.join(r).is_file(), "{r} missing: {s}");
+    }
+    let leftovers: Vec<String> = fs::read_dir(&reports)
+        .expect("reports")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn usage_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("cxpipe.toml");
+    fs::write(&config, "[time]\nzone = \"UTC\"\n").expect("config");
+    let c = config.to_str().expect("utf-8");
+    let out = cxpipe(&["run", "--config", c]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no [run] section"), "{}", out.stderr);
+    fs::write(
+        &config,
+        "[run]\ninbox = \"nowhere\"\ndataset = \"d\"\nreports_dir = \"r\"\n",
+    )
+    .expect("config");
+    let out = cxpipe(&["run", "--config", c]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nowhere"), "{}", out.stderr);
+    fs::write(
+        &config,
+        "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nreports = [\"pie\"]\n",
+    )
+    .expect("config");
+    let out = cxpipe(&["run", "--config", c]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("\"pie\""), "{}", out.stderr);
+}
