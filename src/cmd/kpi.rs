@@ -241,6 +241,20 @@ pub fn emit_frame(
     }
 }
 
+/// The dates a report covers, in words: `--from`/`--to`, else all data.
+pub fn date_range(p: &KpiParams, source: &Source) -> String {
+    use cxpipe_analytics::time::format_day;
+    match (p.from, p.to) {
+        (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
+        (Some(f), None) => format!("from {}", format_day(f)),
+        (None, Some(t)) => format!("up to {}", format_day(t)),
+        (None, None) => match source.day_range() {
+            Some((a, b)) => format!("all data ({} to {} UTC)", format_day(a), format_day(b)),
+            None => "all data (none yet)".to_string(),
+        },
+    }
+}
+
 /// Opens a dataset for reading and lists its partitions. The query must
 /// run while the returned dataset (its shared lock) is alive.
 pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, Source)> {

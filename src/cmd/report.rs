@@ -105,15 +105,7 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
     let target = req.rules.iter().find(|r| r.kind == Kind::ServiceLevel);
 
     let p = &req.base;
-    let range = match (p.from, p.to) {
-        (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
-        (Some(f), None) => format!("from {}", format_day(f)),
-        (None, Some(t)) => format!("up to {}", format_day(t)),
-        (None, None) => match source.day_range() {
-            Some((a, b)) => format!("all data ({} to {} UTC)", format_day(a), format_day(b)),
-            None => "all data (none yet)".to_string(),
-        },
-    };
+    let range = crate::cmd::kpi::date_range(p, source);
     let threshold_s = p.threshold_ms as f64 / 1000.0;
     let meta = [
         ("Dataset", req.dataset.display().to_string()),

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cxpipe_analytics::sla::{self, Rule};
 use cxpipe_analytics::table::Format;
-use cxpipe_analytics::time::format_day;
 use cxpipe_analytics::{Group, KpiParams, Source};
 
-use crate::cmd::kpi::{QueryArgs, emit_frame, open_source};
+use crate::cmd::kpi::{QueryArgs, date_range, emit_frame, open_source};
 use crate::config::{Config, UsageError, load_policy};
 
 const EXAMPLES: &str = "\
@@ -129,15 +128,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
 /// What the report covers: policy, dates, zone and service-level settings.
 fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Source) -> String {
-    let dates = match (p.from, p.to) {
-        (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
-        (Some(f), None) => format!("from {}", format_day(f)),
-        (None, Some(t)) => format!("up to {}", format_day(t)),
-        (None, None) => match source.day_range() {
-            Some((a, b)) => format!("all data ({} to {} UTC)", format_day(a), format_day(b)),
-            None => "all data (none yet)".to_string(),
-        },
-    };
+    let dates = date_range(p, source);
     let mut parts = vec![
         format!("policy {policy} ({} rules)", rules.len()),
         dates,
