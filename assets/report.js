@@ -107,6 +107,15 @@
     options: { scales: { x: axis("date (local)"), y: axis("contacts per day", { beginAtZero: true }), y1: axis("AHT (seconds)", { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } }) } }
   }, days.length ? null : "No contacts in the range.");
 
+  // Say when a table shows only the top of the rows.
+  function shown(id, rows, total, what) {
+    var note = document.getElementById(id).closest("section").querySelector("p.note");
+    if (rows < total) {
+      note.textContent += " The table shows " + num(rows, 0) + " of " + num(total, 0) + " " + what + "; the full list is in " +
+        ({ "table-agents": "cxpipe kpi --by agent", "table-sla": "cxpipe sla", "table-risk": "cxpipe turnover" })[id] + ".";
+    }
+  }
+
   // 3. Agent leaderboard.
   var agents = D.agents.slice();
   var top = agents.slice().sort(function (a, b) { return b.handled - a.handled; }).slice(0, 20);
@@ -121,9 +130,10 @@
     ["avg_acw_s", "ACW (s)", num, true], ["hold_rate", "hold rate", pct, true], ["transfer_rate", "transfer rate", pct, true],
     ["fcr_rate", "FCR", pct, true], ["csat_avg", "CSAT", function (v) { return num(v, 2); }, true], ["csat_responses", "surveys", num, true]
   ]);
+  shown("table-agents", D.agents.length, D.counts.agents, "agents (those who handled the most; --table-rows sets how many)");
 
   // 4. SLA breaches by agent and rule.
-  var breaches = D.sla_agents;
+  var breaches = D.sla_chart;
   document.getElementById("sla-note").textContent = D.sla_policy === null
     ? "No SLA policy: add [[sla]] rules to cxpipe.toml or pass --policy FILE."
     : "Policy " + D.sla_policy + ": breaches per agent (contacts over a rule's threshold, or handled in a missed interval), the 15 agents with the most in all rules.";
@@ -146,10 +156,11 @@
     },
     options: { indexAxis: "y", scales: { x: axis("breaches (contacts)", { stacked: true, beginAtZero: true }), y: axis("agent", { stacked: true, ticks: { autoSkip: false } }) } }
   }, worst.length ? null : (D.sla_policy === null ? "No SLA policy configured." : "No agent breached a rule."));
-  table("table-sla", breaches.slice(), [
+  table("table-sla", D.sla_agents.slice(), [
     ["rule", "rule"], ["agent_id", "agent"], ["handled", "handled", num, true], ["breaches", "breaches", num, true],
     ["breach_rate", "breach rate", pct, true], ["rank", "rank", num, true], ["missed_interval_share", "missed intervals", pct, true]
   ]);
+  shown("table-sla", D.sla_agents.length, D.counts.sla_agents, "agent × rule rows (the worst ranks of each rule)");
 
   // 5. Turnover risk list.
   var risk = D.turnover;
@@ -166,6 +177,7 @@
     ["active_days_28", "active days (28 d)", num, true], ["handled_trend", "handled trend", pct, true],
     ["aht_trend", "AHT trend", pct, true], ["csat_trend", "CSAT trend", pct, true]
   ]);
+  shown("table-risk", D.turnover.length, D.counts.turnover, "agents (the highest risks still employed, and every departed agent)");
 
   // 6. Attrition by team and month.
   var attr = D.attrition;

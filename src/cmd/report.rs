@@ -54,6 +54,11 @@ pub struct Args {
     /// Config file (default ./cxpipe.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Rows in the leaderboard and risk tables (the top ones; a fifth of
+    /// it per rule in the SLA table); 0 = all. Browsers lay out tens of
+    /// thousands of rows slowly.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub table_rows: usize,
 }
 
 /// What a report covers.
@@ -67,6 +72,8 @@ pub struct Request<'a> {
     pub policy_name: Option<String>,
     /// Turnover settings (gap, weights).
     pub turnover: TurnoverParams,
+    /// Rows of the big tables on the page (see `--table-rows`).
+    pub table_rows: usize,
 }
 
 /// Runs the queries and fills the page.
@@ -143,11 +150,44 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
         table::write(&mut df.clone(), Format::Json, None, &mut out)?;
         Ok(String::from_utf8(out)?)
     };
+    // The page carries the top of the big tables (a browser lays out
+    // tens of thousands of rows slowly); the full ones are `cxpipe kpi`,
+    // `sla` and `turnover`. The counts say how many there are.
+    let counts = format!(
+        "{{\"agents\": {}, \"sla_agents\": {}, \"turnover\": {}}}",
+        agents.height(),
+        sla_agents.as_ref().map_or(0, DataFrame::height),
+        risk.as_ref().map_or(0, DataFrame::height)
+    );
+    let rows = match req.table_rows {
+        0 => usize::MAX,
+        n => n,
+    };
+    let per_rule = (rows / 5).max(1);
+    let agents = top_rows(&agents, |_, _| true, "handled", rows)?;
+    let (sla_table, sla_chart) = match &sla_agents {
+        Some(df) => {
+            let worst = worst_agents(df, CHART_AGENTS)?;
+            let table = top_rows(
+                df,
+                |_, rank| rank <= i64::try_from(per_rule).unwrap_or(i64::MAX),
+                "",
+                usize::MAX,
+            )?;
+            let chart = filter_agents(df, &worst)?;
+            (Some(table), Some(chart))
+        }
+        None => (None, None),
+    };
+    let risk = match &risk {
+        Some(df) => Some(top_risk(df, rows)?),
+        None => None,
+    };
     let data = format!(
         "{{\"meta\": {{\"sl_variant\": {}, \"sl_threshold_s\": {threshold_s}, \"interval\": {}}}, \
-         \"sl_target\": {}, \"sl_target_rule\": {}, \"sla_policy\": {}, \
+         \"sl_target\": {}, \"sl_target_rule\": {}, \"sla_policy\": {}, \"counts\": {counts}, \
          \"sl_by_interval\": {}, \"by_day\": {}, \"agents\": {}, \"sla_agents\": {}, \
-         \"turnover\": {}, \"attrition\": {}}}",
+         \"sla_chart\": {}, \"turnover\": {}, \"attrition\": {}}}",
         js_string(p.sl_variant.name()),
         js_string(p.interval.name()),
         target
@@ -160,7 +200,8 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
         json(Some(&sl))?,
         json(Some(&by_day))?,
         json(Some(&agents))?,
-        json(sla_agents.as_ref())?,
+        json(sla_table.as_ref())?,
+        json(sla_chart.as_ref())?,
         json(risk.as_ref())?,
         json(attrition.as_ref())?,
     );
@@ -185,6 +226,73 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
         .replacen("{{CHARTJS}}", CHART_JS, 1)
         .replace("{{TITLE}}", &escape(&title));
     Ok(page)
+}
+
+/// Agents in the SLA breach chart.
+const CHART_AGENTS: usize = 15;
+
+/// The first `n` rows of `df` sorted by `by` (descending; `""` keeps the
+/// order) among those where `keep(row, rank)` holds (`rank` is the `rank`
+/// column, or 0).
+fn top_rows(
+    df: &DataFrame,
+    keep: impl Fn(usize, i64) -> bool,
+    by: &str,
+    n: usize,
+) -> anyhow::Result<DataFrame> {
+    let ranks: Vec<i64> = match df.column("rank") {
+        Ok(c) => c.i64()?.iter().map(|v| v.unwrap_or(0)).collect(),
+        Err(_) => vec![0; df.height()],
+    };
+    let mask: Vec<bool> = (0..df.height()).map(|i| keep(i, ranks[i])).collect();
+    let mut out = cxpipe_analytics::filter_rows(df, mask)?;
+    if !by.is_empty() {
+        out = cxpipe_analytics::sort_descending(&out, by)?;
+    }
+    Ok(out.head(Some(n)))
+}
+
+/// The `n` agents with the most breaches over all rules.
+fn worst_agents(df: &DataFrame, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut totals: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let agents = df.column("agent_id")?.str()?;
+    let breaches = df.column("breaches")?.i64()?;
+    for (a, b) in agents.iter().zip(breaches.iter()) {
+        if let (Some(a), Some(b)) = (a, b) {
+            *totals.entry(a.to_string()).or_default() += b;
+        }
+    }
+    let mut list: Vec<(String, i64)> = totals.into_iter().filter(|(_, b)| *b > 0).collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(list.into_iter().take(n).map(|(a, _)| a).collect())
+}
+
+/// The rows of these agents.
+fn filter_agents(df: &DataFrame, agents: &[String]) -> anyhow::Result<DataFrame> {
+    let ids = df.column("agent_id")?.str()?;
+    let mask: Vec<bool> = ids
+        .iter()
+        .map(|a| a.is_some_and(|a| agents.iter().any(|x| x == a)))
+        .collect();
+    Ok(cxpipe_analytics::filter_rows(df, mask)?)
+}
+
+/// The `n` highest-risk agents still employed, then every departed one.
+fn top_risk(df: &DataFrame, n: usize) -> anyhow::Result<DataFrame> {
+    let status = df.column("status")?.str()?;
+    let mut employed = 0;
+    let mask: Vec<bool> = status
+        .iter()
+        .map(|s| {
+            if s == Some("departed") {
+                true
+            } else {
+                employed += 1;
+                employed <= n
+            }
+        })
+        .collect();
+    Ok(cxpipe_analytics::filter_rows(df, mask)?)
 }
 
 /// HTML text escaping.
@@ -260,13 +368,14 @@ pub fn request<'a>(
         rules,
         policy_name,
         turnover,
+        table_rows: 500,
     })
 }
 
 /// Writes the report.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    let req = request(
+    let mut req = request(
         &args.dataset,
         &config,
         args.policy.as_deref(),
@@ -274,6 +383,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.from.as_deref(),
         args.to.as_deref(),
     )?;
+    req.table_rows = args.table_rows;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let page = render(&source, &req)?;

@@ -157,6 +157,63 @@ fn the_report_opens_offline_with_every_chart_drawn() {
     );
     assert!(dom.contains("Zone</dt><dd>UTC"), "header lacks the zone");
 
+    // --table-rows keeps the top of the big tables and says so.
+    let small = dir.path().join("small.html");
+    let out = cxpipe(&[
+        "report",
+        d,
+        "--html",
+        small.to_str().expect("utf-8"),
+        "--table-rows",
+        "5",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let agents_total = kpi.stdout_text().lines().count() - 1;
+    let dom_small = browse(
+        &chrome,
+        &dir.path().join("profile3"),
+        &small,
+        &["--dump-dom"],
+    );
+    let note = format!("The table shows 5 of {agents_total} agents");
+    assert!(dom_small.contains(&note), "no note {note:?}");
+    let leaderboard = dom_small
+        .split("id=\"table-agents\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .expect("leaderboard");
+    assert_eq!(
+        leaderboard.matches("<tr>").count(),
+        1 + 5,
+        "header and 5 rows"
+    );
+    // The 5 shown are those who handled the most.
+    let mut handled: Vec<u64> = kpi
+        .stdout_text()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .nth(1)
+                .expect("handled")
+                .parse()
+                .expect("number")
+        })
+        .collect();
+    handled.sort_unstable_by(|a, b| b.cmp(a));
+    let top = handled[0].to_string();
+    let shown_top = top
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).expect("digits"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        leaderboard.contains(&format!("<td class=\"num\">{shown_top}</td>")),
+        "top agent missing"
+    );
+
     // A screenshot of the page is far from blank (a white page is ~10 KB).
     let shot = dir.path().join("report.png");
     let flag = format!("--screenshot={}", shot.display());

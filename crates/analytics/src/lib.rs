@@ -19,6 +19,23 @@ pub use polars::prelude::DataFrame;
 pub use scan::Source;
 pub use time::{Interval, Shift, Shifts, Zone};
 
+/// The rows of `df` where `keep` is true (`keep` has one entry per row).
+pub fn filter_rows(df: &DataFrame, keep: Vec<bool>) -> Result<DataFrame, Error> {
+    use polars::prelude::{BooleanChunked, NewChunkedArray};
+    df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
+        .map_err(Error::polars("selecting rows"))
+}
+
+/// `df` sorted by `column`, largest first; ties keep their order.
+pub fn sort_descending(df: &DataFrame, column: &str) -> Result<DataFrame, Error> {
+    use polars::prelude::SortMultipleOptions;
+    let options = SortMultipleOptions::new()
+        .with_order_descending(true)
+        .with_maintain_order(true);
+    df.sort([column], options)
+        .map_err(Error::polars(format!("sorting by {column}")))
+}
+
 /// What can go wrong in an analytics query.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
