@@ -173,16 +173,6 @@ impl Candidates {
         });
     }
 
-    /// How many contacts were added.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether none were.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Sorts by (customer, arrival) and walks the contacts, on two
     /// threads; calls `subject(slot, resolved)` for every subject.
     pub fn resolve(mut self, window_us: i64, mut subject: impl FnMut(u32, bool)) {

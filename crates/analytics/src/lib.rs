@@ -7,6 +7,7 @@
 
 mod agg;
 pub mod fcr;
+mod frame;
 pub mod kpi;
 pub mod scan;
 pub mod sla;

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use polars::prelude::*;
 
 use crate::Error;
+use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, T, kpi};
 use crate::scan::Source;
 use crate::time::Interval;
@@ -340,46 +341,41 @@ fn scope_filter(source: &Source, scope: &Scope) -> Result<Option<Expr>, Error> {
     Ok(scope.expr(&queues))
 }
 
-/// Per queue × interval of one interval-level rule: `queue`,
-/// `interval_start`, `offered`, `measured` (intervals with nothing to
-/// measure are left out: no offered contacts, or only short abandons).
-fn judged_intervals(source: &Source, base: &KpiParams, rule: &Rule) -> Result<DataFrame, Error> {
+/// One judged queue × interval of an interval-level rule.
+struct Judged {
+    queue: Option<String>,
+    start: Option<String>,
+    offered: i64,
+    measured: f64,
+    met: bool,
+    shortfall: f64,
+}
+
+/// Every queue × interval of one interval-level rule, judged (intervals
+/// with nothing to measure are left out: no offered contacts, or only
+/// short abandons).
+fn judged_intervals(source: &Source, base: &KpiParams, rule: &Rule) -> Result<Vec<Judged>, Error> {
     let p = rule_params(source, base, rule, vec![Group::Queue, Group::Interval])?;
-    kpi(source, &p)?
-        .lazy()
-        .select([
-            col("queue"),
-            col("interval_start"),
-            col("offered"),
-            col(rule.kind.column()).alias("measured"),
-        ])
-        .filter(col("measured").is_not_null())
-        .collect()
-        .map_err(Error::polars(format!("judging rule {}", rule.name)))
-}
-
-fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, Error> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(Error::polars(format!("reading {name}")))?;
-    let ca = c.str().map_err(Error::polars(format!("reading {name}")))?;
-    Ok(ca.iter().map(|s| s.map(str::to_string)).collect())
-}
-
-fn numbers<T: PolarsNumericType>(
-    df: &DataFrame,
-    name: &str,
-) -> Result<Vec<Option<T::Native>>, Error> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&T::get_static_dtype()))
-        .map_err(Error::polars(format!("reading {name}")))?;
-    let ca: &ChunkedArray<T> = c
-        .as_materialized_series()
-        .unpack()
-        .map_err(Error::polars(format!("reading {name}")))?;
-    Ok(ca.iter().collect())
+    let df = kpi(source, &p)?;
+    let queues = strings(&df, "queue")?;
+    let starts = strings(&df, "interval_start")?;
+    let offered = numbers::<Int64Type>(&df, "offered")?;
+    let measured = numbers::<Float64Type>(&df, rule.kind.column())?;
+    let rows = queues.into_iter().zip(starts).zip(offered).zip(measured);
+    Ok(rows
+        .filter_map(|(((queue, start), offered), measured)| {
+            let measured = measured?;
+            let (met, shortfall) = judge(rule.kind, measured, rule.target());
+            Some(Judged {
+                queue,
+                start,
+                offered: offered.unwrap_or_default(),
+                measured,
+                met,
+                shortfall,
+            })
+        })
+        .collect())
 }
 
 /// Met if the measured value is on the right side of the target; the
@@ -403,88 +399,67 @@ pub fn interval_report(
     base: &KpiParams,
     rules: &[Rule],
 ) -> Result<DataFrame, Error> {
-    struct Row {
-        order: usize,
-        queue: Option<String>,
-        start: Option<String>,
-        offered: i64,
-        measured: f64,
-        met: bool,
-        shortfall: f64,
-    }
-    let mut rows = Vec::new();
+    let mut rows: Vec<(usize, Judged)> = Vec::new();
     for (order, rule) in rules.iter().enumerate() {
-        if !rule.kind.interval_level() {
-            continue;
-        }
-        let df = judged_intervals(source, base, rule)?;
-        let queues = strings(&df, "queue")?;
-        let starts = strings(&df, "interval_start")?;
-        let offered = numbers::<Int64Type>(&df, "offered")?;
-        let measured = numbers::<Float64Type>(&df, "measured")?;
-        for (((queue, start), offered), measured) in
-            queues.into_iter().zip(starts).zip(offered).zip(measured)
-        {
-            let measured = measured.unwrap_or_default();
-            let (met, shortfall) = judge(rule.kind, measured, rule.target());
-            rows.push(Row {
-                order,
-                queue,
-                start,
-                offered: offered.unwrap_or_default(),
-                measured,
-                met,
-                shortfall,
-            });
+        if rule.kind.interval_level() {
+            let judged = judged_intervals(source, base, rule)?;
+            rows.extend(judged.into_iter().map(|j| (order, j)));
         }
     }
     // Worst first: a missed busy interval before a missed interval with one
     // contact (shortfall weighted by the contacts offered).
-    let weight = |r: &Row| r.shortfall * r.offered as f64;
-    rows.sort_by(|a, b| {
+    let weight = |r: &Judged| r.shortfall * r.offered as f64;
+    rows.sort_by(|(ao, a), (bo, b)| {
         a.met
             .cmp(&b.met)
-            .then(a.order.cmp(&b.order))
+            .then(ao.cmp(bo))
             .then(weight(b).total_cmp(&weight(a)))
             .then(b.shortfall.total_cmp(&a.shortfall))
             .then(a.queue.cmp(&b.queue))
             .then(a.start.cmp(&b.start))
     });
-    let rule_of = |r: &Row| rules[r.order].name.as_str();
+    let rule_of = |(o, _): &(usize, Judged)| rules[*o].name.as_str();
     let columns = vec![
         Column::new("rule".into(), rows.iter().map(rule_of).collect::<Vec<_>>()),
         Column::new(
             "scope".into(),
             rows.iter()
-                .map(|r| rules[r.order].scope.describe())
+                .map(|(o, _)| rules[*o].scope.describe())
                 .collect::<Vec<_>>(),
         ),
         Column::new(
             "queue".into(),
-            rows.iter().map(|r| r.queue.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|(_, r)| r.queue.clone())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "interval_start".into(),
-            rows.iter().map(|r| r.start.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|(_, r)| r.start.clone())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "offered".into(),
-            rows.iter().map(|r| r.offered).collect::<Vec<_>>(),
+            rows.iter().map(|(_, r)| r.offered).collect::<Vec<_>>(),
         ),
         Column::new(
             "measured".into(),
-            rows.iter().map(|r| r.measured).collect::<Vec<_>>(),
+            rows.iter().map(|(_, r)| r.measured).collect::<Vec<_>>(),
         ),
         Column::new(
             "target".into(),
             rows.iter()
-                .map(|r| rules[r.order].target())
+                .map(|(o, _)| rules[*o].target())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("met".into(), rows.iter().map(|r| r.met).collect::<Vec<_>>()),
+        Column::new(
+            "met".into(),
+            rows.iter().map(|(_, r)| r.met).collect::<Vec<_>>(),
+        ),
         Column::new(
             "shortfall".into(),
-            rows.iter().map(|r| r.shortfall).collect::<Vec<_>>(),
+            rows.iter().map(|(_, r)| r.shortfall).collect::<Vec<_>>(),
         ),
     ];
     DataFrame::new(rows.len(), columns).map_err(Error::polars("building the interval report"))
@@ -552,19 +527,12 @@ pub fn agent_report(source: &Source, base: &KpiParams, rules: &[Rule]) -> Result
     for (order, rule) in rules.iter().enumerate() {
         let mut per_agent = std::mem::take(&mut per_rule[order]);
         if rule.kind.interval_level() {
-            let judged = judged_intervals(source, base, rule)?;
-            let missed: HashSet<(Option<String>, Option<String>)> = {
-                let queues = strings(&judged, "queue")?;
-                let starts = strings(&judged, "interval_start")?;
-                let measured = numbers::<Float64Type>(&judged, "measured")?;
-                queues
+            let missed: HashSet<(Option<String>, Option<String>)> =
+                judged_intervals(source, base, rule)?
                     .into_iter()
-                    .zip(starts)
-                    .zip(measured)
-                    .filter(|(_, m)| !judge(rule.kind, m.unwrap_or_default(), rule.target()).0)
-                    .map(|(k, _)| k)
-                    .collect()
-            };
+                    .filter(|j| !j.met)
+                    .map(|j| (j.queue, j.start))
+                    .collect();
             let p = rule_params(
                 source,
                 base,

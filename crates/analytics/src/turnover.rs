@@ -13,6 +13,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::Error;
+use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::scan::Source;
 use crate::time::{Zone, format_day, format_month, month_index, parse_day};
@@ -210,26 +211,10 @@ pub fn activity(source: &Source, zone: &Zone) -> Result<Activity, Error> {
     p.zone = zone.clone();
     p.fcr = false;
     let df = kpi(source, &p)?;
-    let err = || Error::polars("reading agent activity");
-    let s = |n: &str| -> Result<Vec<Option<String>>, Error> {
-        let c = df
-            .column(n)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(err())?;
-        Ok(c.str()
-            .map_err(err())?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let s = |n: &str| strings(&df, n);
     let f = |n: &str| -> Result<Vec<f64>, Error> {
-        let c = df
-            .column(n)
-            .and_then(|c| c.cast(&DataType::Float64))
-            .map_err(err())?;
-        Ok(c.f64()
-            .map_err(err())?
-            .iter()
+        Ok(numbers::<Float64Type>(&df, n)?
+            .into_iter()
             .map(|v| v.unwrap_or(0.0))
             .collect())
     };
