@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cxpipe_analytics::sla::{Rule, Scope};
-use cxpipe_analytics::turnover::Weights;
+use cxpipe_analytics::turnover::{TurnoverParams, Weights};
 use cxpipe_analytics::{Interval, Shift, Shifts, SlVariant, Zone};
 use serde::Deserialize;
 
@@ -112,6 +112,17 @@ pub struct WeightsSection {
 }
 
 impl TurnoverSection {
+    /// Turnover settings from `[turnover]`: gap and weights (zone, as-of and
+    /// roster are the caller's).
+    pub fn params(&self) -> Result<TurnoverParams, UsageError> {
+        let mut p = TurnoverParams::new();
+        if let Some(g) = self.gap_days {
+            p.gap_days = g;
+        }
+        p.weights = self.weights()?;
+        Ok(p)
+    }
+
     /// The risk weights: the defaults, with those given here replaced.
     pub fn weights(&self) -> Result<Weights, UsageError> {
         let d = Weights::default();

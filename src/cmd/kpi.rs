@@ -48,11 +48,42 @@ pub struct Args {
     pub fcr_window: Option<String>,
     #[command(flatten)]
     pub query: QueryArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-/// The flags `kpi` and `sla` share: dates, zone, service-level settings,
-/// output and config.
-#[derive(Debug, clap::Args)]
+/// `--format` and `--out`, for every command that writes a table.
+#[derive(Debug, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Output format; default: from --out's extension, else table on a
+    /// terminal and csv when piped.
+    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
+    pub format: Option<String>,
+    /// Write to this file instead of stdout (- = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The output format: --format, else from --out, else by terminal.
+    pub fn format(&self) -> anyhow::Result<Format> {
+        output_format(self.format.as_deref(), self.out.as_deref())
+    }
+
+    /// Writes `df` to --out (replaced atomically) or stdout.
+    pub fn emit(
+        &self,
+        df: &mut cxpipe_analytics::DataFrame,
+        format: Format,
+        caption: &str,
+    ) -> anyhow::Result<()> {
+        emit_frame(df, format, Some(caption), self.out.as_deref())
+    }
+}
+
+/// The flags `kpi` and `sla` share: dates, zone, service-level settings
+/// and config.
+#[derive(Debug, Default, clap::Args)]
 pub struct QueryArgs {
     /// First local date to include (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
@@ -70,13 +101,6 @@ pub struct QueryArgs {
     /// Abandons shorter than this many seconds are short (default 5).
     #[arg(long, value_name = "SECONDS")]
     pub short_abandon: Option<f64>,
-    /// Output format; default: from --out's extension, else table on a
-    /// terminal and csv when piped.
-    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
-    pub format: Option<String>,
-    /// Write to this file instead of stdout (- = stdout).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
     /// Config file (default ./cxpipe.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -135,11 +159,6 @@ impl QueryArgs {
             .context("--to")?;
         Ok(())
     }
-
-    /// The output format: --format, else from --out, else by terminal.
-    pub fn output_format(&self) -> anyhow::Result<Format> {
-        output_format(self.format.as_deref(), self.out.as_deref())
-    }
 }
 
 /// The line above the text table: what the numbers mean.
@@ -164,7 +183,7 @@ pub fn caption(p: &KpiParams) -> String {
 }
 
 /// Where and how the result goes.
-pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
+fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
     if let Some(f) = format {
         return Ok(Format::parse(f)?);
     }
@@ -274,7 +293,7 @@ pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, So
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.query.config.as_deref())?;
     let p = params(args, &config)?;
-    let format = args.query.output_format()?;
+    let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let mut df = cxpipe_analytics::kpi(&source, &p)?;
@@ -288,5 +307,5 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         df = df.drop_many(["sl_variant", "sl_threshold_s"]);
     }
     let caption = caption(&p);
-    emit_frame(&mut df, format, Some(&caption), args.query.out.as_deref())
+    args.output.emit(&mut df, format, &caption)
 }

@@ -327,11 +327,7 @@ pub fn request<'a>(
         from: from.map(String::from),
         to: to.map(String::from),
         tz: tz.map(String::from),
-        sl_variant: None,
-        short_abandon: None,
-        format: None,
-        out: None,
-        config: None,
+        ..Default::default()
     }
     .apply(&mut base, config)?;
     if let Some(t) = config.kpi.threshold_s {
@@ -357,11 +353,7 @@ pub fn request<'a>(
         ),
         None => (Vec::new(), None),
     };
-    let mut turnover = TurnoverParams::new();
-    if let Some(g) = config.turnover.gap_days {
-        turnover.gap_days = g;
-    }
-    turnover.weights = config.turnover.weights()?;
+    let turnover = config.turnover.params()?;
     Ok(Request {
         dataset,
         base,

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use cxpipe_analytics::table::Format;
-use cxpipe_analytics::turnover::{self, AttritionBy, TurnoverParams};
+use cxpipe_analytics::turnover::{self, AttritionBy};
 use cxpipe_analytics::{DataFrame, Group, KpiParams, Source, sla};
 use cxpipe_ingest::{IngestOptions, Input};
 use serde_json::{Value, json};
@@ -227,6 +227,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         );
     } else {
         let (_lock, source) = open_source(&dataset)?;
+        let mut turnover_rows = None;
         for spec in &specs {
             if CANCEL.load(Ordering::SeqCst) {
                 report_errors.push(json!({ "report": "rest", "error": "interrupted" }));
@@ -234,7 +235,15 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
             }
             let path = reports_dir.join(spec.file_name(ext));
             let t0 = Instant::now();
-            match write_report(spec, &source, &config, &dataset, &path, format) {
+            match write_report(
+                spec,
+                &source,
+                &config,
+                &dataset,
+                &path,
+                format,
+                &mut turnover_rows,
+            ) {
                 Ok(rows) => {
                     tracing::info!("wrote {} ({rows} rows)", path.display());
                     written.push(json!({
@@ -335,6 +344,10 @@ fn report_specs(section: &RunSection) -> anyhow::Result<Vec<ReportSpec>> {
     }
 }
 
+/// Agent activity and signals, computed once per run for the turnover
+/// and attrition reports.
+type TurnoverRows = (turnover::Activity, i64, Vec<turnover::Signals>);
+
 /// Computes one report and replaces its file; returns its row count.
 fn write_report(
     spec: &ReportSpec,
@@ -343,17 +356,9 @@ fn write_report(
     dataset: &Path,
     path: &Path,
     format: Format,
+    turnover_rows: &mut Option<TurnoverRows>,
 ) -> anyhow::Result<usize> {
-    let query = QueryArgs {
-        from: None,
-        to: None,
-        tz: None,
-        sl_variant: None,
-        short_abandon: None,
-        format: None,
-        out: None,
-        config: None,
-    };
+    let query = QueryArgs::default();
     let mut base = KpiParams::new(vec![Group::Queue]);
     query.apply(&mut base, config)?;
     let mut df: DataFrame = match spec {
@@ -365,6 +370,7 @@ fn write_report(
                 threshold: None,
                 fcr_window: None,
                 query,
+                output: Default::default(),
             };
             let p = crate::cmd::kpi::params(&args, config)?;
             cxpipe_analytics::kpi(source, &p)?
@@ -380,19 +386,22 @@ fn write_report(
             }
         }
         ReportSpec::Turnover | ReportSpec::Attrition(_) => {
-            let mut p = TurnoverParams::new();
-            p.zone = base.zone.clone();
-            if let Some(g) = config.turnover.gap_days {
-                p.gap_days = g;
+            // One pass over the dataset serves both reports.
+            if turnover_rows.is_none() {
+                let mut p = config.turnover.params()?;
+                p.zone = base.zone.clone();
+                let activity = turnover::activity(source, &p.zone)?;
+                let (as_of, rows) = turnover::signals(&activity, &p)?;
+                *turnover_rows = Some((activity, as_of, rows));
             }
-            p.weights = config.turnover.weights()?;
-            let activity = turnover::activity(source, &p.zone)?;
-            let (as_of, rows) = turnover::signals(&activity, &p)?;
+            let Some((activity, as_of, rows)) = turnover_rows.as_ref() else {
+                anyhow::bail!("agent activity was not read");
+            };
             match spec {
                 ReportSpec::Attrition(by) => {
-                    turnover::attrition(&activity, &rows, as_of, AttritionBy::parse(by)?)?
+                    turnover::attrition(activity, rows, *as_of, AttritionBy::parse(by)?)?
                 }
-                _ => turnover::signals_frame(&rows)?,
+                _ => turnover::signals_frame(rows)?,
             }
         }
         ReportSpec::Html => {

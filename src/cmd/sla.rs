@@ -8,7 +8,7 @@ use cxpipe_analytics::sla::{self, Rule};
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::{Group, KpiParams, Source};
 
-use crate::cmd::kpi::{QueryArgs, date_range, emit_frame, open_source};
+use crate::cmd::kpi::{OutputArgs, QueryArgs, date_range, open_source};
 use crate::config::{Config, UsageError, load_policy};
 
 const EXAMPLES: &str = "\
@@ -57,6 +57,8 @@ pub struct Args {
     pub top: Option<usize>,
     #[command(flatten)]
     pub query: QueryArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Runs the report and writes it.
@@ -86,7 +88,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let mut base = KpiParams::new(vec![Group::Queue]);
     args.query.apply(&mut base, &config)?;
-    let format = args.query.output_format()?;
+    let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let wanted = |interval: bool| {
         rules
@@ -122,7 +124,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if format != Format::Table {
         tracing::info!("{caption}");
     }
-    emit_frame(&mut df, format, Some(&caption), args.query.out.as_deref())
+    args.output
+        .emit(&mut df, format, &caption)
         .context("writing the SLA report")
 }
 

@@ -7,9 +7,9 @@ use anyhow::Context;
 use cxpipe_analytics::Zone;
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::time::{format_day, parse_day};
-use cxpipe_analytics::turnover::{self, AttritionBy, Roster, TurnoverParams};
+use cxpipe_analytics::turnover::{self, AttritionBy, Roster};
 
-use crate::cmd::kpi::{emit_frame, open_source, output_format};
+use crate::cmd::kpi::{OutputArgs, open_source};
 use crate::config::{Config, UsageError};
 
 const EXAMPLES: &str = "\
@@ -77,22 +77,17 @@ pub struct Args {
     /// Site time zone (IANA name); default [time] zone, else UTC.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Output format; default: from --out's extension, else table on a
-    /// terminal and csv when piped.
-    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
-    pub format: Option<String>,
-    /// Write to this file instead of stdout (- = stdout).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
     /// Config file (default ./cxpipe.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Runs the report and writes it.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    let mut p = TurnoverParams::new();
+    let mut p = config.turnover.params()?;
     if let Some(z) = args.tz.as_deref().or(config.time.zone.as_deref()) {
         p.zone = Zone::named(z)?;
     }
@@ -102,18 +97,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .map(parse_day)
         .transpose()
         .context("--as-of")?;
-    if let Some(g) = args.gap_days.or(config.turnover.gap_days) {
+    if let Some(g) = args.gap_days {
         if !(1..=3650).contains(&g) {
             return Err(UsageError(format!("--gap-days {g} must be 1 to 3650")).into());
         }
         p.gap_days = g;
     }
-    p.weights = config.turnover.weights()?;
     let roster = args.roster.as_deref().map(Roster::read).transpose()?;
     if args.by != "all" && !args.attrition {
         return Err(UsageError("--by goes with --attrition".into()).into());
     }
-    let format = output_format(args.format.as_deref(), args.out.as_deref())?;
+    let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let activity = turnover::activity(&source, &p.zone)?;
@@ -178,7 +172,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if format != Format::Table {
         tracing::info!("{caption}");
     }
-    emit_frame(&mut df, format, Some(&caption), args.out.as_deref())
+    args.output
+        .emit(&mut df, format, &caption)
         .context("writing the turnover report")
 }
 
