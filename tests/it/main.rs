@@ -107,6 +107,22 @@ pub fn ingest(ds: &Path, inputs: &[&Path], flags: &[&str]) -> (Out, Value) {
     (out, report)
 }
 
+/// `cxpipe generate ARGS --out DIR/month.csv`, ingested into `DIR/ds`:
+/// the dataset and the planted facts (`DIR/month.facts.json`).
+pub fn generated_month(dir: &Path, args: &[&str]) -> (PathBuf, Value) {
+    let export = dir.join("month.csv");
+    let mut all = vec!["generate", "--out", export.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    let out = cxpipe(&all);
+    assert_eq!(out.code, 0, "generate {args:?}: {}", out.stderr);
+    let facts = fs::read_to_string(dir.join("month.facts.json")).expect("facts file");
+    let facts = serde_json::from_str(&facts).expect("facts json");
+    let ds = dir.join("ds");
+    let (out, _) = ingest(&ds, &[&export], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    (ds, facts)
+}
+
 // ---------------------------------------------------------------------------
 // The data-driven check.
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cxpipe, ingest};
+use crate::{cxpipe, generated_month};
 
 fn chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CXPIPE_CHROMIUM") {
@@ -48,6 +48,18 @@ fn browse(chrome: &Path, profile: &Path, page: &Path, extra: &[&str]) -> String 
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `1234567` as the page writes it: `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).expect("digits"))
+        .collect();
+    groups.join(",")
+}
+
 fn attr<'a>(dom: &'a str, name: &str) -> Vec<&'a str> {
     let key = format!("{name}=\"");
     dom.match_indices(&key)
@@ -69,18 +81,7 @@ fn the_report_opens_offline_with_every_chart_drawn() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let export = dir.path().join("month.csv");
-    let out = cxpipe(&[
-        "generate",
-        "--rows",
-        "30000",
-        "--out",
-        export.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let ds = dir.path().join("ds");
-    let (out, _) = ingest(&ds, &[&export], &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (ds, _) = generated_month(dir.path(), &["--rows", "30000"]);
     let policy = dir.path().join("sla.toml");
     fs::write(
         &policy,
@@ -141,15 +142,11 @@ fn the_report_opens_offline_with_every_chart_drawn() {
         .to_string();
     let fields: Vec<&str> = first.split(',').collect();
     let handled: u64 = fields[1].parse().expect("handled");
-    let shown = handled
-        .to_string()
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        .map(|c| std::str::from_utf8(c).expect("digits"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let cell = format!("<td>{}</td><td class=\"num\">{shown}</td>", fields[0]);
+    let cell = format!(
+        "<td>{}</td><td class=\"num\">{}</td>",
+        fields[0],
+        thousands(handled)
+    );
     assert!(dom.contains(&cell), "leaderboard lacks {cell}");
     assert!(
         dom.contains("sl-80-20") && dom.contains("acw-2m"),
@@ -201,16 +198,8 @@ fn the_report_opens_offline_with_every_chart_drawn() {
         })
         .collect();
     handled.sort_unstable_by(|a, b| b.cmp(a));
-    let top = handled[0].to_string();
-    let shown_top = top
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        .map(|c| std::str::from_utf8(c).expect("digits"))
-        .collect::<Vec<_>>()
-        .join(",");
     assert!(
-        leaderboard.contains(&format!("<td class=\"num\">{shown_top}</td>")),
+        leaderboard.contains(&format!("<td class=\"num\">{}</td>", thousands(handled[0]))),
         "top agent missing"
     );
 

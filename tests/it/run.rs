@@ -211,25 +211,21 @@ fn a_run_killed_in_the_middle_is_followed_by_a_clean_one() {
 fn usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("cxpipe.toml");
-    fs::write(&config, "[time]\nzone = \"UTC\"\n").expect("config");
     let c = config.to_str().expect("utf-8");
-    let out = cxpipe(&["run", "--config", c]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("no [run] section"), "{}", out.stderr);
-    fs::write(
-        &config,
-        "[run]\ninbox = \"nowhere\"\ndataset = \"d\"\nreports_dir = \"r\"\n",
-    )
-    .expect("config");
-    let out = cxpipe(&["run", "--config", c]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("nowhere"), "{}", out.stderr);
-    fs::write(
-        &config,
-        "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nreports = [\"pie\"]\n",
-    )
-    .expect("config");
-    let out = cxpipe(&["run", "--config", c]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("\"pie\""), "{}", out.stderr);
+    for (text, says) in [
+        ("[time]\nzone = \"UTC\"\n", "no [run] section"),
+        (
+            "[run]\ninbox = \"nowhere\"\ndataset = \"d\"\nreports_dir = \"r\"\n",
+            "nowhere",
+        ),
+        (
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nreports = [\"pie\"]\n",
+            "\"pie\"",
+        ),
+    ] {
+        fs::write(&config, text).expect("config");
+        let out = cxpipe(&["run", "--config", c]);
+        assert_eq!(out.code, 2, "{text}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{text}: {}", out.stderr);
+    }
 }

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{cxpipe, ingest, slow_tests};
+use crate::{cxpipe, generated_month, ingest, slow_tests};
 
 const HEADER: &str = "interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat";
 
@@ -214,20 +214,18 @@ handle,r6,A2,billing,2026-10-05T09:05:00+00:00,1000,900,100
 hold,r2,A1,sales-east,2026-10-05T09:10:00+00:00,50,45,5
 "
     );
-    let a1 = sla_csv(&ds, &policy, &["--level", "interaction", "--agent", "A1"]);
-    let ids: Vec<&str> = a1
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap_or(""))
-        .collect();
-    assert_eq!(ids, ["r2", "r2", "r2"]);
-    let top = sla_csv(&ds, &policy, &["--level", "interaction", "--top", "1"]);
-    let ids: Vec<&str> = top
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap_or(""))
-        .collect();
-    assert_eq!(ids, ["r2", "r4", "r6", "r2"]);
+    // The interaction ids (second column) of a report.
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--level", "interaction"];
+        all.extend_from_slice(args);
+        let csv = sla_csv(&ds, &policy, &all);
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(ids(&["--agent", "A1"]), ["r2", "r2", "r2"]);
+    assert_eq!(ids(&["--top", "1"]), ["r2", "r4", "r6", "r2"]);
     // Local time in the site zone, and the dates and zone in the caption.
     let berlin = cxpipe(&[
         "sla",
@@ -313,23 +311,8 @@ fn rules_from_the_config_file_and_usage_errors() {
 #[test]
 fn planted_breaches_come_out_on_top() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let export = dir.path().join("month.csv");
     let rows = if slow_tests() { "300000" } else { "60000" };
-    let out = cxpipe(&[
-        "generate",
-        "--rows",
-        rows,
-        "--out",
-        export.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let facts: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(dir.path().join("month.facts.json")).expect("facts"),
-    )
-    .expect("facts json");
-    let ds = dir.path().join("ds");
-    let (out, _) = ingest(&ds, &[&export], &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (ds, facts) = generated_month(dir.path(), &["--rows", rows]);
     let policy = dir.path().join("sla.toml");
     fs::write(
         &policy,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{cxpipe, ingest, sample, slow_tests};
+use crate::{cxpipe, generated_month, ingest, sample, slow_tests};
 
 /// A generated month with its facts and matching roster, ingested.
 struct Month {
@@ -18,7 +18,6 @@ struct Month {
 
 fn month() -> Month {
     let dir = tempfile::tempdir().expect("tempdir");
-    let export = dir.path().join("month.csv");
     let roster = dir.path().join("roster.csv");
     // 200 agents: about 16 planted departures and 15 planted at-risk agents.
     let (rows, agents) = if slow_tests() {
@@ -26,25 +25,11 @@ fn month() -> Month {
     } else {
         ("120000", "200")
     };
-    let out = cxpipe(&[
-        "generate",
-        "--rows",
-        rows,
-        "--agents",
-        agents,
-        "--out",
-        export.to_str().expect("utf-8"),
-        "--roster",
-        roster.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let facts = serde_json::from_str(
-        &fs::read_to_string(dir.path().join("month.facts.json")).expect("facts"),
-    )
-    .expect("facts json");
-    let ds = dir.path().join("ds");
-    let (out, _) = ingest(&ds, &[&export], &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let r = roster.to_str().expect("utf-8");
+    let (ds, facts) = generated_month(
+        dir.path(),
+        &["--rows", rows, "--agents", agents, "--roster", r],
+    );
     Month {
         _dir: dir,
         ds,
