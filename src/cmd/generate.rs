@@ -1,24 +1,39 @@
-//! `cxpipe generate`: a realistic synthetic export in the generic layout
-//! (SPEC §4), deterministic by seed, with the facts planted in it (departed
-//! agents, new hires, breach-prone agents, understaffed intervals, the
-//! repeat-contact rate) written beside it as JSON.
+//! `cxpipe generate`: a realistic synthetic export in the generic layout or
+//! a vendor's (Amazon Connect, Five9, Talkdesk; SPEC §4), deterministic by
+//! seed, with the facts planted in it (departed agents, new hires,
+//! breach-prone agents, understaffed intervals, the repeat-contact rate)
+//! written beside it as JSON.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args as ClapArgs;
-use cxpipe_generate::{Format, GenConfig};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use cxpipe_generate::{GenConfig, Layout};
+
+use crate::config::UsageError;
 
 const EXAMPLES: &str = "\
 Examples:
   cxpipe generate --rows 1000000 --out exports/october.csv
   cxpipe generate --rows 10000000 --out big.csv.zst --seed 7
   cxpipe generate --rows 50000 --out nov.ndjson.gz --start 2026-11-01 --days 30 --agents 40
+  cxpipe generate --rows 100000 --out ctr/october.ndjson.gz --layout amazon-connect
+  cxpipe generate --rows 100000 --out ctr/october.json --layout amazon-connect
+  cxpipe generate --rows 100000 --out five9/october.csv --layout five9
+  cxpipe generate --rows 100000 --out talkdesk/october.csv.zst --layout talkdesk
 
-The layout follows the file name: .csv (default), .ndjson or .jsonl, optionally
-compressed with a further .gz or .zst. The planted facts are written beside it
-(exports/october.facts.json). The same flags and seed give byte-identical files.";
+--layout picks whose export to imitate; the same seed gives the same contacts in
+every layout. generic (default): cxpipe's own columns, CSV (.csv) or NDJSON
+(.ndjson, .jsonl). amazon-connect: contact trace records, NDJSON (.ndjson,
+.jsonl) or one JSON array (.json), about 0.5% of contacts delivered twice (an
+older version too, as CTR streams do). five9: the call log CSV, times in
+America/New_York wall-clock time. talkdesk: the contacts report CSV, UTC times.
+A name that does not fit the layout (five9 as .ndjson, amazon-connect as .csv)
+is refused. Any file may be compressed with a further .gz or .zst. The planted
+facts are written beside it (exports/october.facts.json). The same flags and
+seed give byte-identical files.";
 
 /// Write a realistic synthetic export and a file of the facts planted in it.
 #[derive(Debug, ClapArgs)]
@@ -27,10 +42,21 @@ pub struct Args {
     /// Number of rows (interaction legs) to write, exactly.
     #[arg(long)]
     pub rows: u64,
-    /// Output file: .csv, .ndjson or .jsonl, optionally .gz or .zst; its
-    /// folder is created if needed.
+    /// Output file: .csv, .ndjson or .jsonl (or .json for amazon-connect),
+    /// optionally .gz or .zst; its folder is created if needed.
     #[arg(long)]
     pub out: PathBuf,
+    /// Whose export to imitate: generic (cxpipe's own columns),
+    /// amazon-connect (contact trace records), five9 (call log) or talkdesk
+    /// (contacts report). The --out name must fit it.
+    #[arg(
+        long,
+        value_name = "LAYOUT",
+        default_value = "generic",
+        value_parser = PossibleValuesParser::new(Layout::ALL.map(Layout::as_str))
+            .try_map(|s| s.parse::<Layout>()),
+    )]
+    pub layout: Layout,
     /// Seed of the generator: the same seed and flags give the same bytes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -52,13 +78,18 @@ pub struct Args {
 /// Generates the file and its facts, and logs what was written.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let start = parse_start(&args.start)?;
+    let format = args.layout.format_for(&args.out).map_err(|e| match e {
+        cxpipe_generate::Error::Config(msg) => UsageError(msg),
+        other => UsageError(other.to_string()),
+    })?;
     let cfg = GenConfig {
         rows: args.rows,
         seed: args.seed,
         start,
         days: args.days,
         agents: args.agents,
-        format: Format::from_path(&args.out),
+        format,
+        layout: args.layout,
     };
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -70,7 +101,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         tracing::info!(path = %roster.display(), "wrote the matching roster");
     }
     tracing::info!(
+        layout = %args.layout,
         rows = summary.rows,
+        records = summary.records,
         bytes = summary.bytes,
         path = %args.out.display(),
         facts = %summary.facts_path.display(),
@@ -90,7 +123,7 @@ fn parse_start(s: &str) -> anyhow::Result<(i32, u8, u8)> {
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape_ok {
-        bail!("--start {s:?} is not a date written YYYY-MM-DD");
+        return Err(UsageError(format!("--start {s:?} is not a date written YYYY-MM-DD")).into());
     }
     let (y, m, d): (i32, u8, u8) = (s[0..4].parse()?, s[5..7].parse()?, s[8..10].parse()?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -102,14 +135,61 @@ fn parse_start(s: &str) -> anyhow::Result<(i32, u8, u8)> {
         _ => 0,
     };
     if !(1900..=9000).contains(&y) || d == 0 || d > month_len {
-        bail!("--start {s:?} is not a calendar date (YYYY-MM-DD, years 1900 to 9000)");
+        return Err(UsageError(format!(
+            "--start {s:?} is not a calendar date (YYYY-MM-DD, years 1900 to 9000)"
+        ))
+        .into());
     }
     Ok((y, m, d))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_start;
+    use super::{Args, parse_start};
+    use clap::{CommandFactory, FromArgMatches, Parser};
+    use cxpipe_generate::Layout;
+
+    /// `cxpipe generate` alone, to test its flags.
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(flags: &[&str]) -> Result<Args, clap::Error> {
+        let argv = ["generate", "--rows", "10"].iter().chain(flags);
+        let m = Cli::command().try_get_matches_from(argv)?;
+        Cli::from_arg_matches(&m).map(|c| c.args)
+    }
+
+    #[test]
+    fn layout_flag() {
+        let layout = |f: &[&str]| parse(f).map(|a| a.layout).ok();
+        assert_eq!(layout(&["--out", "x.csv"]), Some(Layout::Generic));
+        for l in Layout::ALL {
+            assert_eq!(layout(&["--out", "x.csv", "--layout", l.as_str()]), Some(l));
+        }
+        let err = parse(&["--out", "x.csv", "--layout", "genesys"]).expect_err("unknown");
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("amazon-connect"), "{err}");
+    }
+
+    #[test]
+    fn layouts_refuse_names_of_another_encoding() {
+        for (layout, out) in [
+            ("five9", "x.ndjson"),
+            ("talkdesk", "x.json.gz"),
+            ("amazon-connect", "x.csv"),
+        ] {
+            let args = parse(&["--out", out, "--layout", layout]).expect("flags parse");
+            let err = super::run(&args).expect_err("refused");
+            assert!(
+                err.chain().any(|c| c.is::<crate::config::UsageError>()),
+                "{err:#}"
+            );
+            assert!(err.to_string().contains(out), "{err:#}");
+        }
+    }
 
     #[test]
     fn start_dates() {
@@ -127,6 +207,7 @@ mod tests {
         ] {
             let err = parse_start(bad).expect_err(bad);
             assert!(err.to_string().contains("--start"), "{err}");
+            assert!(err.is::<crate::config::UsageError>(), "{err}");
         }
     }
 }

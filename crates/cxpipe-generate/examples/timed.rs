@@ -1,4 +1,7 @@
-//! Times one generation run: `cargo run --release -p cxpipe-generate --example timed -- ROWS OUT [SEED]`.
+//! Times one generation run:
+//! `cargo run --release -p cxpipe-generate --example timed -- ROWS OUT [SEED] [LAYOUT]`
+//! (LAYOUT: generic, amazon-connect, five9 or talkdesk; the encoding follows
+//! OUT's name).
 //!
 //! Prints rows, bytes, bytes per row and seconds; a program for measuring,
 //! not a test.
@@ -7,25 +10,28 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cxpipe_generate::{Format, GenConfig, generate};
+use cxpipe_generate::{GenConfig, Layout, generate};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rows: u64 = args.next().as_deref().unwrap_or("10000000").parse()?;
     let out = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/cxpipe-gen.csv".into()));
     let seed: u64 = args.next().as_deref().unwrap_or("42").parse()?;
+    let layout: Layout = args.next().as_deref().unwrap_or("generic").parse()?;
     let cfg = GenConfig {
         rows,
         seed,
-        format: Format::from_path(&out),
+        format: layout.format_for(&out)?,
+        layout,
         ..GenConfig::default()
     };
     let t = Instant::now();
     let s = generate(&cfg, &out)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "rows={} bytes={} bytes/row={:.1} seconds={:.2} rows/s={:.0} facts={}",
+        "rows={} records={} bytes={} bytes/row={:.1} seconds={:.2} rows/s={:.0} facts={}",
         s.rows,
+        s.records,
         s.bytes,
         s.bytes as f64 / s.rows.max(1) as f64,
         secs,

@@ -50,7 +50,7 @@ pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
 
 /// Writes `YYYY-MM-DDTHH:MM:SSZ`, caching the date part of the last day seen
 /// (consecutive rows almost always share it).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct TsFormatter {
     day: Option<i64>,
     prefix: [u8; 11],

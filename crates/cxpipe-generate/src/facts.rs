@@ -19,6 +19,15 @@ pub(crate) struct Facts {
     pub days: u32,
     pub layout: &'static str,
     pub format: &'static str,
+    /// The zone of times written without an offset (five9, talkdesk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tz: Option<&'static str>,
+    /// Records written, duplicates included (amazon-connect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// Older versions of records also written (amazon-connect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_records: Option<u64>,
     pub agents: Vec<AgentFacts>,
     pub departed: Vec<Departed>,
     pub new_hires: Vec<NewHire>,

@@ -1,13 +1,15 @@
-//! Writing rows in the generic layout (CSV or NDJSON) into a reusable byte
-//! buffer, without per-row allocation.
+//! Writing rows into a reusable byte buffer, without per-row allocation: the
+//! generic layout (CSV or NDJSON) here, the vendor layouts in [`vendor`].
 
-use crate::Format;
+mod vendor;
+
 use crate::civil::TsFormatter;
 use crate::sim::{
     CHANNELS, DISPOSITIONS, F_ABANDONED, F_MIXED_CASE, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION,
     NONE32, NONE64, Row, by_phone,
 };
 use crate::world::{QUEUES, SITES, World};
+use crate::{Error, Format, Layout};
 
 /// The generic layout's fields, in CSV column order.
 pub const FIELDS: [&str; 19] = [
@@ -56,33 +58,71 @@ const DOMAINS: [&str; 4] = [
     "mail.example.com",
 ];
 
-/// Formats rows of one [`World`] in one [`Format`].
+/// Formats rows of one [`World`] in one [`Layout`] and [`Format`] (a
+/// combination that [`Layout::writes`] accepts). Cloned once per generator
+/// thread.
+#[derive(Clone)]
 pub(crate) struct RowFormatter<'w> {
     w: &'w World,
+    layout: Layout,
     format: Format,
     day_start: i64,
     ts: TsFormatter,
+    /// Date-and-time without offset, for the CSV vendor layouts.
+    wall: vendor::WallClock,
+    /// The Five9 layout's time zone.
+    zone: Option<vendor::Zone>,
 }
 
 impl<'w> RowFormatter<'w> {
-    pub(crate) fn new(w: &'w World, format: Format) -> RowFormatter<'w> {
-        RowFormatter {
+    /// A formatter; fails only when the time zone the layout needs is
+    /// missing from the time zone database.
+    pub(crate) fn new(
+        w: &'w World,
+        layout: Layout,
+        format: Format,
+    ) -> Result<RowFormatter<'w>, Error> {
+        let (wall, zone) = match layout {
+            Layout::Five9 => (
+                vendor::WallClock::new(vendor::DateOrder::MonthFirst),
+                Some(vendor::Zone::get(crate::FIVE9_TIME_ZONE, layout)?),
+            ),
+            _ => (vendor::WallClock::new(vendor::DateOrder::YearFirst), None),
+        };
+        Ok(RowFormatter {
             w,
+            layout,
             format,
             day_start: 0,
             ts: TsFormatter::default(),
-        }
+            wall,
+            zone,
+        })
     }
 
-    /// The header line (CSV) or nothing (NDJSON).
-    pub(crate) fn header(format: Format) -> Vec<u8> {
-        match format {
-            Format::Csv => {
+    /// What the file starts with: a header line (CSV), `[` (JSON array) or
+    /// nothing (NDJSON).
+    pub(crate) fn header(layout: Layout, format: Format) -> Vec<u8> {
+        match (layout, format) {
+            (_, Format::Ndjson) => Vec::new(),
+            (_, Format::JsonArray) => b"[".to_vec(),
+            (Layout::Five9, Format::Csv) => format!("{}\n", vendor::FIVE9_HEADER).into_bytes(),
+            (Layout::Talkdesk, Format::Csv) => {
+                format!("{}\n", vendor::TALKDESK_HEADER).into_bytes()
+            }
+            (Layout::Generic | Layout::AmazonConnect, Format::Csv) => {
                 let mut h = FIELDS.join(",").into_bytes();
                 h.push(b'\n');
                 h
             }
-            Format::Ndjson => Vec::new(),
+        }
+    }
+
+    /// What the file ends with: the close of a JSON array, else nothing.
+    pub(crate) fn footer(format: Format) -> &'static [u8] {
+        match format {
+            Format::JsonArray => b"\n]\n",
+            Format::Csv | Format::Ndjson => b"",
         }
     }
 
@@ -91,11 +131,28 @@ impl<'w> RowFormatter<'w> {
         self.day_start = (self.w.start_day + i64::from(day)) * 86_400;
     }
 
-    /// Appends one row and its line break.
-    pub(crate) fn push(&mut self, out: &mut Vec<u8>, r: &Row) {
-        match self.format {
-            Format::Csv => self.push_csv(out, r),
-            Format::Ndjson => self.push_json(out, r),
+    /// Appends one row and its line break (in a JSON array: a `,` and a
+    /// line break before it instead); returns the number of records written
+    /// for it: 1, or 2 when the layout also delivers an older version.
+    pub(crate) fn push(&mut self, out: &mut Vec<u8>, r: &Row) -> u32 {
+        match (self.layout, self.format) {
+            (Layout::Generic, Format::Ndjson) => {
+                self.push_json(out, r);
+                1
+            }
+            (Layout::AmazonConnect, _) => self.push_ctr(out, r),
+            (Layout::Five9, _) => {
+                self.push_five9(out, r);
+                1
+            }
+            (Layout::Talkdesk, _) => {
+                self.push_talkdesk(out, r);
+                1
+            }
+            (Layout::Generic, _) => {
+                self.push_csv(out, r);
+                1
+            }
         }
     }
 

@@ -1,18 +1,56 @@
-//! Realistic synthetic contact-center exports in cxpipe's generic layout
-//! (SPEC §4), deterministic by seed, with a JSON file of *planted facts*
-//! (departures, new hires, breach-prone agents, understaffed intervals, the
-//! repeat-contact rate) that are true of the rows written.
+//! Realistic synthetic contact-center exports, deterministic by seed, in
+//! cxpipe's generic layout or a vendor's (SPEC §4), with a JSON file of
+//! *planted facts* (departures, new hires, breach-prone agents, understaffed
+//! intervals, the repeat-contact rate) that are true of the rows written.
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use cxpipe_generate::{Format, GenConfig, generate};
+//! use cxpipe_generate::{Format, GenConfig, Layout, generate};
 //!
 //! let out = Path::new("month.csv.zst");
 //! let cfg = GenConfig { rows: 1_000_000, format: Format::from_path(out), ..GenConfig::default() };
 //! let summary = generate(&cfg, out)?;
 //! assert_eq!(summary.rows, 1_000_000);
+//!
+//! // The same contacts as Amazon Connect contact trace records.
+//! let out = Path::new("month.ndjson.gz");
+//! let layout = Layout::AmazonConnect;
+//! let cfg = GenConfig { rows: 1_000_000, layout, format: layout.format_for(out)?, ..GenConfig::default() };
+//! generate(&cfg, out)?;
 //! # Ok::<(), cxpipe_generate::Error>(())
 //! ```
+//!
+//! # Layouts
+//!
+//! A [`Layout`] decides how the contacts are written, never which: the same
+//! configuration and seed give the same rows (ids, times, agents, customers,
+//! outcomes) in every layout. [`Layout::format_for`] picks the encoding from
+//! the file name and refuses names that do not fit. Each vendor layout is
+//! exactly the one the built-in ingest mappings read:
+//!
+//! - **generic** — SPEC §4's own columns ([`FIELDS`]), as CSV or NDJSON.
+//! - **amazon-connect** — contact trace records, NDJSON (`.ndjson`,
+//!   `.jsonl`) or one JSON array (`.json`: `[`, records separated by `,` and
+//!   a line break, `]`). `ContactId` is the generic id and
+//!   `InitialContactId` the chain id (`null` when there is none);
+//!   `InitiationMethod` is `OUTBOUND`, `TRANSFER` for the second leg of a
+//!   transfer, else `INBOUND`, whose `InitiationTimestamp` is 0–30 s of IVR
+//!   (drawn from the id) before `Queue.EnqueueTimestamp`, the arrival.
+//!   `LastUpdateTimestamp` is the end of after-contact work plus 5 s. SMS and
+//!   social contacts are `CHAT` with a `connect:SMS` / `connect:WhatsApp`
+//!   subtype; `Attributes` carries `csat` and `disposition` as strings. As
+//!   CTR streams deliver at least once, about 0.5 % of the contacts (chosen
+//!   by id) are also written as an older version of their record (a minute
+//!   older, without ACW time or CSAT), right before or right after the
+//!   final one, half each.
+//! - **five9** — the call log CSV (`CALL ID,TIMESTAMP,CAMPAIGN,…`): the
+//!   arrival as America/New_York wall-clock time `MM/DD/YYYY HH:MM:SS`,
+//!   durations `HH:MM:SS`, `[None]` for no agent, `1`/`0` flags. It has no
+//!   channel (every contact is written as a call), chain, site or CSAT.
+//! - **talkdesk** — the contacts report CSV (`Interaction ID,Contact ID,…`):
+//!   the chain id (else the contact's own) as `Interaction ID`, UTC times
+//!   `YYYY-MM-DD HH:MM:SS`, whole-second durations, `Yes`/`No`. It has no
+//!   channel, site or CSAT.
 //!
 //! # How it works
 //!
@@ -28,7 +66,11 @@
 //!
 //! # The facts file
 //!
-//! `seed`, `rows`, `start`, `end`, `days`, `layout` (`"generic"`), `format`;
+//! `seed`, `rows` (distinct contacts), `start`, `end`, `days`, `layout`
+//! (its name), `format` (`csv`, `ndjson` or `json`); for amazon-connect also
+//! `records` (records written) and `duplicate_records` (older versions among
+//! them); for five9 and talkdesk `tz`, the zone of their offset-less times
+//! (`America/New_York`, `UTC`);
 //! `agents`: one object per agent with `agent_id`, `team`, `site`, `queue`,
 //! the planned `first_day` / `last_day`, the observed `first_seen` /
 //! `last_seen` (arrival dates of the contacts they handled, `null` if none)
@@ -81,12 +123,18 @@ pub struct GenConfig {
     /// Number of agents; `None` derives it from the rows (about 60 contacts
     /// per agent-day, at least 8).
     pub agents: Option<u32>,
-    /// Layout of the data file.
+    /// Encoding of the data file (CSV, NDJSON or a JSON array); it must be
+    /// one the [`Layout`] is written in ([`Layout::format_for`] picks it
+    /// from a file name).
     pub format: Format,
+    /// Whose export the data file imitates: the same seed gives the same
+    /// contacts in every layout, only written differently.
+    pub layout: Layout,
 }
 
 impl Default for GenConfig {
-    /// 1000 rows, seed 42, October 2026 (31 days), agents derived, CSV.
+    /// 1000 rows, seed 42, October 2026 (31 days), agents derived, generic
+    /// CSV.
     fn default() -> GenConfig {
         GenConfig {
             rows: 1000,
@@ -95,18 +143,24 @@ impl Default for GenConfig {
             days: 31,
             agents: None,
             format: Format::Csv,
+            layout: Layout::Generic,
         }
     }
 }
 
-/// Layout of the data file.
+/// Encoding of the data file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// Comma-separated values with a header line, RFC 4180 quoting.
     #[default]
     Csv,
-    /// One JSON object per line; empty fields are omitted.
+    /// One JSON object per line; in the generic layout empty fields are
+    /// omitted.
     Ndjson,
+    /// One JSON array: `[`, a line break, the objects separated by `,` and a
+    /// line break, then a line break and `]` (only for
+    /// [`Layout::AmazonConnect`]; never picked by [`Format::from_path`]).
+    JsonArray,
 }
 
 impl Format {
@@ -129,15 +183,150 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
+            Format::JsonArray => "json",
         }
     }
+}
+
+/// Whose export the data file imitates (the built-in sources of SPEC §4).
+///
+/// The same configuration and seed give the same contacts (ids, times,
+/// agents, customers, outcomes) in every layout; only their representation
+/// differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Layout {
+    /// cxpipe's own columns (SPEC §4 `generic`), as CSV or NDJSON.
+    #[default]
+    Generic,
+    /// Amazon Connect contact trace records, as NDJSON or a JSON array, with
+    /// about 0.5 % of the contacts also delivered as an older version of
+    /// their record (as CTR streams deliver at least once).
+    AmazonConnect,
+    /// A Five9 call log report: CSV with upper-case headers, call start in
+    /// America/New_York wall-clock time, `HH:MM:SS` durations.
+    Five9,
+    /// A Talkdesk contacts report: CSV, UTC times without an offset, whole
+    /// seconds.
+    Talkdesk,
+}
+
+/// The time zone of the Five9 layout's `TIMESTAMP` column (recorded as
+/// `tz` in the facts file).
+pub const FIVE9_TIME_ZONE: &str = "America/New_York";
+
+impl Layout {
+    /// Every layout, in the order of [`Layout::as_str`]'s documentation.
+    pub const ALL: [Layout; 4] = [
+        Layout::Generic,
+        Layout::AmazonConnect,
+        Layout::Five9,
+        Layout::Talkdesk,
+    ];
+
+    /// The layout's name: `generic`, `amazon-connect`, `five9` or
+    /// `talkdesk` (the name of the matching `cxpipe ingest --source`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Layout::Generic => "generic",
+            Layout::AmazonConnect => "amazon-connect",
+            Layout::Five9 => "five9",
+            Layout::Talkdesk => "talkdesk",
+        }
+    }
+
+    /// The encoding this layout is written in for a file called `path`
+    /// (a `.gz` or `.zst` suffix is ignored), or [`Error::Config`] when the
+    /// name does not fit the layout:
+    ///
+    /// - generic: [`Format::from_path`] (`.ndjson` / `.jsonl` are NDJSON,
+    ///   anything else CSV), as before layouts existed;
+    /// - amazon-connect: `.ndjson` / `.jsonl` are NDJSON, `.json` a JSON
+    ///   array; any other name is refused;
+    /// - five9, talkdesk: CSV; a `.ndjson`, `.jsonl` or `.json` name is
+    ///   refused.
+    pub fn format_for(self, path: &Path) -> Result<Format, Error> {
+        let ext = strip_compression(path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let ext = ext.as_deref();
+        match self {
+            Layout::Generic => Ok(Format::from_path(path)),
+            Layout::AmazonConnect => match ext {
+                Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
+                Some("json") => Ok(Format::JsonArray),
+                _ => Err(Error::Config(format!(
+                    "the amazon-connect layout is JSON: name the file .ndjson or .jsonl \
+                     (one record a line) or .json (one array), optionally followed by .gz \
+                     or .zst, not {}",
+                    path.display()
+                ))),
+            },
+            Layout::Five9 | Layout::Talkdesk => match ext {
+                Some("ndjson" | "jsonl" | "json") => Err(Error::Config(format!(
+                    "the {self} layout is a CSV report: name the file .csv (optionally \
+                     followed by .gz or .zst), not {}",
+                    path.display()
+                ))),
+                _ => Ok(Format::Csv),
+            },
+        }
+    }
+
+    /// Whether this layout can be written in `format`.
+    fn writes(self, format: Format) -> bool {
+        match self {
+            Layout::Generic => matches!(format, Format::Csv | Format::Ndjson),
+            Layout::AmazonConnect => matches!(format, Format::Ndjson | Format::JsonArray),
+            Layout::Five9 | Layout::Talkdesk => format == Format::Csv,
+        }
+    }
+
+    /// About how many bytes a row takes, for sizing the writer's queue.
+    fn approx_row_bytes(self) -> u64 {
+        match self {
+            Layout::AmazonConnect => 1200,
+            _ => 200,
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Layout {
+    type Err = ParseLayoutError;
+
+    /// Parses a name of [`Layout::as_str`], ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Layout, ParseLayoutError> {
+        Layout::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ParseLayoutError {
+                name: s.to_string(),
+            })
+    }
+}
+
+/// A layout name that [`Layout`]'s `FromStr` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown layout {name:?}: choose generic, amazon-connect, five9 or talkdesk")]
+pub struct ParseLayoutError {
+    name: String,
 }
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// Data rows written (header excluded).
+    /// Data rows (interaction legs, distinct contacts) written, header
+    /// excluded: always the configured number.
     pub rows: u64,
+    /// Records written: `rows` plus the older duplicate versions of the
+    /// amazon-connect layout (equal to `rows` in the other layouts).
+    pub records: u64,
     /// Size of the data file on disk (after compression).
     pub bytes: u64,
     /// Where the planted facts were written.
@@ -173,6 +362,17 @@ pub enum Error {
     Cancelled {
         /// The data file.
         path: PathBuf,
+    },
+    /// A time zone a layout needs is not in the time zone database.
+    #[error("looking up the time zone {zone} (needed by the {layout} layout)")]
+    TimeZone {
+        /// The zone's name.
+        zone: &'static str,
+        /// The layout that needs it.
+        layout: Layout,
+        /// The underlying error.
+        #[source]
+        source: jiff::Error,
     },
     /// A generator thread panicked (a bug).
     #[error("a generator thread failed while writing {}", path.display())]
@@ -213,7 +413,8 @@ enum Msg {
 }
 
 /// Generates `cfg.rows` rows into `out` (compressed by its `.gz` / `.zst`
-/// extension) and the planted facts into [`facts_path`]`(out)`.
+/// extension) in `cfg.layout` and `cfg.format`, and the planted facts into
+/// [`facts_path`]`(out)`.
 ///
 /// Both files are written under temporary names and renamed into place when
 /// complete.
@@ -231,6 +432,7 @@ pub fn generate_with_cancel(
 ) -> Result<Summary, Error> {
     validate(cfg)?;
     let world = World::new(cfg);
+    let formatter = fmt::RowFormatter::new(&world, cfg.layout, cfg.format)?;
     let days = cfg.days;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -244,8 +446,12 @@ pub fn generate_with_cancel(
         source,
     };
     let mut file = AtomicFile::create(out, Compression::from_path(out)).map_err(io_err)?;
-    file.write_all(&fmt::RowFormatter::header(cfg.format))
+    file.write_all(&fmt::RowFormatter::header(cfg.layout, cfg.format))
         .map_err(io_err)?;
+    // Records of a JSON array are written each after a `,` and a line break;
+    // the first one's comma is dropped here, so the array needs no state
+    // shared between the generator threads.
+    let mut first_in_array = cfg.format == Format::JsonArray;
 
     let mut handled_days: Vec<(Option<u32>, Option<u32>, u64)> =
         vec![(None, None, 0); world.agents.len()];
@@ -272,14 +478,13 @@ pub fn generate_with_cancel(
         // to a cap for very large days.
         let max_day = world.day_rows.iter().copied().max().unwrap_or(0);
         let pieces_per_day =
-            ((max_day * 200 / PIECE_BYTES as u64) as usize + 2).min(MAX_PIECES_AHEAD);
+            ((max_day * cfg.layout.approx_row_bytes() / PIECE_BYTES as u64) as usize + 2)
+                .min(MAX_PIECES_AHEAD);
         for t in 0..threads {
             let (tx, rx) = sync_channel::<Msg>(pieces_per_day);
             receivers.push(rx);
-            let (world, n_slots) = (&world, &n_slots);
-            handles.push(
-                s.spawn(move || worker(world, n_slots, cfg.format, t as u32, threads as u32, &tx)),
-            );
+            let (world, n_slots, f) = (&world, &n_slots, formatter.clone());
+            handles.push(s.spawn(move || worker(world, n_slots, f, t as u32, threads as u32, &tx)));
         }
         // Day `d` comes from thread `d % threads`; the writer reads that
         // thread's channel until the day is done.
@@ -299,7 +504,14 @@ pub fn generate_with_cancel(
                                     path: out.to_path_buf(),
                                 });
                             }
-                            file.write_all(&bytes).map_err(io_err)?;
+                            let bytes = match bytes.split_first() {
+                                Some((b',', rest)) if first_in_array => {
+                                    first_in_array = false;
+                                    rest
+                                }
+                                _ => &bytes[..],
+                            };
+                            file.write_all(bytes).map_err(io_err)?;
                             if rec_tx.send(recs).is_err() {
                                 return Err(Error::Worker {
                                     path: out.to_path_buf(),
@@ -318,6 +530,7 @@ pub fn generate_with_cancel(
                             totals.abandoned += stats.abandoned;
                             totals.transfers += stats.transfers;
                             totals.cards += stats.cards;
+                            totals.extra_records += stats.extra_records;
                             break;
                         }
                     }
@@ -342,6 +555,8 @@ pub fn generate_with_cancel(
             }),
         }
     })?;
+    file.write_all(fmt::RowFormatter::footer(cfg.format))
+        .map_err(io_err)?;
     let bytes = file.commit().map_err(io_err)?;
 
     let (repeat_contact_rate, repeat_contact_eligible) = repeat;
@@ -365,6 +580,7 @@ pub fn generate_with_cancel(
     })?;
     Ok(Summary {
         rows: cfg.rows,
+        records: cfg.rows + totals.extra_records,
         bytes,
         facts_path,
     })
@@ -390,6 +606,13 @@ fn validate(cfg: &GenConfig) -> Result<(), Error> {
         return Err(Error::Config(format!(
             "rows must be below 2^40, not {}",
             cfg.rows
+        )));
+    }
+    if !cfg.layout.writes(cfg.format) {
+        return Err(Error::Config(format!(
+            "the {} layout cannot be written as {}",
+            cfg.layout,
+            cfg.format.name()
         )));
     }
     Ok(())
@@ -426,20 +649,27 @@ fn parallel_days<T: Send + Default + Clone>(
 }
 
 /// Generates days `first, first + step, …`, sending each as pieces of
-/// formatted rows followed by its statistics. Stops when the writer hangs up.
-fn worker(w: &World, n_slots: &[u64], format: Format, first: u32, step: u32, tx: &SyncSender<Msg>) {
+/// rows formatted by `f` followed by its statistics. Stops when the writer
+/// hangs up.
+fn worker(
+    w: &World,
+    n_slots: &[u64],
+    mut f: fmt::RowFormatter<'_>,
+    first: u32,
+    step: u32,
+    tx: &SyncSender<Msg>,
+) {
     let mut rows: Vec<Row> = Vec::new();
     let mut scratch: Vec<Row> = Vec::new();
-    let mut f = fmt::RowFormatter::new(w, format);
     let mut day = first;
     while day < w.days {
-        let stats = sim::generate_day(w, n_slots, day, &mut rows, &mut scratch);
+        let mut stats = sim::generate_day(w, n_slots, day, &mut rows, &mut scratch);
         f.set_day(day);
         let day_t = day * 86_400;
         let mut buf = Vec::with_capacity(PIECE_BYTES + 4096);
         let mut recs = Vec::new();
         for r in &rows {
-            f.push(&mut buf, r);
+            stats.extra_records += u64::from(f.push(&mut buf, r) - 1);
             if r.flags & F_OUTBOUND == 0 {
                 recs.push(RepeatRec {
                     t: day_t + r.arrived,
@@ -547,8 +777,15 @@ fn build_facts(
         start: format!("{y:04}-{m:02}-{d:02}"),
         end: date(cfg.days - 1),
         days: cfg.days,
-        layout: "generic",
+        layout: cfg.layout.as_str(),
         format: cfg.format.name(),
+        tz: match cfg.layout {
+            Layout::Five9 => Some(FIVE9_TIME_ZONE),
+            Layout::Talkdesk => Some("UTC"),
+            Layout::Generic | Layout::AmazonConnect => None,
+        },
+        records: (cfg.layout == Layout::AmazonConnect).then_some(cfg.rows + totals.extra_records),
+        duplicate_records: (cfg.layout == Layout::AmazonConnect).then_some(totals.extra_records),
         agents,
         departed,
         new_hires,
@@ -635,6 +872,22 @@ mod tests {
     }
 
     #[test]
+    fn layout_names_round_trip_and_unknown_names_are_refused() {
+        let names: Vec<&str> = Layout::ALL.iter().map(|l| l.as_str()).collect();
+        assert_eq!(names, ["generic", "amazon-connect", "five9", "talkdesk"]);
+        for l in Layout::ALL {
+            assert_eq!(l.as_str().parse::<Layout>(), Ok(l));
+            assert_eq!(l.to_string(), l.as_str());
+        }
+        assert_eq!("Five9".parse::<Layout>(), Ok(Layout::Five9));
+        assert_eq!(Layout::default(), Layout::Generic);
+        for bad in ["", "amazon_connect", "connect", "five-9", "generic "] {
+            let err = bad.parse::<Layout>().expect_err(bad);
+            assert!(err.to_string().contains("amazon-connect"), "{err}");
+        }
+    }
+
+    #[test]
     fn invalid_configs_are_rejected() {
         let bad = [
             GenConfig {
@@ -647,6 +900,16 @@ mod tests {
             },
             GenConfig {
                 agents: Some(0),
+                ..GenConfig::default()
+            },
+            GenConfig {
+                layout: Layout::Five9,
+                format: Format::Ndjson,
+                ..GenConfig::default()
+            },
+            GenConfig {
+                layout: Layout::AmazonConnect,
+                format: Format::Csv,
                 ..GenConfig::default()
             },
         ];

@@ -425,6 +425,7 @@ mod tests {
             days: 31,
             agents: None,
             format: Format::Csv,
+            layout: crate::Layout::Generic,
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod facts;
 mod layout;
+mod vendor;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
