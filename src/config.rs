@@ -152,6 +152,10 @@ pub struct RunSection {
     pub reports: Option<Vec<String>>,
     pub format: Option<String>,
     pub max_reject_rate: Option<f64>,
+    /// `auto` (default), `generic` or a built-in vendor source.
+    pub source: Option<String>,
+    /// A mapping file (relative to the config file) instead of `source`.
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -249,6 +253,33 @@ impl Config {
     }
 
     /// `[privacy] key_file`, relative to the config file's folder.
+    /// The zone ingest reads wall-clock timestamps in: `[time] zone`, else
+    /// UTC (checked at load time).
+    pub fn ingest_zone(&self) -> anyhow::Result<cxpipe_ingest::parse::Zone> {
+        let name = self.time.zone.as_deref().unwrap_or("UTC");
+        cxpipe_ingest::parse::Zone::named(name)
+            .map_err(anyhow::Error::msg)
+            .context("[time] zone")
+    }
+
+    /// The ingest source of `[run] source` / `[run] mapping` (auto when
+    /// neither is set).
+    pub fn run_source(&self) -> anyhow::Result<cxpipe_ingest::SourceKind> {
+        let section = self.run.as_ref();
+        if let Some(m) = section.and_then(|r| r.mapping.as_ref()) {
+            let path = self.resolve(m);
+            let m = cxpipe_ingest::mapping::Mapping::from_file(&path).map_err(UsageError)?;
+            return Ok(cxpipe_ingest::SourceKind::Mapped(std::sync::Arc::new(m)));
+        }
+        let name = section.and_then(|r| r.source.as_deref()).unwrap_or("auto");
+        cxpipe_ingest::SourceKind::named(name).ok_or_else(|| {
+            UsageError(format!(
+                "[run] source: {name:?} is not auto, generic, amazon-connect, five9 or talkdesk"
+            ))
+            .into()
+        })
+    }
+
     pub fn key_file(&self) -> Option<PathBuf> {
         let f = self.privacy.key_file.as_ref()?;
         Some(self.resolve(f))

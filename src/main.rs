@@ -104,6 +104,8 @@ enum Command {
     Info(cmd::info::Args),
     /// Print the canonical interaction schema.
     Schema(cmd::schema::Args),
+    /// Print a built-in source mapping, list them, or check a mapping file.
+    Mapping(cmd::mapping::Args),
 }
 
 fn init_logging(g: &Global) {
@@ -171,6 +173,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args, &cli.global),
         Command::Info(args) => cmd::info::run(args).map(|()| EXIT_OK),
         Command::Schema(args) => cmd::schema::run(args).map(|()| EXIT_OK),
+        Command::Mapping(args) => cmd::mapping::run(args).map(|()| EXIT_OK),
     };
     match result {
         Ok(code) => ExitCode::from(code),

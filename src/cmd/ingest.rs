@@ -34,12 +34,19 @@ pub struct Args {
     /// The dataset folder (created if missing).
     #[arg(long, value_name = "DATASET")]
     pub out: PathBuf,
-    /// Which export layout the files have.
+    /// Which export layout the files have: auto recognises each file from
+    /// its header or first record (and says which it chose); the others
+    /// force one. `cxpipe mapping show NAME` prints a built-in mapping.
     #[arg(long, value_enum, default_value_t = Source::Auto)]
     pub source: Source,
-    /// IANA time zone of timestamps that carry no offset.
-    #[arg(long, default_value = "UTC", value_parser = parse_zone)]
-    pub tz: Zone,
+    /// Read the files with this mapping file (TOML; start from
+    /// `cxpipe mapping show NAME`) instead of a built-in source.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "source")]
+    pub mapping: Option<PathBuf>,
+    /// IANA time zone of timestamps that carry no offset (Five9's local
+    /// times, for one) [default: `[time] zone` of cxpipe.toml, else UTC].
+    #[arg(long, value_parser = parse_zone)]
+    pub tz: Option<Zone>,
     /// Exit with code 3 when more than this share of rows is quarantined.
     #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
     pub max_reject_rate: f64,
@@ -54,7 +61,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Config file (default ./cxpipe.toml when present); ingest reads its
-    /// `[privacy] key_file`.
+    /// `[privacy] key_file` and `[time] zone`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -66,6 +73,38 @@ pub enum Source {
     Auto,
     /// Canonical column names (the layout of `cxpipe generate`).
     Generic,
+    /// Amazon Connect contact trace records, NDJSON or a JSON array.
+    AmazonConnect,
+    /// Five9 call log report CSV (local times: give --tz).
+    Five9,
+    /// Talkdesk contacts report CSV.
+    Talkdesk,
+}
+
+impl Source {
+    /// The source's name, as `SourceKind::named` knows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Auto => "auto",
+            Source::Generic => "generic",
+            Source::AmazonConnect => "amazon-connect",
+            Source::Five9 => "five9",
+            Source::Talkdesk => "talkdesk",
+        }
+    }
+}
+
+/// The ingest source of `--source` / `--mapping`.
+pub fn source_kind(
+    source: Source,
+    mapping: Option<&std::path::Path>,
+) -> anyhow::Result<SourceKind> {
+    if let Some(path) = mapping {
+        let m = cxpipe_ingest::mapping::Mapping::from_file(path).map_err(anyhow::Error::msg)?;
+        return Ok(SourceKind::Mapped(std::sync::Arc::new(m)));
+    }
+    SourceKind::named(source.name())
+        .ok_or_else(|| anyhow::anyhow!("built-in source {} is missing (a bug)", source.name()))
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
@@ -98,16 +137,22 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let mut opts = IngestOptions::new(&args.out);
-    opts.source = match args.source {
-        Source::Auto => SourceKind::Auto,
-        Source::Generic => SourceKind::Generic,
+    opts.source = match source_kind(args.source, args.mapping.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            return Ok(EXIT_USAGE);
+        }
     };
-    opts.zone = args.tz.clone();
+    let config = crate::config::Config::load(args.config.as_deref())?;
+    opts.zone = match &args.tz {
+        Some(z) => z.clone(),
+        None => config.ingest_zone()?,
+    };
     opts.max_reject_rate = args.max_reject_rate;
     opts.force = args.force;
     opts.threads = args.threads;
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
-    let config = crate::config::Config::load(args.config.as_deref())?;
     opts.pii_key_file = config.key_file();
     let progress = IngestProgress::new(global.progress());
     let result = cxpipe_ingest::ingest(&inputs, &opts, &progress, &CANCEL);

@@ -4,6 +4,7 @@ pub mod generate;
 pub mod info;
 pub mod ingest;
 pub mod kpi;
+pub mod mapping;
 pub mod report;
 pub mod run;
 pub mod schema;

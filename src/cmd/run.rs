@@ -164,6 +164,8 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     let mut opts = IngestOptions::new(&dataset);
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
     opts.pii_key_file = config.key_file();
+    opts.zone = config.ingest_zone()?;
+    opts.source = config.run_source()?;
     if let Some(r) = section.max_reject_rate {
         opts.max_reject_rate = r;
     }

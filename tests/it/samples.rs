@@ -161,6 +161,7 @@ fn csat_out_of_range() {
 /// fails alone, and the run exits 1 because files failed.
 #[test]
 fn the_invalid_folder_in_one_run() {
+    let [connect_bad, connect_cut, five9_bad, talkdesk_bad] = crate::sources::vendor_bad_rows();
     let c = check(
         &Case::paths(&[sample("invalid")])
             .flag("--max-reject-rate")
@@ -220,6 +221,9 @@ fn the_invalid_folder_in_one_run() {
                         (8, "bad_timestamp"),
                     ],
                 ),
+                connect_bad,
+                failed("connect-not-ctr.ndjson", "not a recognised export"),
+                connect_cut,
                 failed("corrupt.csv.gz", "checksum"),
                 ingested(
                     "csat_out_of_range.csv",
@@ -233,6 +237,11 @@ fn the_invalid_folder_in_one_run() {
                     ],
                 ),
                 ingested("empty.csv", 0, 0, &[]),
+                five9_bad,
+                failed(
+                    "five9-missing-column.csv",
+                    "missing required column TALK TIME",
+                ),
                 ingested("header_only.csv", 0, 0, &[]),
                 ingested(
                     "invalid_utf8.csv",
@@ -284,6 +293,11 @@ fn the_invalid_folder_in_one_run() {
                     ],
                 ),
                 failed("not_gzip.csv.gz", "gzip"),
+                talkdesk_bad,
+                failed(
+                    "talkdesk-missing-column.csv",
+                    "missing required column Finished At",
+                ),
                 ingested(
                     "time_order.csv",
                     6,
@@ -316,10 +330,13 @@ fn the_invalid_folder_in_one_run() {
         "missing_column.csv",
         "not_gzip.csv.gz",
         "truncated.csv.gz",
+        "connect-not-ctr.ndjson",
+        "five9-missing-column.csv",
+        "talkdesk-missing-column.csv",
     ] {
         assert!(!names.contains(&bad), "{bad} is not in the ledger");
     }
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 18);
 }
 
 /// Whole-file failures beside good files: the good ones are ingested, the

@@ -27,6 +27,8 @@ pub const INGESTS: &str = "ingests";
 pub const LEDGER: &str = "ledger.json";
 /// Work in progress of an ingest.
 pub const STAGING: &str = ".staging";
+/// Versions of stored rows whose source has one (`<ingest_id>-<n>.bin`).
+pub const VERSIONS: &str = "versions";
 const LOCK: &str = ".lock";
 const JOURNAL: &str = "journal.json";
 
@@ -341,6 +343,25 @@ impl Dataset {
             }),
             Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
         }
+    }
+
+    /// The dataset's versions files (see [`VERSIONS`]), relative to the
+    /// root, sorted.
+    pub fn versions_files(&self) -> Result<Vec<String>, Error> {
+        let dir = self.root.join(VERSIONS);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(format!("listing {}", dir.display()), e)),
+        };
+        let mut out: Vec<String> = entries
+            .flatten()
+            .map(|f| f.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".bin") && !n.starts_with('.'))
+            .map(|n| format!("{VERSIONS}/{n}"))
+            .collect();
+        out.sort();
+        Ok(out)
     }
 
     /// Every Parquet file of the dataset, relative to the root, sorted.

@@ -1,7 +1,10 @@
 //! Dedupe by `interaction_id` with memory bounded whatever the input size.
 //!
 //! Every stored row contributes an [`Entry`]: the xxh3-128 fingerprint of
-//! its id, its order (later wins) and where it is stored. Entries go to one
+//! its id, its version (the source's `LastUpdateTimestamp`, or none), its
+//! order and where it is stored. Of the entries of one id the greatest
+//! (version, order) wins: the newest version, and among equal or absent
+//! versions the later line, file or run. Entries go to one
 //! of 256 buckets by the fingerprint's top byte; a bucket keeps at most
 //! [`SPILL_AT`] entries in memory and appends the rest to its own file in the
 //! staging folder. At the end each bucket (1/256 of all entries) is loaded,
@@ -17,13 +20,22 @@ use std::path::{Path, PathBuf};
 pub struct Entry {
     /// xxh3-128 of the interaction id.
     pub fp: u128,
+    /// The record's version (µs), or `i64::MIN` when its source has none.
+    pub ver: i64,
     /// Order: the larger wins (see the pipeline for its encoding).
     pub ord: u64,
     /// Where the row is stored (see the pipeline for its encoding).
     pub loc: u64,
 }
 
-const ENTRY_BYTES: usize = 32;
+/// `loc` of a *hint*: not a row, but the version of the row the dataset
+/// stores for this id (from the dataset's versions files). A hint raises
+/// the version of the id's stored entries (order 0) and never loses.
+pub const HINT: u64 = u64::MAX;
+
+const ENTRY_BYTES: usize = 40;
+/// A versions file record: fingerprint and version.
+pub const VERSION_BYTES: usize = 24;
 const BUCKETS: usize = 256;
 /// Entries a bucket holds in memory before it appends them to its file
 /// (256 buckets × 4096 × 32 bytes = 32 MiB at most).
@@ -74,21 +86,27 @@ impl Buckets {
             for e in self.mem[b].drain(..) {
                 let mut buf = [0u8; ENTRY_BYTES];
                 buf[..16].copy_from_slice(&e.fp.to_le_bytes());
-                buf[16..24].copy_from_slice(&e.ord.to_le_bytes());
-                buf[24..].copy_from_slice(&e.loc.to_le_bytes());
+                buf[16..24].copy_from_slice(&e.ver.to_le_bytes());
+                buf[24..32].copy_from_slice(&e.ord.to_le_bytes());
+                buf[32..].copy_from_slice(&e.loc.to_le_bytes());
                 w.write_all(&buf)?;
             }
         }
         Ok(())
     }
 
-    /// Every entry that is not the last (by order) of its fingerprint, among
-    /// the entries `keep` accepts. The spill files are removed.
+    /// Every row entry that is not the greatest (version, order) of its
+    /// fingerprint, among the entries `keep` accepts. The version of the
+    /// winners of this run (order > 0) that have one is written to
+    /// `versions_out` (one file per thread, `<prefix>-<n>.bin`, records of
+    /// [`VERSION_BYTES`]), so a later run knows the stored row's version.
+    /// The spill files are removed.
     pub fn losers(
         mut self,
         keep: &(dyn Fn(&Entry) -> bool + Sync),
         threads: usize,
-    ) -> io::Result<Vec<Entry>> {
+        versions_out: &Path,
+    ) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
         let mut spilled: Vec<Option<PathBuf>> = vec![None; BUCKETS];
         for (b, w) in self.files.iter_mut().enumerate() {
             if let Some(mut w) = w.take() {
@@ -105,27 +123,54 @@ impl Buckets {
             let rest = work.split_off(per.min(work.len()));
             groups.push(std::mem::replace(&mut work, rest));
         }
-        let results: Vec<io::Result<Vec<Entry>>> = std::thread::scope(|s| {
+        let results: Vec<io::Result<(Vec<Entry>, Option<PathBuf>)>> = std::thread::scope(|s| {
             let handles: Vec<_> = groups
                 .into_iter()
-                .map(|group| {
+                .enumerate()
+                .map(|(t, group)| {
+                    let out_path = versions_out.with_file_name(format!(
+                        "{}-{t}.bin",
+                        versions_out
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ));
                     s.spawn(move || {
                         let mut losers = Vec::new();
+                        let mut versions: Option<BufWriter<File>> = None;
                         for (mut entries, file) in group {
                             if let Some(path) = file {
                                 read_entries(&path, &mut entries)?;
                                 let _ = fs::remove_file(&path);
                             }
                             entries.retain(|e| keep(e));
-                            entries.sort_unstable_by_key(|e| (e.fp, e.ord));
-                            losers.extend(
-                                entries
-                                    .windows(2)
-                                    .filter(|w| w[0].fp == w[1].fp)
-                                    .map(|w| w[0]),
-                            );
+                            entries.sort_unstable_by_key(|e| e.fp);
+                            for run in entries.chunk_by(|a, b| a.fp == b.fp) {
+                                let winner = settle(run, &mut losers);
+                                if let Some(w) = winner.filter(|w| w.ord != 0 && w.ver != i64::MIN)
+                                {
+                                    if versions.is_none() {
+                                        if let Some(dir) = out_path.parent() {
+                                            fs::create_dir_all(dir)?;
+                                        }
+                                        versions = Some(BufWriter::new(File::create(&out_path)?));
+                                    }
+                                    if let Some(out) = versions.as_mut() {
+                                        out.write_all(&w.fp.to_le_bytes())?;
+                                        out.write_all(&w.ver.to_le_bytes())?;
+                                    }
+                                }
+                            }
                         }
-                        Ok(losers)
+                        let written = match versions {
+                            Some(mut out) => {
+                                out.flush()?;
+                                out.get_ref().sync_all()?;
+                                Some(out_path)
+                            }
+                            None => None,
+                        };
+                        Ok((losers, written))
                     })
                 })
                 .collect();
@@ -139,10 +184,57 @@ impl Buckets {
         });
         let _ = fs::remove_dir(&self.dir);
         let mut all = Vec::new();
+        let mut files = Vec::new();
         for r in results {
-            all.extend(r?);
+            let (losers, file) = r?;
+            all.extend(losers);
+            files.extend(file);
         }
-        Ok(all)
+        Ok((all, files))
+    }
+}
+
+/// Settles the entries of one fingerprint: pushes the losing rows and
+/// returns the winning one (with the version it won by), if any row.
+fn settle(run: &[Entry], losers: &mut Vec<Entry>) -> Option<Entry> {
+    let stored = run
+        .iter()
+        .filter(|e| e.loc == HINT)
+        .map(|e| e.ver)
+        .max()
+        .unwrap_or(i64::MIN);
+    let rank = |e: &Entry| {
+        let ver = if e.ord == 0 { e.ver.max(stored) } else { e.ver };
+        (ver, e.ord)
+    };
+    let winner = run
+        .iter()
+        .filter(|e| e.loc != HINT)
+        .max_by_key(|e| rank(e))
+        .copied()?;
+    losers.extend(run.iter().filter(|e| e.loc != HINT && **e != winner));
+    Some(winner)
+}
+
+/// Reads a versions file into hint entries.
+pub fn read_versions(path: &Path, mut push: impl FnMut(Entry) -> io::Result<()>) -> io::Result<()> {
+    let f = File::open(path)?;
+    let mut r = BufReader::with_capacity(1 << 16, f);
+    let mut buf = [0u8; VERSION_BYTES];
+    loop {
+        match r.read_exact(&mut buf) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        let fp = u128::from_le_bytes(buf[..16].try_into().unwrap_or_default());
+        let ver = i64::from_le_bytes(buf[16..].try_into().unwrap_or_default());
+        push(Entry {
+            fp,
+            ver,
+            ord: 0,
+            loc: HINT,
+        })?;
     }
 }
 
@@ -158,9 +250,10 @@ fn read_entries(path: &Path, out: &mut Vec<Entry>) -> io::Result<()> {
             Err(e) => return Err(e),
         }
         let fp = u128::from_le_bytes(buf[..16].try_into().unwrap_or_default());
-        let ord = u64::from_le_bytes(buf[16..24].try_into().unwrap_or_default());
-        let loc = u64::from_le_bytes(buf[24..].try_into().unwrap_or_default());
-        out.push(Entry { fp, ord, loc });
+        let ver = i64::from_le_bytes(buf[16..24].try_into().unwrap_or_default());
+        let ord = u64::from_le_bytes(buf[24..32].try_into().unwrap_or_default());
+        let loc = u64::from_le_bytes(buf[32..].try_into().unwrap_or_default());
+        out.push(Entry { fp, ver, ord, loc });
     }
 }
 
@@ -182,8 +275,15 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let id = x % 10_000;
+            // Every third entry has a version; versions beat order.
+            let ver = if i % 3 == 0 {
+                (x % 50) as i64
+            } else {
+                i64::MIN
+            };
             let e = Entry {
                 fp: xxhash_rust::xxh3::xxh3_128(&id.to_le_bytes()),
+                ver,
                 ord: i + 1,
                 loc: i,
             };
@@ -191,12 +291,15 @@ mod tests {
             b.push(e).expect("push");
         }
         let keep = |e: &Entry| !e.loc.is_multiple_of(97);
-        let mut got = b.losers(&keep, 2).expect("losers");
+        let (mut got, versions) = b
+            .losers(&keep, 2, &dir.path().join("v/versions"))
+            .expect("losers");
         got.sort_by_key(|e| e.loc);
+        let beats = |o: &Entry, e: &Entry| (o.ver, o.ord) > (e.ver, e.ord);
         let mut want: Vec<Entry> = all
             .iter()
             .filter(|e| keep(e))
-            .filter(|e| all.iter().any(|o| keep(o) && o.fp == e.fp && o.ord > e.ord))
+            .filter(|e| all.iter().any(|o| keep(o) && o.fp == e.fp && beats(o, e)))
             .copied()
             .collect();
         want.sort_by_key(|e| e.loc);
@@ -204,6 +307,65 @@ mod tests {
         assert!(
             !dir.path().join("dedupe").exists(),
             "spill files are removed"
+        );
+        // One version record per id whose winner has a version.
+        let mut hints = Vec::new();
+        for v in &versions {
+            read_versions(v, |e| {
+                hints.push(e);
+                Ok(())
+            })
+            .expect("read");
+        }
+        let mut want_hints: Vec<(u128, i64)> = all
+            .iter()
+            .filter(|e| keep(e) && e.ver != i64::MIN)
+            .filter(|e| !want.iter().any(|l| l.loc == e.loc))
+            .map(|e| (e.fp, e.ver))
+            .collect();
+        want_hints.sort_unstable();
+        let mut got_hints: Vec<(u128, i64)> = hints.iter().map(|e| (e.fp, e.ver)).collect();
+        got_hints.sort_unstable();
+        assert_eq!(got_hints, want_hints);
+    }
+
+    /// A stored row (order 0) keeps the version its hint records, so an
+    /// older record arriving later loses and a newer one wins.
+    #[test]
+    fn hints_carry_the_stored_version_across_runs() {
+        let run = |incoming_ver: i64| {
+            let fp = 7u128;
+            let entries = [
+                Entry {
+                    fp,
+                    ver: i64::MIN,
+                    ord: 0,
+                    loc: 1,
+                },
+                Entry {
+                    fp,
+                    ver: 100,
+                    ord: 0,
+                    loc: HINT,
+                },
+                Entry {
+                    fp,
+                    ver: incoming_ver,
+                    ord: 5,
+                    loc: 2,
+                },
+            ];
+            let mut losers = Vec::new();
+            let w = settle(&entries, &mut losers).expect("winner");
+            (w.loc, losers.iter().map(|e| e.loc).collect::<Vec<_>>())
+        };
+        assert_eq!(run(50), (1, vec![2]));
+        assert_eq!(run(150), (2, vec![1]));
+        assert_eq!(run(100), (2, vec![1]), "equal versions: the later wins");
+        assert_eq!(
+            run(i64::MIN),
+            (1, vec![2]),
+            "a versioned row beats an unversioned one"
         );
     }
 }

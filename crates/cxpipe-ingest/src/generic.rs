@@ -125,27 +125,12 @@ impl CsvLayout {
 /// The canonical spelling of a slot in generic files.
 pub fn slot_label(slot: Slot) -> &'static str {
     match slot {
-        Slot::InteractionId => "interaction_id",
-        Slot::ChainId => "chain_id",
-        Slot::Channel => "channel",
-        Slot::Direction => "direction",
-        Slot::Queue => "queue",
-        Slot::AgentId => "agent_id",
-        Slot::Team => "team",
-        Slot::Site => "site",
-        Slot::CustomerId => "customer_id",
-        Slot::ArrivedAt => "arrived_at",
-        Slot::AnsweredAt => "answered_at",
-        Slot::EndedAt => "ended_at",
         Slot::Wait => "wait_s|wait_ms",
         Slot::Talk => "talk_s|talk_ms",
         Slot::Hold => "hold_s|hold_ms",
         Slot::Acw => "acw_s|acw_ms",
         Slot::Handle => "handle_s|handle_ms",
-        Slot::Abandoned => "abandoned",
-        Slot::Transferred => "transferred",
-        Slot::Disposition => "disposition",
-        Slot::Csat => "csat",
+        _ => crate::mapping::column_name(slot),
     }
 }
 

@@ -31,7 +31,7 @@ pub const DATA_EXTENSIONS: [&str; 5] = ["csv", "ndjson", "jsonl", "json", "txt"]
 /// Expands folders into the supported files inside them (recursively,
 /// sorted by path, hidden entries skipped). Files named directly are taken
 /// whatever their extension. Returns the files and the paths skipped.
-pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<PathBuf>) {
+pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<(PathBuf, &'static str)>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
@@ -58,9 +58,9 @@ pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<PathBuf>) {
     (files, skipped)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'static str)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        skipped.push(dir.to_path_buf());
+        skipped.push((dir.to_path_buf(), "the folder cannot be read"));
         return;
     };
     for e in entries.flatten() {
@@ -71,14 +71,20 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) {
         if path.is_dir() {
             // A cxpipe dataset inside an inbox is output, not input.
             if path.join("ledger.json").is_file() && path.join("interactions").is_dir() {
-                skipped.push(path);
+                skipped.push((path, "a cxpipe dataset, not an export"));
                 continue;
             }
             walk(&path, found, skipped);
+        } else if file_name(&path).ends_with(".facts.json") {
+            // `cxpipe generate` writes its facts beside the export.
+            skipped.push((
+                path,
+                "the planted facts of `cxpipe generate`, not an export",
+            ));
         } else if is_data_file(&path) {
             found.push(path);
         } else {
-            skipped.push(path);
+            skipped.push((path, "not a .csv, .ndjson, .jsonl, .json or .txt file"));
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod dataset;
 mod dedupe;
 mod generic;
 pub mod input;
+pub mod mapping;
 mod parquet_io;
 pub mod parse;
 pub mod pii;
@@ -21,6 +22,7 @@ mod row;
 mod split;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use dataset::{Dataset, Ledger, LedgerEntry};
 pub use input::Input;
@@ -57,21 +59,37 @@ impl Error {
 }
 
 /// Which mapping reads the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum SourceKind {
     /// Recognise each file from its header or first record.
     #[default]
     Auto,
     /// The canonical names (`cxpipe generate`'s layout).
     Generic,
+    /// A mapping: a built-in vendor source or a user's mapping file.
+    Mapped(Arc<mapping::Mapping>),
 }
 
 impl SourceKind {
     /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             SourceKind::Auto => "auto",
             SourceKind::Generic => "generic",
+            SourceKind::Mapped(m) => &m.name,
+        }
+    }
+
+    /// A source by its command-line name: `auto`, `generic` or a built-in
+    /// vendor (`amazon-connect`, `five9`, `talkdesk`).
+    pub fn named(name: &str) -> Option<SourceKind> {
+        match name {
+            "auto" => Some(SourceKind::Auto),
+            "generic" => Some(SourceKind::Generic),
+            _ => mapping::vendors()
+                .into_iter()
+                .find(|m| m.name == name)
+                .map(|m| SourceKind::Mapped(Arc::new(m))),
         }
     }
 }

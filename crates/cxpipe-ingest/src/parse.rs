@@ -197,6 +197,34 @@ pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
     Ok(civil.as_utc_micros() - offset_secs * 1_000_000)
 }
 
+/// Parses a timestamp with a `strftime`-style `format` (jiff's `strtime`:
+/// `%m/%d/%Y %H:%M:%S`, `%d.%m.%Y %H:%M`, `%Y-%m-%dT%H:%M:%S%.f%:z`, …).
+/// When the format reads an offset (`%z`, `%:z`) the instant is exact;
+/// otherwise the text is wall-clock time in `zone`.
+pub fn timestamp_with_format(s: &str, format: &str, zone: &Zone) -> Result<Micros, String> {
+    let tm = jiff::fmt::strtime::parse(format, s)
+        .map_err(|e| format!("{s:?} does not match the format {format:?}: {e}"))?;
+    if tm.offset().is_some() {
+        let ts = tm
+            .to_timestamp()
+            .map_err(|e| format!("{s:?} is not a valid time: {e}"))?;
+        return Ok(ts.as_microsecond());
+    }
+    let dt = tm
+        .to_datetime()
+        .map_err(|e| format!("{s:?} is not a valid date and time: {e}"))?;
+    let civil = Civil {
+        year: i32::from(dt.year()),
+        month: dt.month() as u32,
+        day: dt.day() as u32,
+        hour: dt.hour() as u32,
+        minute: dt.minute() as u32,
+        second: dt.second() as u32,
+        micro: (dt.subsec_nanosecond() / 1000) as u32,
+    };
+    zone.local_to_utc(civil).map_err(|e| format!("{s:?}: {e}"))
+}
+
 /// The unit of a duration field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationUnit {
@@ -389,6 +417,23 @@ mod tests {
             ts("2026-12-01T13:00:00Z").expect("valid")
         );
         assert!(Zone::named("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn formatted_timestamps_in_a_zone_or_with_an_offset() {
+        let ny = Zone::named("America/New_York").expect("zone");
+        assert_eq!(
+            timestamp_with_format("10/01/2026 08:00:00", "%m/%d/%Y %H:%M:%S", &ny),
+            ts("2026-10-01T12:00:00Z")
+        );
+        assert_eq!(
+            timestamp_with_format("01.12.2026 08:00 +0100", "%d.%m.%Y %H:%M %z", &ny),
+            ts("2026-12-01T07:00:00Z")
+        );
+        for bad in ["2026-10-01T08:00:00", "13/45/2026 08:00:00", "10/01/2026"] {
+            let e = timestamp_with_format(bad, "%m/%d/%Y %H:%M:%S", &ny).expect_err(bad);
+            assert!(e.contains(bad), "{e}");
+        }
     }
 
     #[test]

@@ -21,15 +21,16 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::batch::RowBuffer;
 use crate::dataset::{self, Commit, Dataset, Ledger, LedgerEntry};
-use crate::dedupe::{Buckets, Entry};
-use crate::generic::{CsvFields, CsvLayout, CsvParser, JsonFields};
+use crate::dedupe::{self, Buckets, Entry};
+use crate::generic::{self, CsvFields, CsvLayout, CsvParser, JsonFields};
 use crate::input::{self, Compression, InputFile};
+use crate::mapping::{self, MapFormat, MappedCsv, Mapping, Record};
 use crate::parse::{Zone, format_day, utc_day};
 use crate::pii::{Pseudonymizer, create_private};
 use crate::reason::{ReasonCode, Reject};
 use crate::report::{FileReport, FileStatus, RunReport, Totals};
 use crate::row::{Context, Problem, Row, convert};
-use crate::split::{Framing, MALFORMED, split};
+use crate::split::{Framing, MALFORMED, MAX_RECORD, split};
 use crate::{Error, IngestOptions, Input, Reporter, SourceKind, parquet_io};
 
 /// A writer that got no row in this many of its worker's chunks is closed:
@@ -54,6 +55,16 @@ struct FileCtx {
 enum Kind {
     Csv(Box<CsvLayout>),
     Ndjson,
+    MappedCsv(Arc<Mapping>, Box<MappedCsv>),
+    /// A JSON mapping over NDJSON (`false`) or a JSON array (`true`).
+    MappedJson(Arc<Mapping>, bool),
+}
+
+impl Kind {
+    /// Records are JSON array elements, numbered by index, not line.
+    fn is_array(&self) -> bool {
+        matches!(self, Kind::MappedJson(_, true))
+    }
 }
 
 struct Chunk {
@@ -69,6 +80,7 @@ struct Chunk {
 #[derive(Default, Clone)]
 struct FileInfo {
     format: Option<&'static str>,
+    source: Option<String>,
     compression: Option<Compression>,
     ignored: Vec<String>,
 }
@@ -202,6 +214,7 @@ impl Sequencer<'_> {
                 let f = &mut self.files[file_idx as usize];
                 f.ended = true;
                 f.report.format = info.format.map(str::to_string);
+                f.report.source = info.source;
                 f.report.compression = info.compression;
                 f.report.ignored_columns = info.ignored;
                 match result {
@@ -385,21 +398,29 @@ fn process_chunk(
     let mut rows_read = 0u64;
     let mut line = chunk.first_line;
     let mut pos = chunk.start;
+    let array = file.kind.is_array();
     for &end_flag in &chunk.ends {
         // Record ends are relative to the chunk's start.
         let end = chunk.start + (end_flag & !MALFORMED) as usize;
         let mut rec = &chunk.data[pos..end];
         pos = end;
         let rec_line = line;
-        line += rec.iter().filter(|&&b| b == b'\n').count() as u64;
-        if rec.last() == Some(&b'\n') {
-            rec = &rec[..rec.len() - 1];
-        } else {
-            // The last record of a file without a final newline.
+        if array {
+            // An element, its separating comma and white space around.
             line += 1;
-        }
-        if rec.last() == Some(&b'\r') {
-            rec = &rec[..rec.len() - 1];
+            rec = rec.trim_ascii();
+            rec = rec.strip_suffix(b",").unwrap_or(rec).trim_ascii();
+        } else {
+            line += rec.iter().filter(|&&b| b == b'\n').count() as u64;
+            if rec.last() == Some(&b'\n') {
+                rec = &rec[..rec.len() - 1];
+            } else {
+                // The last record of a file without a final newline.
+                line += 1;
+            }
+            if rec.last() == Some(&b'\r') {
+                rec = &rec[..rec.len() - 1];
+            }
         }
         if rec.is_empty() {
             continue;
@@ -412,13 +433,22 @@ fn process_chunk(
             reason,
         };
         if end_flag & MALFORMED != 0 {
-            rejects.push(reject(
-                ReasonCode::MalformedRow,
-                "unterminated quote or record longer than 1 MiB; the record is cut at the end of its first line".to_string(),
-            ));
+            let why = match &file.kind {
+                Kind::MappedJson(_, true) => {
+                    "not a whole JSON array element: the file ends inside it (is it cut short?), text follows the closing ], or it is longer than 1 MiB"
+                }
+                Kind::Csv(_) | Kind::MappedCsv(..) => {
+                    "unterminated quote or record longer than 1 MiB; the record is cut at the end of its first line"
+                }
+                _ => "the line is longer than 1 MiB",
+            };
+            rejects.push(reject(ReasonCode::MalformedRow, why.to_string()));
             continue;
         }
         let json;
+        let value;
+        let mapped;
+        let mut version = NO_VERSION;
         let converted: Result<Row<'_>, Problem> = match &file.kind {
             Kind::Csv(layout) => match parser.parse(rec) {
                 Err(msg) => Err((ReasonCode::MalformedRow, msg)),
@@ -435,15 +465,68 @@ fn process_chunk(
                     convert(&&json, &cx)
                 }
             },
+            Kind::MappedCsv(m, layout) => match parser.parse(rec) {
+                Err(msg) => Err((ReasonCode::MalformedRow, msg)),
+                Ok(n) if n != layout.width => Err((
+                    ReasonCode::MalformedRow,
+                    format!("{n} fields where the header has {}", layout.width),
+                )),
+                Ok(_) => {
+                    let r = Record::Csv {
+                        parser,
+                        rec,
+                        layout,
+                    };
+                    mapped = mapping::Mapped::new(m, &r, shared.zone);
+                    convert_mapped(&mapped, &cx, &mut version)
+                }
+            },
+            Kind::MappedJson(m, _) => match parse_json_object(rec) {
+                Err(problem) => Err(problem),
+                Ok(v) => {
+                    value = v;
+                    mapped = mapping::Mapped::new(m, &Record::Json(&value), shared.zone);
+                    convert_mapped(&mapped, &cx, &mut version)
+                }
+            },
         };
         match converted {
             // A failed write is the run's problem, not the record's.
-            Ok(row) => push_row(&row, file, rec_line, writers, shared, &mut entries)?,
+            Ok(row) => push_row(&row, version, file, rec_line, writers, shared, &mut entries)?,
             Err((code, reason)) => rejects.push(reject(code, reason)),
         }
     }
     enforce_budget(&mut writers.open)?;
     Ok((rows_read, rejects, entries))
+}
+
+/// The version of a record whose source has none: it loses to any
+/// versioned record of the same id, and among unversioned records the
+/// later one wins.
+const NO_VERSION: i64 = i64::MIN;
+
+/// Converts a mapped record and takes its version (a bad version is the
+/// record's problem, reported after the row's own checks).
+fn convert_mapped<'a>(
+    mapped: &'a mapping::Mapped<'_>,
+    cx: &Context<'_>,
+    version: &mut i64,
+) -> Result<Row<'a>, Problem> {
+    let row = convert(&mapped, cx)?;
+    *version = mapped.version.clone()?.unwrap_or(NO_VERSION);
+    Ok(row)
+}
+
+/// Parses one JSON object record.
+fn parse_json_object(rec: &[u8]) -> Result<serde_json::Value, Problem> {
+    match serde_json::from_slice::<serde_json::Value>(rec) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err((
+            ReasonCode::MalformedRow,
+            "the record is not a JSON object".to_string(),
+        )),
+        Err(e) => Err((ReasonCode::MalformedRow, format!("invalid JSON: {e}"))),
+    }
 }
 
 /// A worker's open Parquet writers, one per (input file, day).
@@ -455,6 +538,7 @@ struct Writers {
 
 fn push_row(
     row: &Row<'_>,
+    version: i64,
     file: &FileCtx,
     line: u64,
     writers: &mut Writers,
@@ -470,6 +554,7 @@ fn push_row(
     w.buf.push(row, &file.name, line);
     entries.push(Entry {
         fp: xxh3_128(row.interaction_id.as_bytes()),
+        ver: version,
         ord: (u64::from(file.idx) + 1) << 40 | line,
         loc: u64::from(w.id) << 32 | u64::from(w.rows),
     });
@@ -585,12 +670,110 @@ struct Reader<'a> {
     seq: u64,
     chunk_bytes: usize,
     source: SourceKind,
+    /// The vendor mappings `auto` tries.
+    vendors: Vec<Arc<Mapping>>,
     reporter: &'a dyn Reporter,
     cancel: &'a AtomicBool,
     failed: &'a AtomicBool,
 }
 
 impl Reader<'_> {
+    fn source_is_auto(&self) -> bool {
+        matches!(self.source, SourceKind::Auto)
+    }
+
+    /// The mapping of a JSON array, from its first element.
+    fn json_mapping(&self, first: Option<&[u8]>, _array: bool) -> Result<Arc<Mapping>, String> {
+        match self.json_source(first)? {
+            Some(m) => Ok(m),
+            None => Err(
+                "a JSON array; the generic source reads CSV or NDJSON (one object per line)"
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// The source of a JSON file from its first object: a mapping, or
+    /// `None` for generic.
+    fn json_source(&self, first: Option<&[u8]>) -> Result<Option<Arc<Mapping>>, String> {
+        match &self.source {
+            SourceKind::Generic => Ok(None),
+            SourceKind::Mapped(m) if m.format == MapFormat::Json => Ok(Some(m.clone())),
+            SourceKind::Mapped(m) => Err(format!(
+                "the file is JSON, but source {} reads CSV (its mapping says format = \"csv\")",
+                m.name
+            )),
+            SourceKind::Auto => {
+                let obj = first.and_then(|r| serde_json::from_slice::<serde_json::Value>(r).ok());
+                let Some(obj) = obj.filter(serde_json::Value::is_object) else {
+                    // No record to go by: the generic reader quarantines
+                    // what is not a record.
+                    return Ok(None);
+                };
+                if let Some(m) = self.vendors.iter().find(|m| m.detects_object(&obj)) {
+                    return Ok(Some(m.clone()));
+                }
+                let keys: Vec<&str> = obj
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                if keys.iter().any(|k| generic::resolve(k).is_some()) {
+                    return Ok(None);
+                }
+                let tried: Vec<String> = self
+                    .vendors
+                    .iter()
+                    .filter(|m| m.format == MapFormat::Json)
+                    .map(|m| format!("{} (needs keys {})", m.name, m.detect.join(", ")))
+                    .chain(std::iter::once(
+                        "generic (needs canonical keys such as interaction_id)".to_string(),
+                    ))
+                    .collect();
+                Err(format!(
+                    "not a recognised export (tried: {}); the first record has keys {}. Name the source with --source, or write a mapping (--mapping)",
+                    tried.join("; "),
+                    keys.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// The source of a CSV file from its header.
+    fn csv_source(&self, header: &[String]) -> Result<Kind, String> {
+        match &self.source {
+            SourceKind::Generic => Ok(Kind::Csv(Box::new(CsvLayout::from_header(header)?))),
+            SourceKind::Mapped(m) if m.format == MapFormat::Csv => {
+                Ok(Kind::MappedCsv(m.clone(), Box::new(m.csv_layout(header)?)))
+            }
+            SourceKind::Mapped(m) => Err(format!(
+                "the file is CSV, but source {} reads JSON (its mapping says format = \"json\")",
+                m.name
+            )),
+            SourceKind::Auto => {
+                if let Some(m) = self.vendors.iter().find(|m| m.detects_header(header)) {
+                    let layout = m.csv_layout(header)?;
+                    return Ok(Kind::MappedCsv(m.clone(), Box::new(layout)));
+                }
+                match CsvLayout::from_header(header) {
+                    Ok(layout) => Ok(Kind::Csv(Box::new(layout))),
+                    Err(e) => {
+                        let tried: Vec<String> = self
+                            .vendors
+                            .iter()
+                            .filter(|m| m.format == MapFormat::Csv)
+                            .map(|m| format!("{} (needs columns {})", m.name, m.detect.join(", ")))
+                            .chain(std::iter::once(format!("generic ({e})")))
+                            .collect();
+                        Err(format!(
+                            "not a recognised export (tried: {}). Name the source with --source, or write a mapping (--mapping)",
+                            tried.join("; ")
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.cancel.load(Ordering::Relaxed) || self.failed.load(Ordering::Relaxed)
     }
@@ -646,6 +829,7 @@ impl Reader<'_> {
         let mut ctx: Option<Arc<FileCtx>> = None;
         let mut line: u64 = 1;
         let mut first = true;
+        let mut framing = Framing::Csv;
         let mut reported = 0u64;
         loop {
             if self.stopped() {
@@ -668,7 +852,7 @@ impl Reader<'_> {
             }
             if ctx.is_none() {
                 let body = &buf[start..];
-                let Some(first_byte) = body.iter().find(|b| !b.is_ascii_whitespace()) else {
+                let Some(first_at) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
                     if eof {
                         // An empty file: nothing to read, nothing lost.
                         info.format = Some("empty");
@@ -677,37 +861,86 @@ impl Reader<'_> {
                     carry = buf;
                     continue;
                 };
-                let framing = match (ext.as_str(), first_byte) {
-                    ("ndjson" | "jsonl", _) | (_, b'{') => Framing::Lines,
-                    (_, b'[') => {
-                        return Err("a JSON array; the generic source reads CSV or NDJSON (one object per line)".to_string());
-                    }
-                    _ => Framing::Csv,
+                let first_byte = body[first_at];
+                let detected = if self.source_is_auto() {
+                    " (detected)"
+                } else {
+                    ""
                 };
-                if framing == Framing::Lines {
-                    info.format = Some("ndjson");
+                if first_byte == b'[' {
+                    // A JSON array: its first element picks the source.
+                    let open = start + first_at + 1;
+                    let s = split(&buf[open..], Framing::JsonArray, eof);
+                    let first = match s.ends.first() {
+                        Some(&e) if e & MALFORMED == 0 => {
+                            let rec = buf[open..open + e as usize].trim_ascii();
+                            Some(rec.strip_suffix(b",").unwrap_or(rec).to_vec())
+                        }
+                        _ if !eof && !s.closed && buf.len() - open < MAX_RECORD => {
+                            carry = buf;
+                            continue;
+                        }
+                        _ => None,
+                    };
+                    let m = self.json_mapping(first.as_deref(), true)?;
+                    info.format = Some("json-array");
+                    info.source = Some(m.name.clone());
+                    self.reporter.note(&format!(
+                        "{}: JSON array, source {}{detected}",
+                        file.name, m.name
+                    ));
                     ctx = Some(Arc::new(FileCtx {
                         idx,
                         name: file.name.clone(),
-                        kind: Kind::Ndjson,
+                        kind: Kind::MappedJson(m, true),
                     }));
-                    self.reporter.note(&format!(
-                        "{}: NDJSON, source generic{}",
-                        file.name,
-                        if self.source == SourceKind::Auto {
-                            " (detected)"
-                        } else {
-                            ""
+                    // The elements are numbered from 1, whatever the lines.
+                    line = 1;
+                    start = open;
+                    framing = Framing::JsonArray;
+                } else if matches!(ext.as_str(), "ndjson" | "jsonl") || first_byte == b'{' {
+                    let s = split(&buf[start..], Framing::Lines, eof);
+                    if s.ends.is_empty() && !eof {
+                        carry = buf;
+                        continue;
+                    }
+                    // The first line that is a JSON object picks the source.
+                    let mut prev = start;
+                    let mut first = None;
+                    for &e in &s.ends {
+                        let end = start + (e & !MALFORMED) as usize;
+                        let rec = buf[prev..end].trim_ascii();
+                        prev = end;
+                        if rec.first() == Some(&b'{')
+                            && serde_json::from_slice::<serde_json::Value>(rec).is_ok()
+                        {
+                            first = Some(rec.to_vec());
+                            break;
                         }
-                    ));
+                    }
+                    info.format = Some("ndjson");
+                    let kind = match self.json_source(first.as_deref())? {
+                        None => Kind::Ndjson,
+                        Some(m) => Kind::MappedJson(m, false),
+                    };
+                    let name = match &kind {
+                        Kind::MappedJson(m, _) => m.name.clone(),
+                        _ => "generic".to_string(),
+                    };
+                    self.reporter
+                        .note(&format!("{}: NDJSON, source {name}{detected}", file.name));
+                    info.source = Some(name);
+                    ctx = Some(Arc::new(FileCtx {
+                        idx,
+                        name: file.name.clone(),
+                        kind,
+                    }));
+                    framing = Framing::Lines;
                 } else {
                     info.format = Some("csv");
                     // Blank lines before the header are skipped (and counted,
                     // so line numbers stay true).
-                    let first_at = buf[start..]
-                        .iter()
-                        .position(|b| !b.is_ascii_whitespace())
-                        .map_or(start, |p| start + p);
+                    let first_at = start + first_at;
                     let line_start = memchr::memrchr(b'\n', &buf[start..first_at])
                         .map_or(start, |p| start + p + 1);
                     line += buf[start..line_start]
@@ -734,43 +967,63 @@ impl Reader<'_> {
                     let mut p = CsvParser::default();
                     let n = p.parse(rec).map_err(|e| format!("header: {e}"))?;
                     let header = p.strings(rec, n);
-                    let layout = CsvLayout::from_header(&header).map_err(|e| {
-                        if self.source == SourceKind::Auto {
-                            format!("not a recognised export (tried: generic): {e}")
-                        } else {
-                            e
+                    let kind = self.csv_source(&header)?;
+                    let name = match &kind {
+                        Kind::MappedCsv(m, layout) => {
+                            info.ignored = layout.ignored.clone();
+                            if !layout.missing.is_empty() {
+                                self.reporter.note(&format!(
+                                    "{}: no column {}; {} is empty in every row",
+                                    file.name,
+                                    layout.missing.join(", "),
+                                    if layout.missing.len() > 1 {
+                                        "they are"
+                                    } else {
+                                        "it is"
+                                    },
+                                ));
+                            }
+                            m.name.clone()
                         }
-                    })?;
-                    info.ignored = layout.ignored.clone();
-                    self.reporter.note(&format!(
-                        "{}: CSV, source generic{}",
-                        file.name,
-                        if self.source == SourceKind::Auto {
-                            " (detected)"
-                        } else {
-                            ""
+                        Kind::Csv(layout) => {
+                            info.ignored = layout.ignored.clone();
+                            "generic".to_string()
                         }
-                    ));
+                        _ => String::new(),
+                    };
+                    self.reporter
+                        .note(&format!("{}: CSV, source {name}{detected}", file.name));
+                    info.source = Some(name);
                     ctx = Some(Arc::new(FileCtx {
                         idx,
                         name: file.name.clone(),
-                        kind: Kind::Csv(Box::new(layout)),
+                        kind,
                     }));
+                    framing = Framing::Csv;
                     start = header_end;
                 }
             }
             let Some(file_ctx) = ctx.as_ref() else {
                 continue;
             };
-            let framing = match file_ctx.kind {
-                Kind::Csv(_) => Framing::Csv,
-                Kind::Ndjson => Framing::Lines,
-            };
             let s = split(&buf[start..], framing, eof);
             let consumed = start + s.consumed;
             carry.clear();
             carry.extend_from_slice(&buf[consumed..]);
-            let newlines = buf[start..consumed].iter().filter(|&&b| b == b'\n').count() as u64;
+            let newlines = if framing == Framing::JsonArray || framing == Framing::AfterArray {
+                s.ends.len() as u64
+            } else {
+                buf[start..consumed].iter().filter(|&&b| b == b'\n').count() as u64
+            };
+            if s.closed {
+                framing = Framing::AfterArray;
+            }
+            if eof && framing == Framing::JsonArray {
+                self.reporter.note(&format!(
+                    "{}: the JSON array has no closing ] (is the file cut short?); every element read is kept or quarantined",
+                    file.name
+                ));
+            }
             buf.truncate(consumed);
             if !s.ends.is_empty() {
                 let seq = self.next_seq();
@@ -854,7 +1107,7 @@ fn empty_report(file: &InputFile) -> FileReport {
             .map_or_else(|| "-".to_string(), |p| p.display().to_string()),
         status: FileStatus::Ingested,
         message: None,
-        source: Some("generic".to_string()),
+        source: None,
         format: None,
         compression: None,
         bytes: 0,
@@ -896,11 +1149,8 @@ pub fn ingest(
         .map_err(|e| Error::io(format!("creating {}", staging.display()), e))?;
 
     let (files, skipped_paths) = input::expand(inputs);
-    for p in &skipped_paths {
-        reporter.note(&format!(
-            "skipping {} (not a .csv, .ndjson, .jsonl, .json or .txt file)",
-            p.display()
-        ));
+    for (p, why) in &skipped_paths {
+        reporter.note(&format!("skipping {} ({why})", p.display()));
     }
     // Files the ledger already has are skipped before any work; the
     // pre-check hashes only files whose size matches a ledger entry.
@@ -982,7 +1232,8 @@ pub fn ingest(
             recycle: recycle_rx,
             seq: 0,
             chunk_bytes: opts.chunk_bytes.max(1024),
-            source: opts.source,
+            source: opts.source.clone(),
+            vendors: mapping::vendors().into_iter().map(Arc::new).collect(),
             reporter,
             cancel: shared.cancel,
             failed: &shared.failed,
@@ -1062,6 +1313,7 @@ pub fn ingest(
             parquet_io::for_each_id(&ds.root().join(rel), |row, id| {
                 let e = Entry {
                     fp: xxh3_128(id.as_bytes()),
+                    ver: NO_VERSION,
                     ord: 0,
                     loc: EXISTING | (i as u64) << 32 | u64::from(row),
                 };
@@ -1077,14 +1329,36 @@ pub fn ingest(
             }
         }
     }
+    // The versions of stored rows whose source has one (hints, see
+    // `dedupe.rs`).
+    if !buckets.is_empty() {
+        for rel in ds.versions_files()? {
+            let path = ds.root().join(&rel);
+            dedupe::read_versions(&path, |e| buckets.push(e))
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        }
+    }
     // Rows of failed or skipped files take no part: they are not stored.
     let keep = |e: &Entry| file_of(e.ord).is_none_or(|f| ingested[f]);
-    let losers = buckets
-        .losers(&keep, threads)
-        .map_err(|e| Error::io("reading dedupe entries from the staging folder", e))?;
+    let (losers, version_files) = buckets
+        .losers(
+            &keep,
+            threads,
+            &staging.join(dataset::VERSIONS).join(&ingest_id),
+        )
+        .map_err(|e| Error::io("settling duplicates in the staging folder", e))?;
+    let mut commit = Commit::default();
+    let staging_rel = |rel: &str| format!("{}/{ingest_id}/{rel}", dataset::STAGING);
     let mut staged_drops: HashMap<u32, Vec<u32>> = HashMap::new();
     let mut existing_drops: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     let mut rows_replaced = 0u64;
+    for path in &version_files {
+        let name = file_name_of(&path.to_string_lossy()).to_string();
+        commit.add_move(
+            staging_rel(&format!("{}/{name}", dataset::VERSIONS)),
+            format!("{}/{name}", dataset::VERSIONS),
+        );
+    }
     for e in losers {
         let row = (e.loc & 0xffff_ffff) as u32;
         if e.loc & EXISTING != 0 {
@@ -1103,9 +1377,7 @@ pub fn ingest(
     }
 
     // Assemble the commit.
-    let mut commit = Commit::default();
     let mut partitions = BTreeSet::new();
-    let staging_rel = |rel: &str| format!("{}/{ingest_id}/{rel}", dataset::STAGING);
     staged.sort_by_key(|s| s.id);
     for s in &staged {
         if !ingested[s.file_idx as usize] || s.rows == 0 {

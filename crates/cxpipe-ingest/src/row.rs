@@ -144,6 +144,11 @@ pub type Problem = (ReasonCode, String);
 
 /// Access to the raw text of each slot of one record. `Ok(None)` means the
 /// field is absent or blank (after trimming).
+///
+/// The typed accessors have defaults that parse the text the way the
+/// generic source writes it (ISO 8601 timestamps, `unit()` durations,
+/// boolean words, CSAT 1..5); a mapping overrides them with its own parsers
+/// (timestamp formats, derived times, boolean rules, CSAT scales).
 pub trait Fields<'a> {
     /// The trimmed text of `slot`, if any.
     fn get(&self, slot: Slot) -> Result<Option<&'a str>, Problem>;
@@ -151,6 +156,54 @@ pub trait Fields<'a> {
     fn unit(&self, slot: Slot) -> DurationUnit;
     /// The source's name for a slot, for messages (`talk_s`, `TALK TIME`).
     fn name(&self, slot: Slot) -> &str;
+
+    /// A timestamp slot, µs UTC; wall-clock times are read in `zone`.
+    fn timestamp(&self, slot: Slot, zone: &Zone) -> Result<Option<Micros>, Problem> {
+        match self.get(slot)? {
+            None => Ok(None),
+            Some(text) => parse::timestamp(text, zone).map(Some).map_err(|e| {
+                (
+                    ReasonCode::BadTimestamp,
+                    format!("{}: {e}", self.name(slot)),
+                )
+            }),
+        }
+    }
+
+    /// A duration slot in milliseconds (negative values are the caller's
+    /// to refuse).
+    fn duration(&self, slot: Slot) -> Result<Option<i64>, Problem> {
+        match self.get(slot)? {
+            None => Ok(None),
+            Some(text) => parse::duration_ms(text, self.unit(slot))
+                .map(Some)
+                .map_err(|e| (ReasonCode::BadDuration, format!("{}: {e}", self.name(slot)))),
+        }
+    }
+
+    /// A boolean slot.
+    fn boolean(&self, slot: Slot) -> Result<Option<bool>, Problem> {
+        match self.get(slot)? {
+            None => Ok(None),
+            Some(t) => parse::boolean(t)
+                .map(Some)
+                .map_err(|e| (ReasonCode::BadEnum, format!("{}: {e}", self.name(slot)))),
+        }
+    }
+
+    /// The CSAT score on the canonical 1..5 scale (range checked by the
+    /// caller).
+    fn csat(&self) -> Result<Option<i64>, Problem> {
+        match self.get(Slot::Csat)? {
+            None => Ok(None),
+            Some(t) => parse::integer(t).map(Some).map_err(|e| {
+                (
+                    ReasonCode::BadNumber,
+                    format!("{}: {e}", self.name(Slot::Csat)),
+                )
+            }),
+        }
+    }
 }
 
 /// What conversion needs besides the record.
@@ -171,33 +224,30 @@ fn required<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<&'a str, Problem> {
     })
 }
 
-fn ts<'a>(f: &impl Fields<'a>, slot: Slot, text: &str, zone: &Zone) -> Result<Micros, Problem> {
-    parse::timestamp(text, zone)
-        .map_err(|e| (ReasonCode::BadTimestamp, format!("{}: {e}", f.name(slot))))
+fn required_ts<'a>(f: &impl Fields<'a>, slot: Slot, zone: &Zone) -> Result<Micros, Problem> {
+    f.timestamp(slot, zone)?.ok_or_else(|| {
+        (
+            ReasonCode::MissingRequired,
+            format!("{} is blank", f.name(slot)),
+        )
+    })
 }
 
 fn duration<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<Option<i64>, Problem> {
-    let Some(text) = f.get(slot)? else {
+    let Some(ms) = f.duration(slot)? else {
         return Ok(None);
     };
-    let ms = parse::duration_ms(text, f.unit(slot))
-        .map_err(|e| (ReasonCode::BadDuration, format!("{}: {e}", f.name(slot))))?;
     if ms < 0 {
         return Err((
             ReasonCode::NegativeDuration,
-            format!("{} is negative ({text})", f.name(slot)),
+            format!(
+                "{} is negative ({})",
+                f.name(slot),
+                f.get(slot)?.unwrap_or_default()
+            ),
         ));
     }
     Ok(Some(ms))
-}
-
-fn boolean<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<Option<bool>, Problem> {
-    match f.get(slot)? {
-        None => Ok(None),
-        Some(t) => parse::boolean(t)
-            .map(Some)
-            .map_err(|e| (ReasonCode::BadEnum, format!("{}: {e}", f.name(slot)))),
-    }
 }
 
 /// Converts one record into a canonical row, or says why it cannot be one.
@@ -225,38 +275,34 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             ),
         )
     })?;
-    let arrived_text = required(f, Slot::ArrivedAt)?;
-    let ended_text = required(f, Slot::EndedAt)?;
-    let arrived_at = ts(f, Slot::ArrivedAt, arrived_text, cx.zone)?;
-    let ended_at = ts(f, Slot::EndedAt, ended_text, cx.zone)?;
-    let answered_at = match f.get(Slot::AnsweredAt)? {
-        Some(t) => Some(ts(f, Slot::AnsweredAt, t, cx.zone)?),
-        None => None,
-    };
+    let arrived_at = required_ts(f, Slot::ArrivedAt, cx.zone)?;
+    let ended_at = required_ts(f, Slot::EndedAt, cx.zone)?;
+    let answered_at = f.timestamp(Slot::AnsweredAt, cx.zone)?;
     if arrived_at > ended_at {
+        let text = |slot| f.get(slot).ok().flatten().unwrap_or_default();
         return Err((
             ReasonCode::TimeOrder,
             format!(
-                "{} ({arrived_text}) is after {} ({ended_text})",
+                "{} ({}) is after {} ({})",
                 f.name(Slot::ArrivedAt),
-                f.name(Slot::EndedAt)
+                text(Slot::ArrivedAt),
+                f.name(Slot::EndedAt),
+                text(Slot::EndedAt)
             ),
         ));
     }
     if let Some(ans) = answered_at
         && (ans < arrived_at || ans > ended_at)
     {
-        {
-            return Err((
-                ReasonCode::TimeOrder,
-                format!(
-                    "{} is outside {} .. {}",
-                    f.name(Slot::AnsweredAt),
-                    f.name(Slot::ArrivedAt),
-                    f.name(Slot::EndedAt)
-                ),
-            ));
-        }
+        return Err((
+            ReasonCode::TimeOrder,
+            format!(
+                "{} is outside {} .. {}",
+                f.name(Slot::AnsweredAt),
+                f.name(Slot::ArrivedAt),
+                f.name(Slot::EndedAt)
+            ),
+        ));
     }
     // Provided wait and handle values are checked for shape only; the stored
     // values are derived as SPEC §3 defines them.
@@ -275,7 +321,8 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             )
         })?;
     let agent_id = f.get(Slot::AgentId)?;
-    let abandoned = boolean(f, Slot::Abandoned)?
+    let abandoned = f
+        .boolean(Slot::Abandoned)?
         .unwrap_or(answered_at.is_none() && direction == Direction::Inbound);
     if abandoned && (answered_at.is_some() || agent_id.is_some()) {
         return Err((
@@ -287,20 +334,18 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             },
         ));
     }
-    let transferred = boolean(f, Slot::Transferred)?.unwrap_or(false);
-    let csat = match f.get(Slot::Csat)? {
+    let transferred = f.boolean(Slot::Transferred)?.unwrap_or(false);
+    let csat = match f.csat()? {
         None => None,
-        Some(t) => {
-            let v = parse::integer(t).map_err(|e| {
-                (
-                    ReasonCode::BadNumber,
-                    format!("{}: {e}", f.name(Slot::Csat)),
-                )
-            })?;
+        Some(v) => {
             if !(1..=5).contains(&v) {
                 return Err((
                     ReasonCode::CsatOutOfRange,
-                    format!("{} {v} is outside 1..5", f.name(Slot::Csat)),
+                    format!(
+                        "{} {} is outside 1..5",
+                        f.name(Slot::Csat),
+                        f.get(Slot::Csat)?.unwrap_or_default()
+                    ),
                 ));
             }
             Some(v as i8)

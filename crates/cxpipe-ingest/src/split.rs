@@ -24,6 +24,13 @@ pub enum Framing {
     Csv,
     /// One record per line (NDJSON).
     Lines,
+    /// The elements of a JSON array whose opening `[` was already read.
+    /// A record is one element and the `,` after it; the closing `]` ends
+    /// the array ([`Split::closed`]).
+    JsonArray,
+    /// What follows a JSON array's closing `]`: white space, or one
+    /// malformed record of whatever else is there.
+    AfterArray,
 }
 
 /// The records found in a buffer.
@@ -34,17 +41,24 @@ pub struct Split {
     pub ends: Vec<u32>,
     /// Bytes consumed; the rest is a partial record to carry over.
     pub consumed: usize,
+    /// [`Framing::JsonArray`]: the closing `]` was consumed.
+    pub closed: bool,
 }
 
 /// Splits `buf` into complete records. With `eof` every byte is consumed.
 /// `buf` must be shorter than 2 GiB.
 pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
+    match framing {
+        Framing::JsonArray => return split_array(buf, eof),
+        Framing::AfterArray => return split_after_array(buf, eof),
+        Framing::Csv | Framing::Lines => {}
+    }
     let mut out = Split::default();
     let mut pos = 0;
     while pos < buf.len() {
         let found = match framing {
             Framing::Lines => memchr(b'\n', &buf[pos..]).map(|i| pos + i + 1),
-            Framing::Csv => csv_record_end(buf, pos),
+            _ => csv_record_end(buf, pos),
         };
         match found {
             Some(end) => {
@@ -73,6 +87,102 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
         }
     }
     out.consumed = pos;
+    out
+}
+
+/// Splits JSON array elements: each ends at the `,` (kept in the record)
+/// or `]` (not kept) that follows it outside strings and nested values.
+fn split_array(buf: &[u8], eof: bool) -> Split {
+    let mut out = Split::default();
+    let mut pos = 0;
+    loop {
+        let mut depth = 0usize;
+        let (mut in_str, mut esc, mut seen) = (false, false, false);
+        let mut found = None;
+        for (i, &b) in buf.iter().enumerate().skip(pos) {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if b == b'\\' {
+                    esc = true;
+                } else if b == b'"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => {
+                    in_str = true;
+                    seen = true;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    seen = true;
+                }
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b']' => {
+                    found = Some((i, true));
+                    break;
+                }
+                b',' if depth == 0 => {
+                    found = Some((i, false));
+                    break;
+                }
+                b' ' | b'\t' | b'\r' | b'\n' => {}
+                _ => seen = true,
+            }
+            if i - pos > MAX_RECORD {
+                break;
+            }
+        }
+        match found {
+            Some((i, false)) => {
+                out.ends.push((i + 1) as u32);
+                pos = i + 1;
+            }
+            Some((i, true)) => {
+                if seen {
+                    out.ends.push(i as u32);
+                }
+                out.consumed = i + 1;
+                out.closed = true;
+                return out;
+            }
+            None if buf.len() - pos > MAX_RECORD => {
+                out.ends.push((pos + MAX_RECORD) as u32 | MALFORMED);
+                pos += MAX_RECORD;
+            }
+            None => {
+                if eof && seen {
+                    // The file ends inside an element (cut short) or after
+                    // one without the closing `]`.
+                    let cut = depth > 0 || in_str;
+                    out.ends
+                        .push(buf.len() as u32 | if cut { MALFORMED } else { 0 });
+                    pos = buf.len();
+                } else if eof {
+                    pos = buf.len();
+                }
+                out.consumed = pos;
+                return out;
+            }
+        }
+    }
+}
+
+/// After a JSON array: white space is skipped, anything else is one
+/// malformed record.
+fn split_after_array(buf: &[u8], eof: bool) -> Split {
+    let mut out = Split::default();
+    match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+        None => out.consumed = buf.len(),
+        Some(_) if eof || buf.len() > MAX_RECORD => {
+            let end = buf.len().min(MAX_RECORD);
+            out.ends.push(end as u32 | MALFORMED);
+            out.consumed = if eof { buf.len() } else { end };
+        }
+        Some(_) => {}
+    }
     out
 }
 
@@ -213,6 +323,42 @@ mod tests {
         let long_line = "y".repeat(MAX_RECORD + 10);
         let (recs, _) = records(&long_line, Framing::Lines, false);
         assert!(recs[0].1, "an over-long line is malformed");
+    }
+
+    #[test]
+    fn json_array_elements_split_outside_strings_and_nesting() {
+        let data = r#" {"a":"x,]}"}, {"b":[1,{"c":"\"]"}]}} ,42]  "#;
+        let (recs, consumed) = records(data, Framing::JsonArray, false);
+        assert_eq!(
+            recs,
+            vec![
+                (r#" {"a":"x,]}"},"#.to_string(), false),
+                (r#" {"b":[1,{"c":"\"]"}]}} ,"#.to_string(), false),
+                ("42".to_string(), false),
+            ]
+        );
+        assert_eq!(&data[consumed..], "  ");
+        assert!(split(data.as_bytes(), Framing::JsonArray, false).closed);
+    }
+
+    #[test]
+    fn a_cut_json_array_ends_in_a_malformed_element() {
+        let data = "{\"a\":1},\n{\"b\":{\"c\":";
+        let (recs, consumed) = records(data, Framing::JsonArray, false);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(consumed, 8);
+        let (recs, consumed) = records(data, Framing::JsonArray, true);
+        assert_eq!(recs.len(), 2);
+        assert!(recs[1].1, "the cut element is malformed");
+        assert_eq!(consumed, data.len());
+        // A complete last element without the closing bracket is a record.
+        let s = split(b"{\"a\":1}\n", Framing::JsonArray, true);
+        assert_eq!((s.ends.len(), s.closed), (1, false));
+        // Text after the array is one malformed record.
+        let (recs, _) = records("  \n oops", Framing::AfterArray, true);
+        assert_eq!(recs, vec![("  \n oops".to_string(), true)]);
+        let (recs, consumed) = records("  \n ", Framing::AfterArray, true);
+        assert_eq!((recs.len(), consumed), (0, 4));
     }
 
     #[test]
