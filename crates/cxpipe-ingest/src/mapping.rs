@@ -26,6 +26,7 @@
 //! | `present`, `absent` | booleans: true when these fields are all present / all absent |
 //! | `scale` | csat: the source scale `[lo, hi]`, mapped onto 1..5 |
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -70,6 +71,8 @@ pub struct Mapping {
     fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
     paths: Vec<Vec<String>>,
+    /// `paths` as a tree (built once every field is known).
+    tree: PathTree,
     cols: Vec<Option<Col>>,
     /// Field of the record version (dedupe: the greatest wins).
     version: Option<usize>,
@@ -101,7 +104,7 @@ struct Col {
     label: String,
     default: Option<String>,
     null: Vec<String>,
-    /// Lower-cased source text → canonical text.
+    /// Source text (matched regardless of ASCII case) → canonical text.
     map: Vec<(String, String)>,
     unit: DurationUnit,
     format: Option<String>,
@@ -284,6 +287,7 @@ impl Mapping {
             detect: raw.source.detect.clone(),
             fields: Vec::new(),
             paths: Vec::new(),
+            tree: PathTree::default(),
             cols: vec![None; N_SLOTS],
             version: None,
             origin: origin.to_string(),
@@ -338,6 +342,7 @@ impl Mapping {
                 }
             }
         }
+        m.tree = PathTree::build(&m.paths);
         Ok(m)
     }
 
@@ -487,12 +492,7 @@ impl Mapping {
             label,
             default: raw.default,
             null: raw.null.unwrap_or_default(),
-            map: raw
-                .map
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.to_lowercase(), v))
-                .collect(),
+            map: raw.map.unwrap_or_default().into_iter().collect(),
             unit,
             format: raw.format,
             zone,
@@ -638,13 +638,13 @@ pub enum Record<'r> {
         /// The file's layout.
         layout: &'r MappedCsv,
     },
-    /// A parsed JSON object.
-    Json(&'r Value),
+    /// The mapping's fields of a JSON object ([`JsonRecord::parse`]).
+    Json(&'r JsonRecord<'r>),
 }
 
-impl Record<'_> {
+impl<'r> Record<'r> {
     /// The trimmed text of field `id`, `None` when absent, null or blank.
-    fn text(&self, m: &Mapping, id: usize) -> Result<Option<String>, Problem> {
+    fn text(&self, m: &Mapping, id: usize) -> Result<Option<Cow<'r, str>>, Problem> {
         match self {
             Record::Csv {
                 parser,
@@ -659,7 +659,7 @@ impl Record<'_> {
                     return Ok(None);
                 }
                 match std::str::from_utf8(bytes) {
-                    Ok(s) => Ok(Some(s.to_string())),
+                    Ok(s) => Ok(Some(Cow::Borrowed(s))),
                     Err(e) => Err((
                         ReasonCode::InvalidUtf8,
                         format!(
@@ -670,67 +670,304 @@ impl Record<'_> {
                     )),
                 }
             }
-            Record::Json(obj) => {
-                let path = &m.paths[id];
-                let mut v: &Value = obj;
-                for (depth, key) in path.iter().enumerate() {
-                    match v {
-                        Value::Object(map) => match map.get(key) {
-                            Some(next) => v = next,
-                            None => return Ok(None),
-                        },
-                        Value::Null => return Ok(None),
-                        other => {
-                            return Err((
-                                ReasonCode::MalformedRow,
-                                format!(
-                                    "{} is a JSON {}, expected an object with {}",
-                                    path[..depth].join("."),
-                                    json_type(other),
-                                    path[depth..].join(".")
-                                ),
-                            ));
-                        }
+            Record::Json(r) => match &r.vals[id] {
+                JsonVal::Absent => Ok(None),
+                JsonVal::Text(t) => {
+                    let trimmed = t.trim_ascii();
+                    if trimmed.is_empty() {
+                        Ok(None)
+                    } else if trimmed.len() == t.len() {
+                        Ok(Some(t.clone()))
+                    } else {
+                        Ok(Some(Cow::Owned(trimmed.to_string())))
                     }
                 }
-                let text = match v {
-                    Value::Null => return Ok(None),
-                    Value::String(s) => s.trim_ascii().to_string(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    other => {
-                        return Err((
-                            ReasonCode::MalformedRow,
+                JsonVal::Wrong(kind, depth) => {
+                    let path = &m.paths[id];
+                    Err((
+                        ReasonCode::MalformedRow,
+                        if *depth >= path.len() {
                             format!(
-                                "{} is a JSON {}, expected text or a number",
-                                m.fields[id],
-                                json_type(other)
-                            ),
-                        ));
-                    }
-                };
-                Ok((!text.is_empty()).then_some(text))
-            }
+                                "{} is a JSON {kind}, expected text or a number",
+                                m.fields[id]
+                            )
+                        } else {
+                            format!(
+                                "{} is a JSON {kind}, expected an object with {}",
+                                path[..*depth].join("."),
+                                path[*depth..].join(".")
+                            )
+                        },
+                    ))
+                }
+            },
         }
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// A mapping's JSON paths as a tree, so one pass over a record picks out
+/// the fields it needs and skips everything else without building values.
+#[derive(Debug, Default)]
+struct PathTree {
+    children: Vec<(String, PathTree)>,
+    /// The field id of the path ending here.
+    leaf: Option<usize>,
+}
+
+impl PathTree {
+    fn build(paths: &[Vec<String>]) -> PathTree {
+        let mut root = PathTree::default();
+        for (id, path) in paths.iter().enumerate() {
+            let mut node = &mut root;
+            for key in path {
+                let i = match node.children.iter().position(|(k, _)| k == key) {
+                    Some(i) => i,
+                    None => {
+                        node.children.push((key.clone(), PathTree::default()));
+                        node.children.len() - 1
+                    }
+                };
+                node = &mut node.children[i].1;
+            }
+            node.leaf = Some(id);
+        }
+        root
+    }
+
+    fn child(&self, key: &str) -> Option<&PathTree> {
+        // Length and first byte rule out most keys without a memcmp.
+        let first = key.as_bytes().first();
+        self.children
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && k == key)
+            .map(|(_, c)| c)
+    }
+
+    fn leaves(&self, out: &mut Vec<usize>) {
+        out.extend(self.leaf);
+        for (_, c) in &self.children {
+            c.leaves(out);
+        }
+    }
+}
+
+/// A field's value in a JSON record.
+#[derive(Debug, Clone, PartialEq)]
+enum JsonVal<'r> {
+    /// Absent or null (also: a null object on its path).
+    Absent,
+    /// A string's text, or a number or boolean as written.
+    Text(Cow<'r, str>),
+    /// The path met a value of this JSON type after this many keys (the
+    /// whole path: the value itself is an object or array).
+    Wrong(&'static str, usize),
+}
+
+/// The fields a mapping reads from one JSON object.
+#[derive(Debug)]
+pub struct JsonRecord<'r> {
+    vals: Vec<JsonVal<'r>>,
+}
+
+impl<'r> JsonRecord<'r> {
+    /// Parses one JSON object, keeping only the mapping's fields.
+    pub fn parse(m: &Mapping, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
+        let mut vals = vec![JsonVal::Absent; m.fields.len()];
+        // Validated once, SIMD-fast, so the parser need not check each
+        // string again (`from_str`).
+        let text = simdutf8::basic::from_utf8(rec).map_err(|_| {
+            let at = std::str::from_utf8(rec)
+                .err()
+                .map_or(0, |e| e.valid_up_to());
+            (
+                ReasonCode::InvalidUtf8,
+                format!("the record is not valid UTF-8 (byte {at})"),
+            )
+        })?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = NodeSeed {
+            node: &m.tree,
+            depth: 0,
+            out: &mut vals,
+            top: true,
+        };
+        serde::de::DeserializeSeed::deserialize(seed, &mut de)
+            .and_then(|()| de.end())
+            .map_err(|e| {
+                let msg = if e.is_data() {
+                    "the record is not a JSON object".to_string()
+                } else {
+                    format!("invalid JSON: {e}")
+                };
+                (ReasonCode::MalformedRow, msg)
+            })?;
+        Ok(JsonRecord { vals })
+    }
+}
+
+/// Visits the value at one node of the path tree.
+struct NodeSeed<'a, 'r> {
+    node: &'a PathTree,
+    /// Keys from the root to this node.
+    depth: usize,
+    out: &'a mut Vec<JsonVal<'r>>,
+    /// The record itself, which must be an object.
+    top: bool,
+}
+
+impl NodeSeed<'_, '_> {
+    /// A value of the wrong type here: every field below is wrong.
+    fn wrong<E: serde::de::Error>(self, kind: &'static str) -> Result<(), E> {
+        if self.top {
+            return Err(E::custom("not an object"));
+        }
+        let mut ids = Vec::new();
+        self.node.leaves(&mut ids);
+        for id in ids {
+            let depth = if Some(id) == self.node.leaf {
+                usize::MAX
+            } else {
+                self.depth
+            };
+            self.out[id] = JsonVal::Wrong(kind, depth);
+        }
+        Ok(())
+    }
+
+    fn scalar<E: serde::de::Error>(self, kind: &'static str, text: Cow<'_, str>) -> Result<(), E>
+    where
+        Self: Sized,
+    {
+        match self.node.leaf {
+            Some(id) if self.node.children.is_empty() && !self.top => {
+                self.out[id] = JsonVal::Text(Cow::Owned(text.into_owned()));
+                Ok(())
+            }
+            _ => self.wrong(kind),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NodeSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NodeSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.node.children.is_empty() && !self.top {
+            // A leaf holding an object: wrong, but the rest is read.
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            return self.wrong("object");
+        }
+        let out = self.out;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match self.node.child(&key) {
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Some(child) => map.next_value_seed(NodeSeed {
+                    node: child,
+                    depth: self.depth + 1,
+                    out: &mut *out,
+                    top: false,
+                })?,
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        self.wrong("array")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        match self.node.leaf {
+            Some(id) if self.node.children.is_empty() && !self.top => {
+                self.out[id] = JsonVal::Text(Cow::Borrowed(v));
+                Ok(())
+            }
+            _ => self.wrong("string"),
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.scalar("string", Cow::Borrowed(v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
+        self.scalar("string", Cow::Owned(v))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar("boolean", Cow::Borrowed(if v { "true" } else { "false" }))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        if self.top {
+            return Err(E::custom("not an object"));
+        }
+        // null: every field below is absent (the default).
+        Ok(())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+}
+
+/// An object key, borrowed from the record when it has no escapes.
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
     }
 }
 
 /// One record after mapping: every slot's text and typed value, computed
 /// up front so that [`crate::row::convert`] sees them in its fixed order.
-pub struct Mapped<'m> {
-    m: &'m Mapping,
-    text: Vec<Result<Option<String>, Problem>>,
+pub struct Mapped<'r> {
+    m: &'r Mapping,
+    text: [Result<Option<Cow<'r, str>>, Problem>; N_SLOTS],
     times: [Option<Result<Option<Micros>, Problem>>; 3],
     /// The record's version, when the mapping has one.
     pub version: Result<Option<Micros>, Problem>,
@@ -744,17 +981,14 @@ fn time_index(slot: Slot) -> usize {
     }
 }
 
-impl<'m> Mapped<'m> {
+impl<'r> Mapped<'r> {
     /// Maps one record; `zone` reads wall-clock times of columns without
     /// their own zone.
-    pub fn new(m: &'m Mapping, rec: &Record<'_>, zone: &Zone) -> Mapped<'m> {
-        let text: Vec<Result<Option<String>, Problem>> = Slot::ALL
-            .iter()
-            .map(|s| match &m.cols[s.index()] {
-                None => Ok(None),
-                Some(col) => column_text(m, col, rec),
-            })
-            .collect();
+    pub fn new(m: &'r Mapping, rec: &Record<'r>, zone: &Zone) -> Mapped<'r> {
+        let text = Slot::ALL.map(|s| match &m.cols[s.index()] {
+            None => Ok(None),
+            Some(col) => column_text(m, col, rec),
+        });
         let mut out = Mapped {
             m,
             text,
@@ -793,7 +1027,10 @@ impl<'m> Mapped<'m> {
     fn gated(&self, col: &Col) -> Result<bool, Problem> {
         match col.only_if {
             None => Ok(true),
-            Some(s) => Ok(self.text[s.index()].clone()?.is_some()),
+            Some(s) => match &self.text[s.index()] {
+                Ok(t) => Ok(t.is_some()),
+                Err(p) => Err(p.clone()),
+            },
         }
     }
 
@@ -801,7 +1038,7 @@ impl<'m> Mapped<'m> {
         &self,
         slot: Slot,
         col: &Col,
-        rec: &Record<'_>,
+        rec: &Record<'r>,
         zone: &Zone,
     ) -> Result<Option<Micros>, Problem> {
         if !self.gated(col)? {
@@ -839,13 +1076,15 @@ impl<'m> Mapped<'m> {
             }
             return Ok(Some(t));
         }
-        let Some(text) = self.text[slot.index()].clone()? else {
-            return Ok(None);
+        let text = match &self.text[slot.index()] {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(None),
+            Err(p) => return Err(p.clone()),
         };
         let zone = col.zone.as_ref().unwrap_or(zone);
         match &col.format {
-            Some(f) => parse::timestamp_with_format(&text, f, zone),
-            None => parse::timestamp(&text, zone),
+            Some(f) => parse::timestamp_with_format(text, f, zone),
+            None => parse::timestamp(text, zone),
         }
         .map(Some)
         .map_err(bad)
@@ -854,9 +1093,13 @@ impl<'m> Mapped<'m> {
 
 /// The text of a column before typing: field (first present) or value,
 /// then `null`, `default` and `map`.
-fn column_text(m: &Mapping, col: &Col, rec: &Record<'_>) -> Result<Option<String>, Problem> {
+fn column_text<'r>(
+    m: &'r Mapping,
+    col: &'r Col,
+    rec: &Record<'r>,
+) -> Result<Option<Cow<'r, str>>, Problem> {
     let mut text = match &col.rule {
-        Rule::Value(v) => Some(v.clone()),
+        Rule::Value(v) => Some(Cow::Borrowed(v.as_str())),
         Rule::Fields(ids) => {
             let mut found = None;
             for id in ids {
@@ -878,17 +1121,19 @@ fn column_text(m: &Mapping, col: &Col, rec: &Record<'_>) -> Result<Option<String
             for id in absent {
                 all &= rec.text(m, *id)?.is_none();
             }
-            Some(all.to_string())
+            Some(Cow::Borrowed(if all { "true" } else { "false" }))
         }
     };
     if text.is_none() {
-        text = col.default.clone();
+        text = col.default.as_deref().map(Cow::Borrowed);
     }
-    if let Some(t) = &text {
-        let lower = t.to_lowercase();
-        if let Some((_, to)) = col.map.iter().find(|(from, _)| *from == lower) {
-            text = Some(to.clone());
-        }
+    if let Some(t) = &text
+        && let Some((_, to)) = col
+            .map
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(t))
+    {
+        text = Some(Cow::Borrowed(to.as_str()));
     }
     Ok(text)
 }
@@ -1067,78 +1312,110 @@ mod tests {
         }
     }
 
-    fn csv_mapped<'m>(m: &'m Mapping, header: &str, rec: &str) -> Mapped<'m> {
+    /// Maps one CSV record and hands the result to `f`.
+    fn with_csv<T>(m: &Mapping, header: &str, rec: &str, f: impl FnOnce(&Mapped<'_>) -> T) -> T {
         let header: Vec<String> = header.split(',').map(str::to_string).collect();
         let layout = m.csv_layout(&header).expect("layout");
         let mut p = CsvParser::default();
         p.parse(rec.as_bytes()).expect("record");
-        Mapped::new(
-            m,
-            &Record::Csv {
-                parser: &p,
-                rec: rec.as_bytes(),
-                layout: &layout,
-            },
-            &zone(),
-        )
+        let r = Record::Csv {
+            parser: &p,
+            rec: rec.as_bytes(),
+            layout: &layout,
+        };
+        f(&Mapped::new(m, &r, &zone()))
     }
 
     #[test]
     fn derived_times_value_maps_nulls_and_counts() {
         let m = &Mapping::builtin("five9").expect("five9");
         let header = "CALL ID,TIMESTAMP,CAMPAIGN,CALL TYPE,AGENT,AGENT GROUP,ANI,DNIS,QUEUE WAIT TIME,TALK TIME,HOLD TIME,AFTER CALL WORK TIME,TRANSFERS,ABANDONED,DISPOSITION";
-        let f = csv_mapped(
+        with_csv(
             m,
             header,
             "1,10/01/2026 08:00:00,sales,Manual,[None],,+15550100,+18005550100,00:00:30,00:01:00,00:00:10,00:00:20,2,0,",
+            |f| {
+                let t0 = parse::timestamp("2026-10-01T08:00:00Z", &zone()).expect("ts");
+                assert_eq!(f.get(Slot::Direction), Ok(Some("outbound")));
+                assert_eq!(f.get(Slot::AgentId), Ok(None));
+                assert_eq!(f.get(Slot::Channel), Ok(Some("voice")));
+                assert_eq!(f.timestamp(Slot::ArrivedAt, &zone()), Ok(Some(t0)));
+                // No agent: never answered, though the wait is known.
+                assert_eq!(f.timestamp(Slot::AnsweredAt, &zone()), Ok(None));
+                assert_eq!(
+                    f.timestamp(Slot::EndedAt, &zone()),
+                    Ok(Some(t0 + 100_000_000))
+                );
+                assert_eq!(f.boolean(Slot::Transferred), Ok(Some(true)));
+                assert_eq!(f.duration(Slot::Acw), Ok(Some(20_000)));
+            },
         );
-        let f = &f;
-        let t0 = parse::timestamp("2026-10-01T08:00:00Z", &zone()).expect("ts");
-        assert_eq!(f.get(Slot::Direction), Ok(Some("outbound")));
-        assert_eq!(f.get(Slot::AgentId), Ok(None));
-        assert_eq!(f.get(Slot::Channel), Ok(Some("voice")));
-        assert_eq!(f.timestamp(Slot::ArrivedAt, &zone()), Ok(Some(t0)));
-        // No agent: never answered, though the wait is known.
-        assert_eq!(f.timestamp(Slot::AnsweredAt, &zone()), Ok(None));
-        assert_eq!(
-            f.timestamp(Slot::EndedAt, &zone()),
-            Ok(Some(t0 + 100_000_000))
-        );
-        assert_eq!(f.boolean(Slot::Transferred), Ok(Some(true)));
-        assert_eq!(f.duration(Slot::Acw), Ok(Some(20_000)));
     }
 
     #[test]
     fn json_paths_presence_flags_and_wrong_types() {
         let m = &Mapping::builtin("amazon-connect").expect("connect");
-        let obj: Value = serde_json::from_str(
-            r#"{"ContactId":"a","Channel":"VOICE","InitiationMethod":"INBOUND",
+        let text = br#"{"ContactId":"a","Channel":"VOICE","InitiationMethod":"INBOUND",
                 "InitiationTimestamp":"2026-10-01T08:00:00Z","DisconnectTimestamp":"2026-10-01T08:05:00Z",
-                "LastUpdateTimestamp":"2026-10-01T08:06:00Z",
-                "Queue":{"Name":"billing","EnqueueTimestamp":"2026-10-01T08:00:10Z"},
-                "Agent":null,"Attributes":{"csat":"4"}}"#,
-        )
-        .expect("json");
-        let f = Mapped::new(m, &Record::Json(&obj), &zone());
+                "LastUpdateTimestamp":"2026-10-01T08:06:00Z","Other":{"deep":[1,{"x":null}]},
+                "Queue":{"Name":" billing ","EnqueueTimestamp":"2026-10-01T08:00:10Z"},
+                "Agent":null,"Attributes":{"csat":4}}"#;
+        let rec = JsonRecord::parse(m, text).expect("object");
+        let f = Mapped::new(m, &Record::Json(&rec), &zone());
         let f = &f;
         assert_eq!(f.boolean(Slot::Abandoned), Ok(Some(true)));
         assert_eq!(f.boolean(Slot::Transferred), Ok(Some(false)));
         assert_eq!(f.get(Slot::Queue), Ok(Some("billing")));
         assert_eq!(f.get(Slot::AgentId), Ok(None));
-        assert_eq!(f.csat(), Ok(Some(4)));
+        assert_eq!(f.csat(), Ok(Some(4)), "a number where text is expected");
         let enqueued = parse::timestamp("2026-10-01T08:00:10Z", &zone()).expect("ts");
         assert_eq!(f.timestamp(Slot::ArrivedAt, &zone()), Ok(Some(enqueued)));
         assert!(f.version.clone().expect("version").is_some());
-        let obj: Value =
-            serde_json::from_str(r#"{"ContactId":"a","Agent":"bob","Queue":{"Name":{"x":1}}}"#)
-                .expect("json");
-        let f = Mapped::new(m, &Record::Json(&obj), &zone());
+        let text =
+            br#"{"ContactId":"a","Agent":"bob","Queue":{"Name":{"x":1}},"Channel":["VOICE"]}"#;
+        let rec = JsonRecord::parse(m, text).expect("object");
+        let f = Mapped::new(m, &Record::Json(&rec), &zone());
         let f = &f;
         let (code, msg) = f.get(Slot::AgentId).expect_err("agent is a string");
         assert_eq!(code, ReasonCode::MalformedRow);
-        assert!(msg.contains("Agent is a JSON string"), "{msg}");
-        let (code, _) = f.get(Slot::Queue).expect_err("queue name is an object");
+        assert!(
+            msg.contains("Agent is a JSON string, expected an object with Username"),
+            "{msg}"
+        );
+        let (code, msg) = f.get(Slot::Queue).expect_err("queue name is an object");
         assert_eq!(code, ReasonCode::MalformedRow);
+        assert!(
+            msg.contains("Queue.Name is a JSON object, expected text"),
+            "{msg}"
+        );
+        let (_, msg) = f.get(Slot::Channel).expect_err("an array");
+        assert!(msg.contains("Channel is a JSON array"), "{msg}");
+        for bad in [
+            &b"[1]"[..],
+            b"42",
+            b"null",
+            b"{\"a\":",
+            b"{} {}",
+            b"{\"ContactId\":\"a\"} x",
+        ] {
+            let (code, _) = JsonRecord::parse(m, bad).expect_err("not one object");
+            assert_eq!(code, ReasonCode::MalformedRow);
+        }
+    }
+
+    /// Escaped keys and strings are read like plain ones.
+    #[test]
+    fn escapes_in_keys_and_values() {
+        let m = &Mapping::builtin("amazon-connect").expect("connect");
+        let rec = JsonRecord::parse(
+            m,
+            br#"{"Contact\u0049d":"a\"b","Queue":{"Name":"caf\u00e9"}}"#,
+        )
+        .expect("object");
+        let f = Mapped::new(m, &Record::Json(&rec), &zone());
+        let f = &f;
+        assert_eq!(f.get(Slot::InteractionId), Ok(Some("a\"b")));
+        assert_eq!(f.get(Slot::Queue), Ok(Some("café")));
     }
 
     #[test]

@@ -65,6 +65,11 @@ impl Kind {
     fn is_array(&self) -> bool {
         matches!(self, Kind::MappedJson(_, true))
     }
+
+    /// Records are lines (NDJSON).
+    fn is_lines(&self) -> bool {
+        matches!(self, Kind::Ndjson | Kind::MappedJson(_, false))
+    }
 }
 
 struct Chunk {
@@ -411,7 +416,12 @@ fn process_chunk(
             rec = rec.trim_ascii();
             rec = rec.strip_suffix(b",").unwrap_or(rec).trim_ascii();
         } else {
-            line += rec.iter().filter(|&&b| b == b'\n').count() as u64;
+            line += if file.kind.is_lines() {
+                // A line holds no newline but its last byte.
+                u64::from(rec.last() == Some(&b'\n'))
+            } else {
+                memchr::memchr_iter(b'\n', rec).count() as u64
+            };
             if rec.last() == Some(&b'\n') {
                 rec = &rec[..rec.len() - 1];
             } else {
@@ -481,7 +491,7 @@ fn process_chunk(
                     convert_mapped(&mapped, &cx, &mut version)
                 }
             },
-            Kind::MappedJson(m, _) => match parse_json_object(rec) {
+            Kind::MappedJson(m, _) => match mapping::JsonRecord::parse(m, rec) {
                 Err(problem) => Err(problem),
                 Ok(v) => {
                     value = v;
@@ -515,18 +525,6 @@ fn convert_mapped<'a>(
     let row = convert(&mapped, cx)?;
     *version = mapped.version.clone()?.unwrap_or(NO_VERSION);
     Ok(row)
-}
-
-/// Parses one JSON object record.
-fn parse_json_object(rec: &[u8]) -> Result<serde_json::Value, Problem> {
-    match serde_json::from_slice::<serde_json::Value>(rec) {
-        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-        Ok(_) => Err((
-            ReasonCode::MalformedRow,
-            "the record is not a JSON object".to_string(),
-        )),
-        Err(e) => Err((ReasonCode::MalformedRow, format!("invalid JSON: {e}"))),
-    }
 }
 
 /// A worker's open Parquet writers, one per (input file, day).
@@ -958,7 +956,7 @@ impl Reader<'_> {
                     }
                     let header_end = start + header_end as usize;
                     let mut rec = &buf[start..header_end];
-                    line += rec.iter().filter(|&&b| b == b'\n').count() as u64;
+                    line += memchr::memchr_iter(b'\n', rec).count() as u64;
                     while let Some(stripped) =
                         rec.strip_suffix(b"\n").or_else(|| rec.strip_suffix(b"\r"))
                     {
@@ -1012,8 +1010,15 @@ impl Reader<'_> {
             carry.extend_from_slice(&buf[consumed..]);
             let newlines = if framing == Framing::JsonArray || framing == Framing::AfterArray {
                 s.ends.len() as u64
+            } else if framing == Framing::Lines {
+                // Every line record ends at its newline, but a cut one or
+                // the last of a file without a final newline.
+                s.ends
+                    .iter()
+                    .filter(|&&e| buf[start + (e & !MALFORMED) as usize - 1] == b'\n')
+                    .count() as u64
             } else {
-                buf[start..consumed].iter().filter(|&&b| b == b'\n').count() as u64
+                memchr::memchr_iter(b'\n', &buf[start..consumed]).count() as u64
             };
             if s.closed {
                 framing = Framing::AfterArray;
@@ -1379,6 +1384,9 @@ pub fn ingest(
     // Assemble the commit.
     let mut partitions = BTreeSet::new();
     staged.sort_by_key(|s| s.id);
+    // Staged files that hold losers are rewritten without them, in
+    // parallel (duplicates spread over many days touch many files).
+    let mut rewrites = Vec::new();
     for s in &staged {
         if !ingested[s.file_idx as usize] || s.rows == 0 {
             continue;
@@ -1391,13 +1399,25 @@ pub fn ingest(
             Some(drops) => {
                 drops.sort_unstable();
                 let (_, rel, path) = shared.part_path(s.day)?;
-                let kept = parquet_io::rewrite_without(&staging.join(&s.rel), &path, drops)?;
-                let _ = fs::remove_file(staging.join(&s.rel));
-                if kept > 0 {
-                    commit.add_move(staging_rel(&rel), rel);
-                    partitions.insert(s.day);
-                }
+                rewrites.push((
+                    staging.join(&s.rel),
+                    rel,
+                    path,
+                    std::mem::take(drops),
+                    s.day,
+                ));
             }
+        }
+    }
+    let kept = parallel_map(&rewrites, threads, |(src, _, dst, drops, _)| {
+        let kept = parquet_io::rewrite_without(src, dst, drops)?;
+        let _ = fs::remove_file(src);
+        Ok(kept)
+    })?;
+    for ((_, rel, _, _, day), kept) in rewrites.into_iter().zip(kept) {
+        if kept > 0 {
+            commit.add_move(staging_rel(&rel), rel);
+            partitions.insert(day);
         }
     }
     for (idx, mut drops) in existing_drops {
@@ -1530,6 +1550,42 @@ pub fn ingest(
         reporter.file_finished(f);
     }
     Ok(report)
+}
+
+/// `f` over `items` on up to `threads` threads, results in item order;
+/// the first error wins.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<R, Error> + Sync,
+) -> Result<Vec<R>, Error> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = threads.clamp(1, items.len().max(1));
+    let mut results: Vec<(usize, Result<R, Error>)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return out;
+                        };
+                        out.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if results.len() != items.len() {
+        return Err(Error::Invalid("a rewrite thread panicked".into()));
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn totals_ingested(r: &RunReport) -> bool {
