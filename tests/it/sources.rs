@@ -774,3 +774,46 @@ fn a_folder_ingest_skips_the_facts_file() {
         out.stderr
     );
 }
+
+/// "CSAT from a configurable attribute key": a two-table mapping that
+/// extends the built-in Connect mapping reads another attribute on another
+/// scale; everything else (versions included) stays the built-in's.
+#[test]
+fn a_connect_mapping_that_extends_the_builtin_reads_csat_elsewhere() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("my-connect.toml");
+    fs::write(
+        &mapping,
+        "[source]\nname = \"my-connect\"\nextends = \"amazon-connect\"\n\n[columns.csat]\nfield = \"Attributes.survey_score\"\nscale = [1, 10]\n",
+    )
+    .expect("mapping");
+    let base = r#""Channel":"VOICE","InitiationMethod":"INBOUND","InitiationTimestamp":"2026-10-01T08:00:00Z","DisconnectTimestamp":"2026-10-01T08:05:00Z","Agent":{"Username":"a1","ConnectedToAgentTimestamp":"2026-10-01T08:00:30Z","AgentInteractionDuration":240}"#;
+    let export = tmp.path().join("ctr.ndjson");
+    fs::write(
+        &export,
+        format!(
+            "{{\"ContactId\":\"x-1\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:07:00Z\",\"Attributes\":{{\"csat\":\"1\",\"survey_score\":\"9\"}}}}\n\
+             {{\"ContactId\":\"x-1\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:06:00Z\",\"Attributes\":{{\"survey_score\":\"2\"}}}}\n\
+             {{\"ContactId\":\"x-3\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:06:00Z\",\"Attributes\":{{\"survey_score\":\"11\"}}}}\n"
+        ),
+    )
+    .expect("export");
+    let c = check(
+        &Case::paths(&[&export])
+            .flag("--mapping")
+            .flag(mapping.to_str().expect("utf-8"))
+            .flag("--max-reject-rate")
+            .flag("1"),
+        &Expect::new(
+            0,
+            vec![ingested("ctr.ndjson", 3, 1, &[(3, "csat_out_of_range")])],
+        ),
+    );
+    assert_eq!(sources_of(&c.report), ["my-connect"]);
+    let r = row(&c.rows, "x-1");
+    assert_eq!(
+        (r.csat, r.source_line),
+        (Some(5), 1),
+        "9 of 10, the newer record"
+    );
+}

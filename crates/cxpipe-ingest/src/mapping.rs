@@ -127,11 +127,16 @@ struct RawMapping {
 #[serde(deny_unknown_fields)]
 struct RawSource {
     name: String,
-    format: toml::Spanned<String>,
+    /// A built-in mapping this one starts from: its `[source]` keys and
+    /// columns apply unless this file gives them.
+    #[serde(default)]
+    extends: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    format: Option<toml::Spanned<String>>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
-    detect: Vec<String>,
+    detect: Option<Vec<String>>,
     #[serde(default)]
     version: Option<String>,
 }
@@ -270,21 +275,65 @@ impl Mapping {
             let line = e.span().map_or(1, |s| line_at(text, s.start));
             format!("{origin}:{line}: {}", e.message())
         })?;
-        let format = match raw.source.format.get_ref().as_str() {
+        // `extends`: the built-in's source keys and columns, then ours.
+        let mut columns: Vec<(String, toml::Spanned<RawColumn>, &str, String)> = Vec::new();
+        let mut base_source = None;
+        if let Some(ext) = &raw.source.extends {
+            let name = ext.get_ref();
+            let base_text = builtin_text(name).ok_or_else(|| {
+                format!(
+                    "{origin}:{}: [source] extends: no built-in mapping {name:?} (the built-in ones are {})",
+                    line_at(text, ext.span().start),
+                    BUILTIN.map(|(n, _)| n).join(", ")
+                )
+            })?;
+            let base: RawMapping = toml::from_str(base_text)
+                .map_err(|e| format!("built-in {name}: {}", e.message()))?;
+            let base_origin = format!("built-in {name}");
+            for (col, spanned) in base.columns {
+                if !raw.columns.contains_key(&col) {
+                    columns.push((col, spanned, base_text, base_origin.clone()));
+                }
+            }
+            base_source = Some((base.source, base_text, base_origin));
+        }
+        let format_key = match (&raw.source.format, &base_source) {
+            (Some(f), _) => Some((f, text, origin.to_string())),
+            (None, Some((b, bt, bo))) => b.format.as_ref().map(|f| (f, *bt, bo.clone())),
+            (None, None) => None,
+        };
+        let Some((format_key, format_text, format_origin)) = format_key else {
+            return Err(format!(
+                "{origin}: [source] format is missing: csv or json (or extends = a built-in mapping)"
+            ));
+        };
+        let format = match format_key.get_ref().as_str() {
             "csv" => MapFormat::Csv,
             "json" | "ndjson" => MapFormat::Json,
             other => {
                 return Err(format!(
-                    "{origin}:{}: [source] format: {other:?} is not csv or json",
-                    line_at(text, raw.source.format.span().start)
+                    "{format_origin}:{}: [source] format: {other:?} is not csv or json",
+                    line_at(format_text, format_key.span().start)
                 ));
             }
         };
         let _ = raw.source.description;
+        let base = base_source.as_ref().map(|(b, _, _)| b);
+        let detect = raw
+            .source
+            .detect
+            .clone()
+            .or_else(|| base.and_then(|b| b.detect.clone()))
+            .unwrap_or_default();
+        let version = raw
+            .source
+            .version
+            .clone()
+            .or_else(|| base.and_then(|b| b.version.clone()));
         let mut m = Mapping {
             name: raw.source.name.clone(),
             format,
-            detect: raw.source.detect.clone(),
+            detect: detect.clone(),
             fields: Vec::new(),
             paths: Vec::new(),
             tree: PathTree::default(),
@@ -293,13 +342,16 @@ impl Mapping {
             origin: origin.to_string(),
             text: text.to_string(),
         };
-        if let Some(v) = &raw.source.version {
+        if let Some(v) = &version {
             m.version = Some(m.field_id(v));
         }
-        for d in raw.source.detect.iter() {
+        for d in &detect {
             m.field_id(d);
         }
-        for (name, spanned) in raw.columns {
+        for (col, spanned) in raw.columns {
+            columns.push((col, spanned, text, origin.to_string()));
+        }
+        for (name, spanned, text, origin) in columns {
             let line = line_at(text, spanned.span().start);
             let at = |msg: String| format!("{origin}:{line}: [columns.{name}] {msg}");
             let slot = slot_named(&name).ok_or_else(|| {
@@ -501,6 +553,11 @@ impl Mapping {
             nonzero: raw.nonzero.unwrap_or(false),
             scale,
         })
+    }
+
+    /// Whether records carry a version (`[source] version`).
+    pub fn has_version(&self) -> bool {
+        self.version.is_some()
     }
 
     /// Whether a CSV header (trimmed, any case) has every `detect` field.
@@ -1302,6 +1359,14 @@ mod tests {
                 "[columns.channel] is missing",
             ),
             (
+                format!("[source]\nname = \"x\"\n{req}"),
+                "m.toml: [source] format is missing",
+            ),
+            (
+                "[source]\nname = \"x\"\nextends = \"genesys\"\n".to_string(),
+                "m.toml:3: [source] extends: no built-in mapping \"genesys\"",
+            ),
+            (
                 format!("{base}{req}[columns.queue]\nfield = \"q\"\nvalue = \"x\"\n"),
                 "[columns.queue] needs exactly one of",
             ),
@@ -1403,6 +1468,34 @@ mod tests {
         }
     }
 
+    /// A mapping that extends a built-in keeps its source keys and columns
+    /// and replaces the columns it gives.
+    #[test]
+    fn extends_overrides_columns_of_a_builtin() {
+        let m = Mapping::parse(
+            "[source]\nname = \"my-connect\"\nextends = \"amazon-connect\"\n\n[columns.csat]\nfield = \"Attributes.survey\"\nscale = [1, 10]\n",
+            "mine.toml",
+        )
+        .expect("valid");
+        assert_eq!((m.name.as_str(), m.format), ("my-connect", MapFormat::Json));
+        assert!(m.version.is_some(), "the version field comes along");
+        let rec = JsonRecord::parse(
+            &m,
+            br#"{"ContactId":"a","Channel":"CHAT","Attributes":{"csat":"2","survey":"9"}}"#,
+        )
+        .expect("object");
+        let f = Mapped::new(&m, &Record::Json(&rec), &zone());
+        let f = &f;
+        assert_eq!(f.csat(), Ok(Some(5)), "survey 9 of 10");
+        assert_eq!(f.get(Slot::Channel), Ok(Some("chat")));
+        let e = Mapping::parse(
+            "[source]\nname = \"x\"\nextends = \"five9\"\n[columns.talk_ms]\nfield = \"TALK\"\n",
+            "mine.toml",
+        )
+        .expect_err("no unit");
+        assert!(e.starts_with("mine.toml:4: [columns.talk_ms] unit:"), "{e}");
+    }
+
     /// Escaped keys and strings are read like plain ones.
     #[test]
     fn escapes_in_keys_and_values() {
@@ -1416,6 +1509,10 @@ mod tests {
         let f = &f;
         assert_eq!(f.get(Slot::InteractionId), Ok(Some("a\"b")));
         assert_eq!(f.get(Slot::Queue), Ok(Some("café")));
+        let (code, msg) =
+            JsonRecord::parse(m, b"{\"ContactId\":\"a\xff\"}").expect_err("bad UTF-8");
+        assert_eq!(code, ReasonCode::InvalidUtf8);
+        assert!(msg.contains("byte 15"), "{msg}");
     }
 
     #[test]

@@ -117,6 +117,8 @@ enum Done {
         rows_read: u64,
         rejects: Vec<Reject>,
         entries: Vec<Entry>,
+        /// Older duplicates settled within the chunk (never written).
+        dups: u64,
     },
     FileEnd {
         seq: u64,
@@ -143,6 +145,8 @@ struct Quarantine {
 struct FileState {
     report: FileReport,
     rows_ok: u64,
+    /// Older duplicates dropped within chunks (see `settle_versioned`).
+    chunk_dups: u64,
     quarantine: Option<Quarantine>,
     ended: bool,
     content: Option<(u64, String)>,
@@ -177,10 +181,12 @@ impl Sequencer<'_> {
                 rows_read,
                 rejects,
                 entries,
+                dups,
                 ..
             } => {
                 reporter.rows_done(rows_read);
                 let f = &mut self.files[file_idx as usize];
+                f.chunk_dups += dups;
                 f.report.rows_read += rows_read;
                 f.rows_ok += entries.len() as u64;
                 f.report.rows_quarantined += rejects.len() as u64;
@@ -392,12 +398,18 @@ fn process_chunk(
     parser: &mut CsvParser,
     writers: &mut Writers,
     shared: &Shared<'_>,
-) -> Result<(u64, Vec<Reject>, Vec<Entry>), Error> {
+) -> Result<(u64, Vec<Reject>, Vec<Entry>, u64), Error> {
     let cx = Context {
         zone: shared.zone,
         pii: shared.pii,
     };
     let file = &chunk.file;
+    // Versioned JSON records are settled within the chunk first (below).
+    let versioned = match &file.kind {
+        Kind::MappedJson(m, _) if m.has_version() => Some(m),
+        _ => None,
+    };
+    let mut pending: Vec<(u64, &[u8])> = Vec::new();
     let mut rejects = Vec::new();
     let mut entries = Vec::with_capacity(chunk.ends.len());
     let mut rows_read = 0u64;
@@ -455,6 +467,10 @@ fn process_chunk(
             rejects.push(reject(ReasonCode::MalformedRow, why.to_string()));
             continue;
         }
+        if versioned.is_some() {
+            pending.push((rec_line, rec));
+            continue;
+        }
         let json;
         let value;
         let mapped;
@@ -506,8 +522,84 @@ fn process_chunk(
             Err((code, reason)) => rejects.push(reject(code, reason)),
         }
     }
+    let mut dups = 0;
+    if let Some(m) = versioned {
+        dups = settle_versioned(
+            m,
+            &pending,
+            file,
+            writers,
+            shared,
+            &mut rejects,
+            &mut entries,
+        )?;
+        rejects.sort_by_key(|r| r.line);
+    }
     enforce_budget(&mut writers.open)?;
-    Ok((rows_read, rejects, entries))
+    Ok((rows_read, rejects, entries, dups))
+}
+
+/// Converts a chunk's versioned JSON records and stores, of the records of
+/// one id in the chunk, only the greatest (version, line): the others are
+/// older duplicates, dropped here rather than written and then rewritten
+/// away at the end of the run (CTR streams repeat a record close to the
+/// first delivery). Returns how many were dropped.
+fn settle_versioned(
+    m: &Mapping,
+    pending: &[(u64, &[u8])],
+    file: &FileCtx,
+    writers: &mut Writers,
+    shared: &Shared<'_>,
+    rejects: &mut Vec<Reject>,
+    entries: &mut Vec<Entry>,
+) -> Result<u64, Error> {
+    let cx = Context {
+        zone: shared.zone,
+        pii: shared.pii,
+    };
+    let reject = |line: u64, rec: &[u8], (code, reason): Problem| Reject {
+        line,
+        raw: rec.to_vec(),
+        code,
+        reason,
+    };
+    let mut parsed = Vec::with_capacity(pending.len());
+    for &(line, rec) in pending {
+        match mapping::JsonRecord::parse(m, rec) {
+            Ok(v) => parsed.push((line, rec, v)),
+            Err(p) => rejects.push(reject(line, rec, p)),
+        }
+    }
+    let mapped: Vec<mapping::Mapped<'_>> = parsed
+        .iter()
+        .map(|(_, _, v)| mapping::Mapped::new(m, &Record::Json(v), shared.zone))
+        .collect();
+    let mut rows: Vec<(Row<'_>, i64, u64)> = Vec::with_capacity(mapped.len());
+    for (mp, (line, rec, _)) in mapped.iter().zip(&parsed) {
+        let mut version = NO_VERSION;
+        match convert_mapped(mp, &cx, &mut version) {
+            Ok(row) => rows.push((row, version, *line)),
+            Err(p) => rejects.push(reject(*line, rec, p)),
+        }
+    }
+    // The winner of each id: the greatest (version, line).
+    let mut best: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (i, (row, version, line)) in rows.iter().enumerate() {
+        let slot = best.entry(row.interaction_id).or_insert(i);
+        let (_, v0, l0) = &rows[*slot];
+        if (*version, *line) > (*v0, *l0) {
+            *slot = i;
+        }
+    }
+    let mut dups = 0;
+    for (i, (row, version, line)) in rows.iter().enumerate() {
+        if best.get(row.interaction_id) == Some(&i) {
+            push_row(row, *version, file, *line, writers, shared, entries)?;
+        } else {
+            dups += 1;
+        }
+    }
+    Ok(dups)
 }
 
 /// The version of a record whose source has none: it loses to any
@@ -616,7 +708,7 @@ fn worker(
                             staged.push(w.close()?);
                         }
                     }
-                    let (rows_read, rejects, entries) =
+                    let (rows_read, rejects, entries, dups) =
                         process_chunk(&chunk, &mut parser, &mut writers, shared)?;
                     let _ = recycle.send(chunk.data);
                     Done::Chunk {
@@ -625,6 +717,7 @@ fn worker(
                         rows_read,
                         rejects,
                         entries,
+                        dups,
                     }
                 }
                 Msg::FileEnd {
@@ -1190,6 +1283,7 @@ pub fn ingest(
             .map(|f| FileState {
                 report: empty_report(f),
                 rows_ok: 0,
+                chunk_dups: 0,
                 quarantine: None,
                 ended: false,
                 content: None,
@@ -1459,6 +1553,7 @@ pub fn ingest(
             FileStatus::Ingested => totals.files_ingested += 1,
         }
         r.rows_written = st.rows_ok - r.duplicates_dropped;
+        r.duplicates_dropped += st.chunk_dups;
         if let Some(q) = st.quarantine.take() {
             commit.add_move(
                 staging_rel(&format!("{}/{}", dataset::QUARANTINE, file_name_of(&q.rel))),

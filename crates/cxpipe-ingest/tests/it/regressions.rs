@@ -49,6 +49,70 @@ fn chunk_size_does_not_change_the_data() {
     assert_eq!(seen[0], seen[1]);
 }
 
+/// Duplicate Connect records are settled the same whether both land in one
+/// chunk (settled there) or in different ones (settled at the end of the
+/// run), and a JSON array reads the same in 1 KiB chunks: the greatest
+/// `LastUpdateTimestamp` wins either way.
+#[test]
+fn versions_win_whatever_the_chunking() {
+    let files: Vec<PathBuf> = [
+        "amazon-connect/ctr-2026-10-01.ndjson",
+        "amazon-connect/ctr-2026-10-01-array.json",
+        "amazon-connect/ctr-2026-10-02-update.ndjson",
+        "invalid/connect-malformed.ndjson",
+        "invalid/connect-truncated-array.json",
+    ]
+    .iter()
+    .map(|f| samples().join(f))
+    .collect();
+    let mut seen = Vec::new();
+    for chunk in [1024, 4 << 20] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let ds = tmp.path().join("ds");
+        let report = run(&files, &opts(&ds, chunk));
+        assert!(report.conservation_ok);
+        let counts: Vec<(u64, u64, u64, u64)> = report
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.rows_read,
+                    f.rows_written,
+                    f.rows_quarantined,
+                    f.duplicates_dropped,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (11, 9, 0, 2),
+                (5, 5, 0, 0),
+                (4, 3, 0, 1),
+                (15, 4, 11, 0),
+                (4, 3, 1, 0)
+            ],
+            "chunk {chunk}"
+        );
+        let rows = read_rows(&ds);
+        let csat = |prefix: &str| {
+            rows.iter()
+                .find(|r| r.interaction_id.starts_with(prefix))
+                .map(|r| (r.csat, r.source_file.clone()))
+        };
+        assert_eq!(
+            csat("ac-0010"),
+            Some((Some(2), "ctr-2026-10-01.ndjson".into()))
+        );
+        assert_eq!(
+            csat("ac-0004"),
+            Some((Some(3), "ctr-2026-10-02-update.ndjson".into()))
+        );
+        seen.push(rows);
+    }
+    assert_eq!(seen[0], seen[1]);
+}
+
 const HEADER: &str = "interaction_id,channel,direction,queue,arrived_at,ended_at";
 
 fn row(i: usize) -> String {
