@@ -210,6 +210,7 @@ fn a_run_killed_in_the_middle_is_followed_by_a_clean_one() {
 #[test]
 fn usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("i")).expect("inbox");
     let config = dir.path().join("cxpipe.toml");
     let c = config.to_str().expect("utf-8");
     for (text, says) in [
@@ -222,10 +223,46 @@ fn usage_errors() {
             "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nreports = [\"pie\"]\n",
             "\"pie\"",
         ),
+        (
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nsource = \"genesys\"\n",
+            "[run] source: \"genesys\"",
+        ),
+        (
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nmapping = \"none.toml\"\n",
+            "none.toml: cannot read the mapping",
+        ),
     ] {
         fs::write(&config, text).expect("config");
         let out = cxpipe(&["run", "--config", c]);
         assert_eq!(out.code, 2, "{text}: {}", out.stderr);
         assert!(out.stderr.contains(says), "{text}: {}", out.stderr);
     }
+}
+
+/// A Five9 inbox: `[run] source` names the layout and `[time] zone` reads
+/// its local wall-clock times, so the 08:00 call is in the 08:00 interval.
+#[test]
+fn a_vendor_inbox_is_read_in_the_site_zone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("inbox")).expect("inbox");
+    fs::copy(
+        crate::sample("five9/call-log-2026-10-01.csv"),
+        dir.path().join("inbox/call-log.csv"),
+    )
+    .expect("copy");
+    let config = dir.path().join("cxpipe.toml");
+    fs::write(
+        &config,
+        "[time]\nzone = \"America/New_York\"\n\n[run]\ninbox = \"inbox\"\ndataset = \"dataset\"\n\
+         reports_dir = \"reports\"\nreports = [\"kpi:queue,interval\"]\nsource = \"five9\"\n",
+    )
+    .expect("config");
+    let (code, summary, stderr) = run(&config);
+    assert_eq!(code, 0, "{summary}\n{stderr}");
+    assert!(stderr.contains("source five9"), "{stderr}");
+    let kpi = fs::read_to_string(dir.path().join("reports/kpi-queue-interval.csv")).expect("kpi");
+    assert!(
+        kpi.contains("2026-10-01T08:00:00-04:00"),
+        "f9-2 arrived at 08:00:05 local time:\n{kpi}"
+    );
 }
