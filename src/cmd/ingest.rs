@@ -231,9 +231,10 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
     tracing::info!("{s}");
     if r.reject_threshold_exceeded {
         tracing::warn!(
-            "reject rate {:.2}% is above --max-reject-rate {:.2}% (exit code 3)",
+            "reject rate {:.2}% is above --max-reject-rate {:.2}% (exit code {})",
             r.reject_rate * 100.0,
-            r.max_reject_rate * 100.0
+            r.max_reject_rate * 100.0,
+            exit_code(r)
         );
     }
 }

@@ -50,7 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let mut out = String::new();
             for (name, text) in BUILTIN {
                 let m = Mapping::parse(text, name).map_err(anyhow::Error::msg)?;
-                out.push_str(&format!("{name:<16} {}\n", describe(&m)));
+                out.push_str(&format!("{name:<16} {}\n", describe(&m, true)));
             }
             super::emit(&out)
         }
@@ -68,13 +68,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 "{}: ok, source {} ({})\n",
                 file.display(),
                 m.name,
-                describe(&m)
+                describe(&m, false)
             ))
         }
     }
 }
 
-fn describe(m: &Mapping) -> String {
+fn describe(m: &Mapping, builtin: bool) -> String {
+    if builtin && m.name == "generic" {
+        return "CSV or NDJSON with the canonical names; detected by its columns (read by \
+                built-in code, which also takes *_ms durations; this mapping documents it)"
+            .to_string();
+    }
     let format = match m.format {
         mapping::MapFormat::Csv => "CSV",
         mapping::MapFormat::Json => "NDJSON or a JSON array",
