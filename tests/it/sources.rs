@@ -817,3 +817,25 @@ fn a_connect_mapping_that_extends_the_builtin_reads_csat_elsewhere() {
         "9 of 10, the newer record"
     );
 }
+
+/// An export with no records as a JSON array (`[]`, a quiet night) is an
+/// empty file, whatever its source: ingested, 0 rows, exit 0.
+#[test]
+fn an_empty_json_array_is_an_empty_export() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let a = tmp.path().join("quiet.json");
+    let b = tmp.path().join("quiet-spaced.json");
+    fs::write(&a, "[]").expect("write");
+    fs::write(&b, " \n[\n  ]\n").expect("write");
+    let c = check(
+        &Case::paths(&[&a, &b]),
+        &Expect::new(
+            0,
+            vec![
+                ingested("quiet.json", 0, 0, &[]),
+                ingested("quiet-spaced.json", 0, 0, &[]),
+            ],
+        ),
+    );
+    assert!(c.rows.is_empty());
+}

@@ -962,6 +962,16 @@ impl Reader<'_> {
                     // A JSON array: its first element picks the source.
                     let open = start + first_at + 1;
                     let s = split(&buf[open..], Framing::JsonArray, eof);
+                    if s.closed
+                        && s.ends.is_empty()
+                        && eof
+                        && buf[open + s.consumed..].iter().all(u8::is_ascii_whitespace)
+                    {
+                        // `[]`: an export with no records (a quiet night),
+                        // whatever its source.
+                        info.format = Some("empty");
+                        return finish(opened).map(Some);
+                    }
                     let first = match s.ends.first() {
                         Some(&e) if e & MALFORMED == 0 => {
                             let rec = buf[open..open + e as usize].trim_ascii();
