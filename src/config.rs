@@ -265,16 +265,16 @@ impl Config {
     /// The ingest source of `[run] source` / `[run] mapping` (auto when
     /// neither is set).
     pub fn run_source(&self) -> anyhow::Result<cxpipe_ingest::SourceKind> {
+        use cxpipe_ingest::SourceKind;
         let section = self.run.as_ref();
         if let Some(m) = section.and_then(|r| r.mapping.as_ref()) {
-            let path = self.resolve(m);
-            let m = cxpipe_ingest::mapping::Mapping::from_file(&path).map_err(UsageError)?;
-            return Ok(cxpipe_ingest::SourceKind::Mapped(std::sync::Arc::new(m)));
+            return Ok(SourceKind::from_mapping_file(&self.resolve(m)).map_err(UsageError)?);
         }
         let name = section.and_then(|r| r.source.as_deref()).unwrap_or("auto");
-        cxpipe_ingest::SourceKind::named(name).ok_or_else(|| {
+        SourceKind::named(name).ok_or_else(|| {
             UsageError(format!(
-                "[run] source: {name:?} is not auto, generic, amazon-connect, five9 or talkdesk"
+                "[run] source: {name:?} is not one of {}",
+                SourceKind::NAMES.join(", ")
             ))
             .into()
         })

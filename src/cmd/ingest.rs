@@ -81,30 +81,18 @@ pub enum Source {
     Talkdesk,
 }
 
-impl Source {
-    /// The source's name, as `SourceKind::named` knows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Auto => "auto",
-            Source::Generic => "generic",
-            Source::AmazonConnect => "amazon-connect",
-            Source::Five9 => "five9",
-            Source::Talkdesk => "talkdesk",
-        }
-    }
-}
-
 /// The ingest source of `--source` / `--mapping`.
-pub fn source_kind(
-    source: Source,
-    mapping: Option<&std::path::Path>,
-) -> anyhow::Result<SourceKind> {
+fn source_kind(source: Source, mapping: Option<&std::path::Path>) -> anyhow::Result<SourceKind> {
     if let Some(path) = mapping {
-        let m = cxpipe_ingest::mapping::Mapping::from_file(path).map_err(anyhow::Error::msg)?;
-        return Ok(SourceKind::Mapped(std::sync::Arc::new(m)));
+        return SourceKind::from_mapping_file(path).map_err(anyhow::Error::msg);
     }
-    SourceKind::named(source.name())
-        .ok_or_else(|| anyhow::anyhow!("built-in source {} is missing (a bug)", source.name()))
+    // The value names clap shows are the names the ingest library knows.
+    let name = source
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    SourceKind::named(&name)
+        .ok_or_else(|| anyhow::anyhow!("built-in source {name:?} is missing (a bug)"))
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
@@ -255,5 +243,15 @@ mod tests {
     fn zone_flag_rejects_unknown_zones() {
         assert!(parse_zone("Europe/Berlin").is_ok());
         assert!(parse_zone("Europe/Atlantis").is_err());
+    }
+
+    #[test]
+    fn every_source_flag_names_a_library_source() {
+        for s in Source::value_variants() {
+            let kind = source_kind(*s, None).expect("a source");
+            let name = s.to_possible_value().expect("value");
+            assert_eq!(kind.as_str(), name.get_name());
+        }
+        assert_eq!(Source::value_variants().len(), SourceKind::NAMES.len());
     }
 }

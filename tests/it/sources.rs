@@ -4,7 +4,7 @@
 //! writes down).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Case, Expect, FileExp, Rec, by_id, check, cxpipe, failed, ingest, ingested, sample};
 
@@ -493,16 +493,33 @@ fn mapping_show_prints_each_builtin_and_check_accepts_it() {
     );
 }
 
+/// Writes a mapping and an export into `dir` and returns the ingest of
+/// the export with that mapping and no reject threshold, and the mapping's
+/// path.
+fn mapped_export(dir: &Path, mapping: (&str, &str), export: (&str, &str)) -> (Case, PathBuf) {
+    let m = dir.join(mapping.0);
+    fs::write(&m, mapping.1).expect("mapping");
+    let e = dir.join(export.0);
+    fs::write(&e, export.1).expect("export");
+    let case = Case::paths(&[&e])
+        .flag("--mapping")
+        .flag(m.to_str().expect("utf-8"))
+        .flag("--max-reject-rate")
+        .flag("1");
+    (case, m)
+}
+
 /// A user's mapping: renamed columns, a day-first timestamp format with an
 /// offset, minutes, a value map, boolean words, a 1–10 CSAT scale and a
 /// default; and the same file's mistakes named by line and key.
 #[test]
 fn a_user_mapping_reads_a_custom_export() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let mapping = tmp.path().join("crm.toml");
-    fs::write(
-        &mapping,
-        r#"[source]
+    let (case, mapping) = mapped_export(
+        tmp.path(),
+        (
+            "crm.toml",
+            r#"[source]
 name = "crm"
 format = "csv"
 
@@ -549,24 +566,19 @@ false = ["nein"]
 field = "Score"
 scale = [1, 10]
 "#,
-    )
-    .expect("mapping");
-    let export = tmp.path().join("crm.csv");
-    fs::write(
-        &export,
-        "Ticket,Medium,Way,Owner,Caller,Opened,Picked,Closed,Talk (min),Moved,Score\n\
+        ),
+        (
+            "crm.csv",
+            "Ticket,Medium,Way,Owner,Caller,Opened,Picked,Closed,Talk (min),Moved,Score\n\
          t-2,Phone,,anna,+4930123,01.10.2026 10:00 +0200,01.10.2026 10:01 +0200,01.10.2026 10:05 +0200,2.5,ja,10\n\
          t-3,WebChat,outbound,-,,01.10.2026 11:00 +0200,,01.10.2026 11:02 +0200,0,nein,\n\
          t-4,Phone,,anna,,01.10.2026 12:00 +0200,01.10.2026 12:01 +0200,01.10.2026 12:05 +0200,1,vielleicht,5\n\
          t-5,Phone,,anna,,01.10.2026 12:00 +0200,01.10.2026 12:01 +0200,01.10.2026 12:05 +0200,1,ja,11\n",
-    )
-    .expect("export");
+        ),
+    );
+    let export = tmp.path().join("crm.csv");
     let c = check(
-        &Case::paths(&[&export])
-            .flag("--mapping")
-            .flag(mapping.to_str().expect("utf-8"))
-            .flag("--max-reject-rate")
-            .flag("1"),
+        &case,
         &Expect::new(
             0,
             vec![ingested(
@@ -781,29 +793,22 @@ fn a_folder_ingest_skips_the_facts_file() {
 #[test]
 fn a_connect_mapping_that_extends_the_builtin_reads_csat_elsewhere() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let mapping = tmp.path().join("my-connect.toml");
-    fs::write(
-        &mapping,
-        "[source]\nname = \"my-connect\"\nextends = \"amazon-connect\"\n\n[columns.csat]\nfield = \"Attributes.survey_score\"\nscale = [1, 10]\n",
-    )
-    .expect("mapping");
     let base = r#""Channel":"VOICE","InitiationMethod":"INBOUND","InitiationTimestamp":"2026-10-01T08:00:00Z","DisconnectTimestamp":"2026-10-01T08:05:00Z","Agent":{"Username":"a1","ConnectedToAgentTimestamp":"2026-10-01T08:00:30Z","AgentInteractionDuration":240}"#;
-    let export = tmp.path().join("ctr.ndjson");
-    fs::write(
-        &export,
-        format!(
-            "{{\"ContactId\":\"x-1\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:07:00Z\",\"Attributes\":{{\"csat\":\"1\",\"survey_score\":\"9\"}}}}\n\
+    let export = format!(
+        "{{\"ContactId\":\"x-1\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:07:00Z\",\"Attributes\":{{\"csat\":\"1\",\"survey_score\":\"9\"}}}}\n\
              {{\"ContactId\":\"x-1\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:06:00Z\",\"Attributes\":{{\"survey_score\":\"2\"}}}}\n\
              {{\"ContactId\":\"x-3\",{base},\"LastUpdateTimestamp\":\"2026-10-01T08:06:00Z\",\"Attributes\":{{\"survey_score\":\"11\"}}}}\n"
+    );
+    let (case, _) = mapped_export(
+        tmp.path(),
+        (
+            "my-connect.toml",
+            "[source]\nname = \"my-connect\"\nextends = \"amazon-connect\"\n\n[columns.csat]\nfield = \"Attributes.survey_score\"\nscale = [1, 10]\n",
         ),
-    )
-    .expect("export");
+        ("ctr.ndjson", &export),
+    );
     let c = check(
-        &Case::paths(&[&export])
-            .flag("--mapping")
-            .flag(mapping.to_str().expect("utf-8"))
-            .flag("--max-reject-rate")
-            .flag("1"),
+        &case,
         &Expect::new(
             0,
             vec![ingested("ctr.ndjson", 3, 1, &[(3, "csat_out_of_range")])],

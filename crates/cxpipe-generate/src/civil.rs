@@ -76,17 +76,24 @@ impl TsFormatter {
             self.day = Some(day);
         }
         out.extend_from_slice(&self.prefix);
-        out.extend_from_slice(pair(sod / 3600));
-        out.push(b':');
-        out.extend_from_slice(pair(sod / 60 % 60));
-        out.push(b':');
-        out.extend_from_slice(pair(sod % 60));
+        push_clock(out, sod);
         out.push(b'Z');
     }
 }
 
+/// Appends `HH:MM:SS` of a second of the day (0..86_400).
 #[inline]
-fn pair(n: usize) -> &'static [u8] {
+pub(crate) fn push_clock(out: &mut Vec<u8>, sod: usize) {
+    out.extend_from_slice(pair(sod / 3600));
+    out.push(b':');
+    out.extend_from_slice(pair(sod / 60 % 60));
+    out.push(b':');
+    out.extend_from_slice(pair(sod % 60));
+}
+
+/// Two digits of `n` (0..100).
+#[inline]
+pub(crate) fn pair(n: usize) -> &'static [u8] {
     &DIGIT_PAIRS[2 * n..2 * n + 2]
 }
 

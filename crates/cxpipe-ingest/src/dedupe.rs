@@ -218,43 +218,49 @@ fn settle(run: &[Entry], losers: &mut Vec<Entry>) -> Option<Entry> {
 
 /// Reads a versions file into hint entries.
 pub fn read_versions(path: &Path, mut push: impl FnMut(Entry) -> io::Result<()>) -> io::Result<()> {
-    let f = File::open(path)?;
-    let mut r = BufReader::with_capacity(1 << 16, f);
-    let mut buf = [0u8; VERSION_BYTES];
-    loop {
-        match r.read_exact(&mut buf) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
-        }
-        let fp = u128::from_le_bytes(buf[..16].try_into().unwrap_or_default());
-        let ver = i64::from_le_bytes(buf[16..].try_into().unwrap_or_default());
+    for_each_record(path, |buf: &[u8; VERSION_BYTES]| {
         push(Entry {
-            fp,
-            ver,
+            fp: u128::from_le_bytes(field(buf, 0)),
+            ver: i64::from_le_bytes(field(buf, 16)),
             ord: 0,
             loc: HINT,
-        })?;
-    }
+        })
+    })
 }
 
 fn read_entries(path: &Path, out: &mut Vec<Entry>) -> io::Result<()> {
-    let f = File::open(path)?;
-    out.reserve((f.metadata()?.len() as usize) / ENTRY_BYTES);
-    let mut r = BufReader::with_capacity(1 << 16, f);
-    let mut buf = [0u8; ENTRY_BYTES];
+    out.reserve((fs::metadata(path)?.len() as usize) / ENTRY_BYTES);
+    for_each_record(path, |buf: &[u8; ENTRY_BYTES]| {
+        out.push(Entry {
+            fp: u128::from_le_bytes(field(buf, 0)),
+            ver: i64::from_le_bytes(field(buf, 16)),
+            ord: u64::from_le_bytes(field(buf, 24)),
+            loc: u64::from_le_bytes(field(buf, 32)),
+        });
+        Ok(())
+    })
+}
+
+/// Calls `f` with each fixed-size record of a file (a partial last record,
+/// from a write cut short, is ignored).
+fn for_each_record<const N: usize>(
+    path: &Path,
+    mut f: impl FnMut(&[u8; N]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut r = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let mut buf = [0u8; N];
     loop {
         match r.read_exact(&mut buf) {
-            Ok(()) => {}
+            Ok(()) => f(&buf)?,
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
         }
-        let fp = u128::from_le_bytes(buf[..16].try_into().unwrap_or_default());
-        let ver = i64::from_le_bytes(buf[16..24].try_into().unwrap_or_default());
-        let ord = u64::from_le_bytes(buf[24..32].try_into().unwrap_or_default());
-        let loc = u64::from_le_bytes(buf[32..].try_into().unwrap_or_default());
-        out.push(Entry { fp, ver, ord, loc });
     }
+}
+
+/// `M` bytes of `buf` from `at`.
+fn field<const M: usize>(buf: &[u8], at: usize) -> [u8; M] {
+    buf[at..at + M].try_into().unwrap_or([0; M])
 }
 
 #[cfg(test)]

@@ -80,6 +80,14 @@ impl SourceKind {
         }
     }
 
+    /// The names [`SourceKind::named`] knows.
+    pub const NAMES: [&str; 5] = ["auto", "generic", "amazon-connect", "five9", "talkdesk"];
+
+    /// A user's mapping file; errors name the file, line and key.
+    pub fn from_mapping_file(path: &std::path::Path) -> Result<SourceKind, String> {
+        mapping::Mapping::from_file(path).map(|m| SourceKind::Mapped(Arc::new(m)))
+    }
+
     /// A source by its command-line name: `auto`, `generic` or a built-in
     /// vendor (`amazon-connect`, `five9`, `talkdesk`).
     pub fn named(name: &str) -> Option<SourceKind> {

@@ -76,10 +76,6 @@ pub struct Mapping {
     cols: Vec<Option<Col>>,
     /// Field of the record version (dedupe: the greatest wins).
     version: Option<usize>,
-    /// Where it came from, for messages: a path or `built-in`.
-    pub origin: String,
-    /// The TOML text it was read from.
-    pub text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -339,8 +335,6 @@ impl Mapping {
             tree: PathTree::default(),
             cols: vec![None; N_SLOTS],
             version: None,
-            origin: origin.to_string(),
-            text: text.to_string(),
         };
         if let Some(v) = &version {
             m.version = Some(m.field_id(v));
@@ -553,11 +547,6 @@ impl Mapping {
             nonzero: raw.nonzero.unwrap_or(false),
             scale,
         })
-    }
-
-    /// Whether records carry a version (`[source] version`).
-    pub fn has_version(&self) -> bool {
-        self.version.is_some()
     }
 
     /// Whether a CSV header (trimmed, any case) has every `detect` field.
@@ -872,7 +861,7 @@ struct NodeSeed<'a, 'r> {
     top: bool,
 }
 
-impl NodeSeed<'_, '_> {
+impl<'de> NodeSeed<'_, 'de> {
     /// A value of the wrong type here: every field below is wrong.
     fn wrong<E: serde::de::Error>(self, kind: &'static str) -> Result<(), E> {
         if self.top {
@@ -891,13 +880,12 @@ impl NodeSeed<'_, '_> {
         Ok(())
     }
 
-    fn scalar<E: serde::de::Error>(self, kind: &'static str, text: Cow<'_, str>) -> Result<(), E>
-    where
-        Self: Sized,
-    {
+    /// A string, number or boolean: the text of a leaf, or a wrong type
+    /// where an object is expected.
+    fn scalar<E: serde::de::Error>(self, kind: &'static str, text: Cow<'de, str>) -> Result<(), E> {
         match self.node.leaf {
             Some(id) if self.node.children.is_empty() && !self.top => {
-                self.out[id] = JsonVal::Text(Cow::Owned(text.into_owned()));
+                self.out[id] = JsonVal::Text(text);
                 Ok(())
             }
             _ => self.wrong(kind),
@@ -951,17 +939,11 @@ impl<'de> serde::de::Visitor<'de> for NodeSeed<'_, 'de> {
     }
 
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-        match self.node.leaf {
-            Some(id) if self.node.children.is_empty() && !self.top => {
-                self.out[id] = JsonVal::Text(Cow::Borrowed(v));
-                Ok(())
-            }
-            _ => self.wrong("string"),
-        }
+        self.scalar("string", Cow::Borrowed(v))
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.scalar("string", Cow::Borrowed(v))
+        self.scalar("string", Cow::Owned(v.to_string()))
     }
 
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {

@@ -145,7 +145,7 @@ struct Quarantine {
 struct FileState {
     report: FileReport,
     rows_ok: u64,
-    /// Older duplicates dropped within chunks (see `settle_versioned`).
+    /// Older duplicates dropped within chunks (see `settle_json`).
     chunk_dups: u64,
     quarantine: Option<Quarantine>,
     ended: bool,
@@ -404,9 +404,10 @@ fn process_chunk(
         pii: shared.pii,
     };
     let file = &chunk.file;
-    // Versioned JSON records are settled within the chunk first (below).
-    let versioned = match &file.kind {
-        Kind::MappedJson(m, _) if m.has_version() => Some(m),
+    // Records of a JSON mapping are converted together after the loop
+    // (`settle_json`), so duplicates within the chunk are settled first.
+    let json_mapping = match &file.kind {
+        Kind::MappedJson(m, _) => Some(m),
         _ => None,
     };
     let mut pending: Vec<(u64, &[u8])> = Vec::new();
@@ -467,12 +468,7 @@ fn process_chunk(
             rejects.push(reject(ReasonCode::MalformedRow, why.to_string()));
             continue;
         }
-        if versioned.is_some() {
-            pending.push((rec_line, rec));
-            continue;
-        }
         let json;
-        let value;
         let mapped;
         let mut version = NO_VERSION;
         let converted: Result<Row<'_>, Problem> = match &file.kind {
@@ -507,14 +503,10 @@ fn process_chunk(
                     convert_mapped(&mapped, &cx, &mut version)
                 }
             },
-            Kind::MappedJson(m, _) => match mapping::JsonRecord::parse(m, rec) {
-                Err(problem) => Err(problem),
-                Ok(v) => {
-                    value = v;
-                    mapped = mapping::Mapped::new(m, &Record::Json(&value), shared.zone);
-                    convert_mapped(&mapped, &cx, &mut version)
-                }
-            },
+            Kind::MappedJson(..) => {
+                pending.push((rec_line, rec));
+                continue;
+            }
         };
         match converted {
             // A failed write is the run's problem, not the record's.
@@ -523,8 +515,8 @@ fn process_chunk(
         }
     }
     let mut dups = 0;
-    if let Some(m) = versioned {
-        dups = settle_versioned(
+    if let Some(m) = json_mapping {
+        dups = settle_json(
             m,
             &pending,
             file,
@@ -539,12 +531,13 @@ fn process_chunk(
     Ok((rows_read, rejects, entries, dups))
 }
 
-/// Converts a chunk's versioned JSON records and stores, of the records of
-/// one id in the chunk, only the greatest (version, line): the others are
-/// older duplicates, dropped here rather than written and then rewritten
-/// away at the end of the run (CTR streams repeat a record close to the
-/// first delivery). Returns how many were dropped.
-fn settle_versioned(
+/// Converts a chunk's JSON records (of a mapping) and stores, of the
+/// records of one id in the chunk, only the greatest (version, line): the
+/// others are older duplicates, dropped here rather than written and then
+/// rewritten away at the end of the run (CTR streams repeat a record close
+/// to its first delivery; without a version the later line wins, as at
+/// the end of the run). Returns how many were dropped.
+fn settle_json(
     m: &Mapping,
     pending: &[(u64, &[u8])],
     file: &FileCtx,
@@ -774,7 +767,7 @@ impl Reader<'_> {
     }
 
     /// The mapping of a JSON array, from its first element.
-    fn json_mapping(&self, first: Option<&[u8]>, _array: bool) -> Result<Arc<Mapping>, String> {
+    fn json_mapping(&self, first: Option<&[u8]>) -> Result<Arc<Mapping>, String> {
         match self.json_source(first)? {
             Some(m) => Ok(m),
             None => Err(
@@ -983,7 +976,7 @@ impl Reader<'_> {
                         }
                         _ => None,
                     };
-                    let m = self.json_mapping(first.as_deref(), true)?;
+                    let m = self.json_mapping(first.as_deref())?;
                     info.format = Some("json-array");
                     info.source = Some(m.name.clone());
                     self.reporter.note(&format!(

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::{RowFormatter, push_customer, push_id, push_u64};
-use crate::civil::{DIGIT_PAIRS, civil_from_days};
+use crate::civil::{civil_from_days, pair, push_clock};
 use crate::rng::mix64;
 use crate::sim::{
     CHAT, DISPOSITIONS, EMAIL, F_ABANDONED, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION, NONE32,
@@ -436,11 +436,6 @@ fn push_hms(out: &mut Vec<u8>, s: u32) {
     out.extend_from_slice(pair((s % 60) as usize));
 }
 
-#[inline]
-fn pair(n: usize) -> &'static [u8] {
-    &DIGIT_PAIRS[2 * n..2 * n + 2]
-}
-
 /// Field order of a date written without an offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DateOrder {
@@ -501,11 +496,7 @@ impl WallClock {
             self.day = Some(day);
         }
         out.extend_from_slice(&self.prefix);
-        out.extend_from_slice(pair(sod / 3600));
-        out.push(b':');
-        out.extend_from_slice(pair(sod / 60 % 60));
-        out.push(b':');
-        out.extend_from_slice(pair(sod % 60));
+        push_clock(out, sod);
     }
 }
 

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use cxpipe_ingest::{Error, FileStatus, Input, Quiet};
+use cxpipe_ingest::{Error, FileStatus, Input, Quiet, RunReport};
 
 use crate::{Stored, opts, parquet_files, read_rows, run};
 
@@ -20,33 +20,41 @@ fn without_source(mut rows: Vec<Stored>) -> Vec<Stored> {
     rows
 }
 
-/// The chunk size changes nothing: 1 KiB chunks (records straddle every
-/// boundary) give the same rows as the default 4 MiB.
+/// Ingests `files` (paths under data-samples/) into fresh datasets with
+/// 1 KiB chunks (records straddle every boundary) and the default 4 MiB:
+/// each run's report and stored rows. Every run must conserve its rows.
+fn in_two_chunk_sizes(files: &[&str]) -> Vec<(RunReport, Vec<Stored>)> {
+    let files: Vec<PathBuf> = files.iter().map(|f| samples().join(f)).collect();
+    [1024, 4 << 20]
+        .into_iter()
+        .map(|chunk| {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let ds = tmp.path().join("ds");
+            let report = run(&files, &opts(&ds, chunk));
+            assert!(report.conservation_ok, "chunk {chunk}");
+            (report, read_rows(&ds))
+        })
+        .collect()
+}
+
+/// The chunk size changes nothing: 1 KiB chunks give the same rows as the
+/// default 4 MiB.
 #[test]
 fn chunk_size_does_not_change_the_data() {
-    let files: Vec<PathBuf> = [
+    let runs = in_two_chunk_sizes(&[
         "generic/calls-2026-10-01.csv",
         "generic/chats.ndjson",
         "invalid/malformed_row.csv",
-    ]
-    .iter()
-    .map(|f| samples().join(f))
-    .collect();
-    let mut seen = Vec::new();
-    for chunk in [1024, 4 << 20] {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let ds = tmp.path().join("ds");
-        let report = run(&files, &opts(&ds, chunk));
-        assert!(report.conservation_ok);
+    ]);
+    for (report, _) in &runs {
         let counts: Vec<(u64, u64, u64)> = report
             .files
             .iter()
             .map(|f| (f.rows_read, f.rows_written, f.rows_quarantined))
             .collect();
         assert_eq!(counts, [(12, 12, 0), (3, 3, 0), (9, 5, 4)]);
-        seen.push(read_rows(&ds));
     }
-    assert_eq!(seen[0], seen[1]);
+    assert_eq!(runs[0].1, runs[1].1);
 }
 
 /// Duplicate Connect records are settled the same whether both land in one
@@ -55,22 +63,14 @@ fn chunk_size_does_not_change_the_data() {
 /// `LastUpdateTimestamp` wins either way.
 #[test]
 fn versions_win_whatever_the_chunking() {
-    let files: Vec<PathBuf> = [
+    let runs = in_two_chunk_sizes(&[
         "amazon-connect/ctr-2026-10-01.ndjson",
         "amazon-connect/ctr-2026-10-01-array.json",
         "amazon-connect/ctr-2026-10-02-update.ndjson",
         "invalid/connect-malformed.ndjson",
         "invalid/connect-truncated-array.json",
-    ]
-    .iter()
-    .map(|f| samples().join(f))
-    .collect();
-    let mut seen = Vec::new();
-    for chunk in [1024, 4 << 20] {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let ds = tmp.path().join("ds");
-        let report = run(&files, &opts(&ds, chunk));
-        assert!(report.conservation_ok);
+    ]);
+    for (report, rows) in &runs {
         let counts: Vec<(u64, u64, u64, u64)> = report
             .files
             .iter()
@@ -91,10 +91,8 @@ fn versions_win_whatever_the_chunking() {
                 (4, 3, 0, 1),
                 (15, 4, 11, 0),
                 (4, 3, 1, 0)
-            ],
-            "chunk {chunk}"
+            ]
         );
-        let rows = read_rows(&ds);
         let csat = |prefix: &str| {
             rows.iter()
                 .find(|r| r.interaction_id.starts_with(prefix))
@@ -108,9 +106,8 @@ fn versions_win_whatever_the_chunking() {
             csat("ac-0004"),
             Some((Some(3), "ctr-2026-10-02-update.ndjson".into()))
         );
-        seen.push(rows);
     }
-    assert_eq!(seen[0], seen[1]);
+    assert_eq!(runs[0].1, runs[1].1);
 }
 
 const HEADER: &str = "interaction_id,channel,direction,queue,arrived_at,ended_at";
