@@ -38,7 +38,7 @@ const ENTRY_BYTES: usize = 40;
 pub const VERSION_BYTES: usize = 24;
 const BUCKETS: usize = 256;
 /// Entries a bucket holds in memory before it appends them to its file
-/// (256 buckets × 4096 × 32 bytes = 32 MiB at most).
+/// (256 buckets × 4096 × 40 bytes = 40 MiB at most).
 pub const SPILL_AT: usize = 4096;
 
 /// The 256 buckets of a run.
