@@ -11,7 +11,7 @@ implements (zone UTC: date = UTC date of arrived_at; FCR window 72 h):
   FCR subjects     handled, inbound, customer_key not null; chain = coalesce(chain_id, interaction_id)
   resolved         no inbound row of the same customer, of another chain, with
                    s.t < r.t <= s.t + 72 h anywhere in the file
-  eligible         s.t + 72 h < max(arrived_at) over the whole file (right-censoring)
+  eligible         s.t + 72 h <= max(arrived_at) over the whole file (right-censoring)
   fcr_rate         eligible and resolved / eligible
   csat_*           over handled rows with a csat; csat_top2 = csat >= 4 / responses
 A ratio or mean with a zero denominator is null (an empty CSV field).
@@ -69,8 +69,8 @@ rep AS (
 ),
 fcr AS (
     SELECT agent_id, date,
-        count(*) FILTER (WHERE t + {w} < last_t)                    AS eligible,
-        count(*) FILTER (WHERE t + {w} < last_t AND NOT repeated)   AS resolved
+        count(*) FILTER (WHERE t + {w} <= last_t)                   AS eligible,
+        count(*) FILTER (WHERE t + {w} <= last_t AND NOT repeated)  AS resolved
     FROM rep, (SELECT epoch_us(max(arrived_at)) AS last_t FROM read_parquet({src}))
     GROUP BY agent_id, date
 ),

@@ -82,7 +82,7 @@ def build(src: str) -> pl.LazyFrame:
             rep_t=pl.when(pl.col("qch") != ch).then(pl.col("qt")).otherwise(pl.col("qndt"))
         )
         .join(last, how="cross")
-        .with_columns(eligible=t + FCR_WINDOW_US < pl.col("last_t"))
+        .with_columns(eligible=t + FCR_WINDOW_US <= pl.col("last_t"))
         .group_by("agent_id", "date")
         .agg(
             fcr_eligible=pl.col("eligible").sum(),

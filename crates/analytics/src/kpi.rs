@@ -528,7 +528,8 @@ fn batches(files: &[PathBuf], target: u64) -> Vec<Vec<PathBuf>> {
 /// Rows after `hi` (read only as possible repeats) belong to no group, and
 /// neither do unanswered rows when the output is agent-side. A candidate
 /// is an FCR subject when it was answered, is in range, and its window ends
-/// before the dataset's last arrival (right-censoring).
+/// at or before the dataset's last arrival (right-censoring: a window that
+/// ends exactly at the last arrival was fully observed).
 fn add_batch(
     df: &DataFrame,
     p: &KpiParams,
@@ -567,7 +568,7 @@ fn add_batch(
             continue;
         };
         let t = times[i];
-        let subject = answered[i] && in_range(t) && t.saturating_add(window_us) < last_arrival;
+        let subject = answered[i] && in_range(t) && t.saturating_add(window_us) <= last_arrival;
         let slot = if subject { slots[i] } else { NOT_A_SUBJECT };
         candidates.push(customer, t, chain.unwrap_or(""), slot);
     }

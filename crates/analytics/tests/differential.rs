@@ -486,7 +486,7 @@ fn naive(rows: &[Rec], p: &KpiParams, shifts: &[Shift]) -> Table {
                 a.csat_sum += i64::from(c);
                 a.top2 += i64::from(c >= 4);
             }
-            if inbound && r.customer_key.is_some() && r.arrived_us + window < last {
+            if inbound && r.customer_key.is_some() && r.arrived_us + window <= last {
                 a.fcr_eligible += 1;
                 let repeat = rows.iter().any(|o| {
                     o.direction == "inbound"
