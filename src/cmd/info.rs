@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 /// Summarise a dataset.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  cxpipe info dataset\n  cxpipe info dataset --json")]
@@ -15,21 +13,13 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Prints the summary. Opening the dataset also finishes (or discards) an
-/// ingest that was interrupted.
+/// Prints the summary. A read-only command: it takes the dataset's shared
+/// lock (so it runs beside `kpi` or `report`, not beside an ingest) and
+/// creates nothing; opening the dataset finishes (or discards) an ingest
+/// that was interrupted, as every command that opens it does.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if !args
-        .dataset
-        .join(cxpipe_ingest::dataset::INTERACTIONS)
-        .is_dir()
-    {
-        anyhow::bail!(
-            "{} is not a cxpipe dataset (no interactions/ folder)",
-            args.dataset.display()
-        );
-    }
-    let ds = cxpipe_ingest::Dataset::open(&args.dataset)
-        .with_context(|| format!("opening dataset {}", args.dataset.display()))?;
+    // Its errors name the dataset (or the file in it) already.
+    let ds = cxpipe_ingest::Dataset::open_for_reading(&args.dataset)?;
     if let Some(note) = &ds.recovered {
         tracing::info!("{note}");
     }

@@ -134,6 +134,17 @@ fn open_lock_file(root: &Path) -> Result<(File, PathBuf), Error> {
     Ok((lock, lock_path))
 }
 
+/// The lock file of an existing dataset, opened read-only (a lock needs no
+/// write access); created only if missing.
+fn open_lock_file_for_reading(root: &Path) -> Result<(File, PathBuf), Error> {
+    let lock_path = root.join(LOCK);
+    match File::open(&lock_path) {
+        Ok(f) => Ok((f, lock_path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => open_lock_file(root),
+        Err(e) => Err(Error::io(format!("opening {}", lock_path.display()), e)),
+    }
+}
+
 impl Dataset {
     /// Opens (creating it if needed) the dataset at `root`, takes its write
     /// lock and finishes or discards an interrupted ingest.
@@ -170,14 +181,23 @@ impl Dataset {
     /// interrupted ingest when no other cxpipe has it open, then holds a
     /// shared lock, so any number of readers run side by side but never
     /// beside an ingest (which would fail to take its lock, and say so).
+    ///
+    /// It creates nothing but the lock file of a dataset that has none
+    /// (one copied without its hidden files): no folder, no other file.
     pub fn open_for_reading(root: &Path) -> Result<Dataset, Error> {
+        if !root.exists() {
+            return Err(Error::Invalid(format!(
+                "dataset {} does not exist; create one with `cxpipe ingest`",
+                root.display()
+            )));
+        }
         if !root.join(INTERACTIONS).is_dir() {
             return Err(Error::Invalid(format!(
                 "{} is not a cxpipe dataset (no {INTERACTIONS}/ folder); create one with `cxpipe ingest`",
                 root.display()
             )));
         }
-        let (lock, lock_path) = open_lock_file(root)?;
+        let (lock, lock_path) = open_lock_file_for_reading(root)?;
         let mut ds = Dataset {
             root: root.to_path_buf(),
             _lock: lock,
