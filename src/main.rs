@@ -4,6 +4,7 @@
 mod cmd;
 mod config;
 mod progress;
+mod settings;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

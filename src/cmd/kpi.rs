@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cxpipe_analytics::table::{self, Format};
-use cxpipe_analytics::time::parse_day;
-use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Source, Zone};
+use cxpipe_analytics::{DataFrame, Group, KpiParams, Source};
 
-use crate::config::{Config, UsageError, parse_duration_ms, seconds_ms};
+use crate::config::{Config, UsageError};
+use crate::settings::{self, KpiFlags};
 
 const EXAMPLES: &str = "\
 Examples:
   cxpipe kpi dataset --by agent,day
+  cxpipe kpi dataset --by queue,day --columns offered,answered,abandon_rate
   cxpipe kpi dataset --by queue,interval --interval 15m --tz Europe/Berlin --from 2026-10-01 --to 2026-10-31
   cxpipe kpi dataset --by agent,shift --format csv --out agent-shift.csv
   cxpipe kpi dataset --by team,week --sl-variant answered_plus_abandoned --threshold 30
@@ -26,6 +27,9 @@ Every key is local time in --tz (or [time] zone): a contact belongs to the
 interval, day and shift in which it arrived; a shift that crosses midnight
 belongs to the day it starts. Rates are fractions (the table shows them as
 percentages); durations are seconds. A ratio with nothing to divide by is empty.
+On a terminal the table shows the keys and the KPIs that fit its width, and
+names the columns left out (--columns all or a list to choose); csv, json and
+parquet carry every column.
 Defaults come from cxpipe.toml ([time], [[shift]], [kpi]); flags win.";
 
 /// Compute KPIs over a dataset.
@@ -40,17 +44,36 @@ pub struct Args {
     /// Interval for --by interval: 15m, 30m (default), 1h or 1d.
     #[arg(long)]
     pub interval: Option<String>,
-    /// Service-level threshold in seconds (default 20).
+    /// Service-level threshold in seconds (default [kpi] threshold_s, else 20).
     #[arg(long, value_name = "SECONDS")]
     pub threshold: Option<f64>,
     /// FCR window, e.g. 72h (default) or 7d.
     #[arg(long, value_name = "DURATION")]
     pub fcr_window: Option<String>,
+    /// Columns of the text table: `all`, or a comma-separated list shown
+    /// after the grouping keys. Default on a terminal: the keys, then the
+    /// KPIs read first that fit its width ($COLUMNS, else the terminal's).
+    /// CSV, JSON and Parquet always carry every column.
+    #[arg(long, value_name = "all|LIST")]
+    pub columns: Option<String>,
     #[command(flatten)]
     pub query: QueryArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
+
+/// The KPIs a narrow table shows first, after the keys (then the others
+/// that still fit, in their usual order).
+pub const FIRST_COLUMNS: [&str; 8] = [
+    "offered",
+    "service_level",
+    "abandon_rate",
+    "asa_s",
+    "handled",
+    "aht_s",
+    "fcr_rate",
+    "csat_avg",
+];
 
 /// `--format` and `--out`, for every command that writes a table.
 #[derive(Debug, Default, clap::Args)]
@@ -65,6 +88,11 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Whether the output goes to stdout (no `--out`, or `--out -`).
+    pub fn to_stdout(&self) -> bool {
+        self.out.as_ref().is_none_or(|o| o.as_os_str() == "-")
+    }
+
     /// The output format: --format, else from --out, else by terminal.
     pub fn format(&self) -> anyhow::Result<Format> {
         output_format(self.format.as_deref(), self.out.as_deref())
@@ -106,58 +134,31 @@ pub struct QueryArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Builds the query parameters: flags, then config, then defaults.
-pub fn params(args: &Args, config: &Config) -> anyhow::Result<KpiParams> {
-    let mut p = KpiParams::new(Group::parse_list(&args.by)?);
-    args.query.apply(&mut p, config)?;
-    if let Some(t) = args.threshold.or(config.kpi.threshold_s) {
-        p.threshold_ms = seconds_ms(t).map_err(UsageError).context("--threshold")?;
+impl Args {
+    /// The KPI settings its flags give.
+    pub fn flags(&self) -> KpiFlags {
+        KpiFlags {
+            threshold: self.threshold,
+            interval: self.interval.clone(),
+            fcr_window: self.fcr_window.clone(),
+            ..self.query.flags()
+        }
     }
-    if let Some(i) = args.interval.as_deref().or(config.kpi.interval.as_deref()) {
-        p.interval = Interval::parse(i)?;
-    }
-    if let Some(w) = args
-        .fcr_window
-        .as_deref()
-        .or(config.kpi.fcr_window.as_deref())
-    {
-        p.fcr_window_ms = parse_duration_ms(w)
-            .map_err(UsageError)
-            .context("--fcr-window")?;
-    }
-    p.shifts = config.shifts()?;
-    Ok(p)
 }
 
 impl QueryArgs {
-    /// Sets zone, dates and service-level settings (flags, then config;
-    /// the threshold is each command's own).
-    pub fn apply(&self, p: &mut KpiParams, config: &Config) -> anyhow::Result<()> {
-        if let Some(z) = self.tz.as_deref().or(config.time.zone.as_deref()) {
-            p.zone = Zone::named(z)?;
+    /// The settings these flags give (zone, dates, service-level variant
+    /// and short abandons); [`settings::kpi_params`] merges them with
+    /// `cxpipe.toml`.
+    pub fn flags(&self) -> KpiFlags {
+        KpiFlags {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            tz: self.tz.clone(),
+            sl_variant: self.sl_variant.clone(),
+            short_abandon: self.short_abandon,
+            ..KpiFlags::default()
         }
-        let variant = self.sl_variant.as_deref();
-        if let Some(v) = variant.or(config.kpi.sl_variant.as_deref()) {
-            p.sl_variant = SlVariant::parse(v)?;
-        }
-        if let Some(s) = self.short_abandon.or(config.kpi.short_abandon_s) {
-            p.short_abandon_ms = seconds_ms(s)
-                .map_err(UsageError)
-                .context("--short-abandon")?;
-        }
-        p.from = self
-            .from
-            .as_deref()
-            .map(parse_day)
-            .transpose()
-            .context("--from")?;
-        p.to = self
-            .to
-            .as_deref()
-            .map(parse_day)
-            .transpose()
-            .context("--to")?;
-        Ok(())
     }
 }
 
@@ -277,8 +278,8 @@ pub fn date_range(p: &KpiParams, source: &Source) -> String {
 /// Opens a dataset for reading and lists its partitions. The query must
 /// run while the returned dataset (its shared lock) is alive.
 pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, Source)> {
-    let ds = cxpipe_ingest::Dataset::open_for_reading(dataset)
-        .with_context(|| format!("opening dataset {}", dataset.display()))?;
+    // Its errors name the dataset (or the file in it) already.
+    let ds = cxpipe_ingest::Dataset::open_for_reading(dataset)?;
     if let Some(note) = &ds.recovered {
         tracing::info!("{note}");
     }
@@ -292,7 +293,7 @@ pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, So
 /// Runs the query and writes the table.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.query.config.as_deref())?;
-    let p = params(args, &config)?;
+    let p = settings::kpi_params(&config, Group::parse_list(&args.by)?, &args.flags())?;
     let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
@@ -302,10 +303,88 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "KPIs computed"
     );
+    let mut note = None;
     if format == Format::Table {
         // The caption names them once instead of on every line.
         df = df.drop_many(["sl_variant", "sl_threshold_s"]);
+        // Fitted to the terminal only when the table goes to it.
+        let width = args.output.to_stdout().then(table_width).flatten();
+        (df, note) = table_columns(df, &p.key_columns(), args.columns.as_deref(), width)?;
+    } else if args.columns.is_some() {
+        return Err(UsageError(
+            "--columns chooses the columns of the text table; csv, json and parquet always carry every column"
+                .into(),
+        )
+        .into());
     }
     let caption = caption(&p);
-    args.output.emit(&mut df, format, &caption)
+    args.output.emit(&mut df, format, &caption)?;
+    if let Some(note) = note {
+        super::emit(&format!("{note}\n"))?;
+    }
+    Ok(())
+}
+
+/// The width the text table must fit: `$COLUMNS`, else the terminal's
+/// (None: stdout is no terminal, so nothing wraps).
+fn table_width() -> Option<usize> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+    {
+        return Some(w);
+    }
+    let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(std::io::stdout())?;
+    Some(usize::from(w))
+}
+
+/// The columns of the text table (`--columns`, else those that fit
+/// `width`), and the line that names what was left out.
+fn table_columns(
+    df: DataFrame,
+    keys: &[&str],
+    columns: Option<&str>,
+    width: Option<usize>,
+) -> anyhow::Result<(DataFrame, Option<String>)> {
+    let chosen: Vec<String> = match columns.map(str::trim) {
+        Some("all") => return Ok((df, None)),
+        Some(list) => {
+            let names: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            let mut chosen: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            for want in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                if !names.iter().any(|n| n == want) {
+                    return Err(UsageError(format!(
+                        "--columns: no column {want:?} in this table; it has {}",
+                        names.join(", ")
+                    ))
+                    .into());
+                }
+                if !chosen.iter().any(|c| c == want) {
+                    chosen.push(want.to_string());
+                }
+            }
+            chosen
+        }
+        None => {
+            let Some(width) = width else {
+                return Ok((df, None));
+            };
+            let (kept, left) =
+                table::fit_columns(&table::table_widths(&df), keys, &FIRST_COLUMNS, width);
+            if left.is_empty() {
+                return Ok((df, None));
+            }
+            let note = format!(
+                "not shown: {} (--columns all, or --columns a,b,c)",
+                left.join(", ")
+            );
+            return Ok((df.select(kept)?, Some(note)));
+        }
+    };
+    Ok((df.select(chosen)?, None))
 }

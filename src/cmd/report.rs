@@ -10,10 +10,11 @@ use cxpipe_analytics::sla::{self, Kind, Rule};
 use cxpipe_analytics::table::{self, Format};
 use cxpipe_analytics::time::format_day;
 use cxpipe_analytics::turnover::{self, AttritionBy, TurnoverParams};
-use cxpipe_analytics::{DataFrame, Group, Interval, KpiParams, Source, kpi};
+use cxpipe_analytics::{DataFrame, Group, KpiParams, Source, kpi};
 
 use crate::cmd::kpi::{open_source, write_atomic};
-use crate::config::{Config, UsageError, load_policy};
+use crate::config::{Config, load_policy};
+use crate::settings::{self, KpiFlags};
 
 const TEMPLATE: &str = include_str!("../../assets/report.html");
 const APP_JS: &str = include_str!("../../assets/report.js");
@@ -76,8 +77,35 @@ pub struct Request<'a> {
     pub table_rows: usize,
 }
 
+/// A rendered page and what it shows.
+pub struct Page {
+    /// The whole HTML file.
+    pub html: String,
+    /// The sections with data, in page order.
+    pub sections: Vec<&'static str>,
+    /// The sections left empty, and why.
+    pub empty: Vec<(&'static str, String)>,
+}
+
+impl Page {
+    /// One line for a log: size, the sections shown and those left empty.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} KB; {} of {} sections: {}",
+            self.html.len().div_ceil(1024),
+            self.sections.len(),
+            self.sections.len() + self.empty.len(),
+            self.sections.join(", ")
+        );
+        for (name, why) in &self.empty {
+            s.push_str(&format!("; {name} empty: {why}"));
+        }
+        s
+    }
+}
+
 /// Runs the queries and fills the page.
-pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
+pub fn render(source: &Source, req: &Request) -> anyhow::Result<Page> {
     let with = |by: Vec<Group>, fcr: bool| {
         let mut p = req.base.clone();
         p.by = by;
@@ -92,10 +120,10 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
     } else {
         Some(sla::agent_report(source, &req.base, &req.rules)?)
     };
-    let mut tp = req.turnover.clone();
-    tp.zone = req.base.zone.clone();
+    let tp = &req.turnover;
     let activity = turnover::activity(source, &tp.zone)?;
-    let (as_of, risk, attrition) = match turnover::signals(&activity, &tp) {
+    let mut turnover_error = None;
+    let (as_of, risk, attrition) = match turnover::signals(&activity, tp) {
         Ok((as_of, rows)) => {
             let attrition = turnover::attrition(&activity, &rows, as_of, AttritionBy::Team)?;
             (
@@ -106,9 +134,30 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
         }
         Err(e) => {
             tracing::warn!("turnover section left empty: {e}");
+            turnover_error = Some(e.to_string());
             (None, None, None)
         }
     };
+    let mut sections = Vec::new();
+    let mut empty = Vec::new();
+    let mut section =
+        |name: &'static str, df: Option<&DataFrame>, why_none: Option<String>| match (df, why_none)
+        {
+            (Some(df), _) if df.height() > 0 => sections.push(name),
+            (Some(_), _) => empty.push((name, "no rows".to_string())),
+            (None, Some(why)) => empty.push((name, why)),
+            (None, None) => empty.push((name, "no rows".to_string())),
+        };
+    section("service level by interval", Some(&sl), None);
+    section("volume and AHT by day", Some(&by_day), None);
+    section("agent leaderboard", Some(&agents), None);
+    section(
+        "SLA breaches by agent",
+        sla_agents.as_ref(),
+        Some("no [[sla]] rules (--policy or cxpipe.toml)".to_string()),
+    );
+    section("turnover risk", risk.as_ref(), turnover_error.clone());
+    section("attrition by team", attrition.as_ref(), turnover_error);
     let target = req.rules.iter().find(|r| r.kind == Kind::ServiceLevel);
 
     let p = &req.base;
@@ -225,7 +274,11 @@ pub fn render(source: &Source, req: &Request) -> anyhow::Result<String> {
         .replacen("{{META}}", &meta_html, 1)
         .replacen("{{CHARTJS}}", CHART_JS, 1)
         .replace("{{TITLE}}", &escape(&title));
-    Ok(page)
+    Ok(Page {
+        html: page,
+        sections,
+        empty,
+    })
 }
 
 /// Agents in the SLA breach chart.
@@ -322,24 +375,13 @@ pub fn request<'a>(
     from: Option<&str>,
     to: Option<&str>,
 ) -> anyhow::Result<Request<'a>> {
-    let mut base = KpiParams::new(vec![Group::Interval]);
-    crate::cmd::kpi::QueryArgs {
+    let flags = KpiFlags {
         from: from.map(String::from),
         to: to.map(String::from),
         tz: tz.map(String::from),
-        ..Default::default()
-    }
-    .apply(&mut base, config)?;
-    if let Some(t) = config.kpi.threshold_s {
-        base.threshold_ms = crate::config::seconds_ms(t).map_err(UsageError)?;
-    }
-    if let Some(i) = config.kpi.interval.as_deref() {
-        base.interval = Interval::parse(i)?;
-    }
-    if let Some(w) = config.kpi.fcr_window.as_deref() {
-        base.fcr_window_ms = crate::config::parse_duration_ms(w).map_err(UsageError)?;
-    }
-    base.shifts = config.shifts()?;
+        ..KpiFlags::default()
+    };
+    let base = settings::kpi_params(config, vec![Group::Interval], &flags)?;
     let (rules, policy_name) = match policy {
         Some(p) => (load_policy(p)?, Some(p.display().to_string())),
         None if !config.sla.is_empty() => (
@@ -353,7 +395,7 @@ pub fn request<'a>(
         ),
         None => (Vec::new(), None),
     };
-    let turnover = config.turnover.params()?;
+    let turnover = settings::turnover_params(config, tz)?;
     Ok(Request {
         dataset,
         base,
@@ -379,12 +421,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let page = render(&source, &req)?;
-    write_atomic(&args.html, |w| Ok(w.write_all(page.as_bytes())?))
+    write_atomic(&args.html, |w| Ok(w.write_all(page.html.as_bytes())?))
         .context("writing the HTML report")?;
     tracing::info!(
-        "wrote {} ({} KB) in {:.1} s",
+        "wrote {} ({}) in {:.1} s",
         args.html.display(),
-        page.len() / 1024,
+        page.describe(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -9,14 +9,16 @@ use std::time::Instant;
 
 use anyhow::Context;
 use cxpipe_analytics::table::Format;
-use cxpipe_analytics::turnover::{self, AttritionBy};
+use cxpipe_analytics::turnover::{self, AttritionBy, TurnoverParams};
 use cxpipe_analytics::{DataFrame, Group, KpiParams, Source, sla};
 use cxpipe_ingest::{IngestOptions, Input};
 use serde_json::{Value, json};
 
-use crate::cmd::kpi::{QueryArgs, TEMP_PREFIX, emit_frame, open_source, write_atomic};
+use crate::cmd::kpi::{TEMP_PREFIX, emit_frame, open_source, write_atomic};
+use crate::cmd::report::Request;
 use crate::config::{Config, RunSection, UsageError};
 use crate::progress::IngestProgress;
+use crate::settings::{self, KpiFlags};
 use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, Global};
 
 const EXAMPLES: &str = "\
@@ -36,6 +38,12 @@ Reports and their files in reports_dir:
   turnover         turnover.csv
   attrition:BY     attrition-BY.csv (team, site or all)
   html             report.html
+Without a reports list, run writes the defaults its configuration supports:
+the SLA reports need [[sla]] rules (sla:interval a service_level, abandon_rate
+or asa rule); those it cannot write are named, with the reason, in the log
+and under \"reports_skipped\" in the summary, and the run still exits 0. A
+report named in the list that cannot be written (sla:* without [[sla]]
+rules) is a usage error, found before anything is ingested.
 Paths are relative to the config file. A file already ingested (by name,
 size and content) is skipped; when nothing new arrived and every report is
 there, the run writes nothing and says so (--refresh rewrites the reports).
@@ -133,12 +141,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     let Some(section) = &config.run else {
         return Err(UsageError(format!(
             "{}: no [run] section (inbox, dataset, reports_dir, reports); see `cxpipe run --help`",
-            config
-                .path
-                .as_ref()
-                .map_or("no cxpipe.toml found".to_string(), |p| p
-                    .display()
-                    .to_string())
+            config_name(&config)
         ))
         .into());
     };
@@ -153,11 +156,16 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     if !inbox.is_dir() {
         return Err(UsageError(format!("[run] inbox {} is not a folder", inbox.display())).into());
     }
-    let specs = report_specs(section)?;
     let format = match section.format.as_deref() {
         Some(f) => Format::parse(f)?,
         None => Format::Csv,
     };
+    // The whole plan is checked before anything is ingested: a report that
+    // cannot be written is a usage error now, not a failure after the ingest.
+    let plan = plan(section, &config, &dataset)?;
+    for (spec, why) in &plan.skipped {
+        tracing::info!("skipping report {}: {why}", spec_name(spec));
+    }
 
     // 1. Ingest whatever is new in the inbox.
     let ingest_started = Instant::now();
@@ -211,16 +219,17 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         Format::Parquet => "parquet",
         _ => "csv",
     };
-    let all_there = specs
+    let all_there = plan
+        .jobs
         .iter()
-        .all(|s| reports_dir.join(s.file_name(ext)).is_file());
+        .all(|(s, _)| reports_dir.join(s.file_name(ext)).is_file());
     let skip_reports = new_files == 0 && all_there && !args.refresh;
     let mut written = Vec::new();
     let mut report_errors = Vec::new();
     if skip_reports {
         tracing::info!(
             "nothing new: the {} report(s) in {} are up to date (--refresh rewrites them)",
-            specs.len(),
+            plan.jobs.len(),
             reports_dir.display()
         );
     } else if !dataset.join("interactions").is_dir() {
@@ -230,30 +239,42 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     } else {
         let (_lock, source) = open_source(&dataset)?;
         let mut turnover_rows = None;
-        for spec in &specs {
+        for (spec, job) in &plan.jobs {
             if CANCEL.load(Ordering::SeqCst) {
                 report_errors.push(json!({ "report": "rest", "error": "interrupted" }));
                 break;
             }
             let path = reports_dir.join(spec.file_name(ext));
             let t0 = Instant::now();
-            match write_report(
-                spec,
-                &source,
-                &config,
-                &dataset,
-                &path,
-                format,
-                &mut turnover_rows,
-            ) {
-                Ok(rows) => {
-                    tracing::info!("wrote {} ({rows} rows)", path.display());
-                    written.push(json!({
+            match write_report(job, &plan, &source, &path, format, &mut turnover_rows) {
+                Ok(w) => {
+                    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+                    let mut entry = json!({
                         "report": spec_name(spec),
                         "path": path.display().to_string(),
-                        "rows": rows,
+                        "bytes": bytes,
                         "seconds": round2(t0.elapsed().as_secs_f64()),
-                    }));
+                    });
+                    match w {
+                        Written::Table { rows } => {
+                            let noun = if rows == 1 { "row" } else { "rows" };
+                            tracing::info!(
+                                "wrote {} ({rows} {noun}, {bytes} bytes)",
+                                path.display()
+                            );
+                            entry["rows"] = json!(rows);
+                        }
+                        Written::Page(page) => {
+                            tracing::info!("wrote {} ({})", path.display(), page.describe());
+                            entry["sections"] = json!(page.sections);
+                            entry["empty_sections"] = page
+                                .empty
+                                .iter()
+                                .map(|(name, why)| json!({ "section": name, "reason": why }))
+                                .collect();
+                        }
+                    }
+                    written.push(entry);
                 }
                 Err(e) => {
                     tracing::error!("report {}: {e:#}", spec_name(spec));
@@ -271,6 +292,11 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     };
+    let skipped: Vec<Value> = plan
+        .skipped
+        .iter()
+        .map(|(spec, why)| json!({ "report": spec_name(spec), "reason": why }))
+        .collect();
     let summary = json!({
         "started_at": started_at,
         "config": config.path.as_ref().map(|p| p.display().to_string()),
@@ -293,6 +319,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         "reports_dir": reports_dir.display().to_string(),
         "reports_up_to_date": skip_reports,
         "reports": written,
+        "reports_skipped": skipped,
         "report_errors": report_errors,
         "seconds": {
             "ingest": round2(ingest_seconds),
@@ -303,6 +330,16 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     });
     super::emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
     Ok(code)
+}
+
+/// The config file's path, for messages.
+fn config_name(config: &Config) -> String {
+    config
+        .path
+        .as_ref()
+        .map_or("no cxpipe.toml found".to_string(), |p| {
+            p.display().to_string()
+        })
 }
 
 /// Removes the temporary files a killed run left in the reports folder.
@@ -336,83 +373,150 @@ fn spec_name(spec: &ReportSpec) -> String {
     }
 }
 
-fn report_specs(section: &RunSection) -> anyhow::Result<Vec<ReportSpec>> {
-    match &section.reports {
-        Some(list) => list.iter().map(|s| ReportSpec::parse(s)).collect(),
-        None => DEFAULT_REPORTS
-            .iter()
-            .map(|s| ReportSpec::parse(s))
-            .collect(),
+/// One report of the plan, with every setting it needs resolved.
+enum Job<'a> {
+    /// A KPI table.
+    Kpi(KpiParams),
+    /// An SLA report at `level`, over the `[[sla]]` rules.
+    Sla { level: String, base: KpiParams },
+    /// The per-agent turnover table.
+    Turnover,
+    /// Attrition per group and month.
+    Attrition(AttritionBy),
+    /// The HTML page.
+    Html(Box<Request<'a>>),
+}
+
+/// What the run will write, and the default reports it leaves out.
+struct Plan<'a> {
+    jobs: Vec<(ReportSpec, Job<'a>)>,
+    /// Default reports the configuration cannot support, and why.
+    skipped: Vec<(ReportSpec, String)>,
+    /// The settings of the turnover and attrition reports.
+    turnover: TurnoverParams,
+    /// The `[[sla]]` rules.
+    rules: Vec<sla::Rule>,
+}
+
+/// Resolves every report of `[run] reports` (else the defaults) with the
+/// settings of `config`. Any report named explicitly must be writable; of
+/// the defaults, those the configuration cannot support are skipped.
+fn plan<'a>(section: &RunSection, config: &Config, dataset: &'a Path) -> anyhow::Result<Plan<'a>> {
+    let explicit = section.reports.is_some();
+    let names: Vec<&str> = match &section.reports {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => DEFAULT_REPORTS.to_vec(),
+    };
+    let rules = config.sla.clone();
+    let mut plan = Plan {
+        jobs: Vec::new(),
+        skipped: Vec::new(),
+        turnover: settings::turnover_params(config, None)?,
+        rules,
+    };
+    for name in names {
+        let spec = ReportSpec::parse(name)?;
+        let job = match &spec {
+            ReportSpec::Kpi(by) => Job::Kpi(settings::kpi_params(
+                config,
+                Group::parse_list(by)?,
+                &KpiFlags::default(),
+            )?),
+            ReportSpec::Sla(level) => {
+                let interval_rules = plan.rules.iter().any(|r| r.kind.interval_level());
+                let missing = if plan.rules.is_empty() {
+                    Some("no [[sla]] rules")
+                } else if level == "interval" && !interval_rules {
+                    Some("no service_level, abandon_rate or asa rule")
+                } else {
+                    None
+                };
+                match missing {
+                    Some(what) if !explicit => {
+                        let why = format!("{what} in {}", config_name(config));
+                        plan.skipped.push((spec, why));
+                        continue;
+                    }
+                    Some(what) if plan.rules.is_empty() => {
+                        return Err(UsageError(format!(
+                            "[run] reports names {name:?}, but {} has {what}; add [[sla]] rules or take it out of the list",
+                            config_name(config)
+                        ))
+                        .into());
+                    }
+                    Some(what) => tracing::warn!(
+                        "{} has {what}: the {name} report will be empty",
+                        config_name(config)
+                    ),
+                    None => {}
+                }
+                Job::Sla {
+                    level: level.clone(),
+                    base: settings::kpi_params(config, vec![Group::Queue], &KpiFlags::default())?,
+                }
+            }
+            ReportSpec::Turnover => Job::Turnover,
+            ReportSpec::Attrition(by) => Job::Attrition(AttritionBy::parse(by)?),
+            ReportSpec::Html => Job::Html(Box::new(crate::cmd::report::request(
+                dataset, config, None, None, None, None,
+            )?)),
+        };
+        plan.jobs.push((spec, job));
     }
+    Ok(plan)
 }
 
 /// Agent activity and signals, computed once per run for the turnover
 /// and attrition reports.
 type TurnoverRows = (turnover::Activity, i64, Vec<turnover::Signals>);
 
-/// Computes one report and replaces its file; returns its row count.
+/// What a report wrote.
+enum Written {
+    /// A table of this many rows.
+    Table { rows: usize },
+    /// The HTML page.
+    Page(crate::cmd::report::Page),
+}
+
+/// Computes one report and replaces its file.
 fn write_report(
-    spec: &ReportSpec,
+    job: &Job,
+    plan: &Plan,
     source: &Source,
-    config: &Config,
-    dataset: &Path,
     path: &Path,
     format: Format,
     turnover_rows: &mut Option<TurnoverRows>,
-) -> anyhow::Result<usize> {
-    let query = QueryArgs::default();
-    let mut base = KpiParams::new(vec![Group::Queue]);
-    query.apply(&mut base, config)?;
-    let mut df: DataFrame = match spec {
-        ReportSpec::Kpi(by) => {
-            let args = crate::cmd::kpi::Args {
-                dataset: dataset.to_path_buf(),
-                by: by.clone(),
-                interval: None,
-                threshold: None,
-                fcr_window: None,
-                query,
-                output: Default::default(),
-            };
-            let p = crate::cmd::kpi::params(&args, config)?;
-            cxpipe_analytics::kpi(source, &p)?
-        }
-        ReportSpec::Sla(level) => {
-            if config.sla.is_empty() {
-                anyhow::bail!("no [[sla]] rules in the config");
-            }
-            match level.as_str() {
-                "interval" => sla::interval_report(source, &base, &config.sla)?,
-                "interaction" => sla::interaction_report(source, &base, &config.sla, None, None)?,
-                _ => sla::agent_report(source, &base, &config.sla)?,
-            }
-        }
-        ReportSpec::Turnover | ReportSpec::Attrition(_) => {
+) -> anyhow::Result<Written> {
+    let rules = &plan.rules;
+    let mut df: DataFrame = match job {
+        Job::Kpi(p) => cxpipe_analytics::kpi(source, p)?,
+        Job::Sla { level, base } => match level.as_str() {
+            "interval" => sla::interval_report(source, base, rules)?,
+            "interaction" => sla::interaction_report(source, base, rules, None, None)?,
+            _ => sla::agent_report(source, base, rules)?,
+        },
+        Job::Turnover | Job::Attrition(_) => {
             // One pass over the dataset serves both reports.
             if turnover_rows.is_none() {
-                let mut p = config.turnover.params()?;
-                p.zone = base.zone.clone();
+                let p = &plan.turnover;
                 let activity = turnover::activity(source, &p.zone)?;
-                let (as_of, rows) = turnover::signals(&activity, &p)?;
+                let (as_of, rows) = turnover::signals(&activity, p)?;
                 *turnover_rows = Some((activity, as_of, rows));
             }
             let Some((activity, as_of, rows)) = turnover_rows.as_ref() else {
                 anyhow::bail!("agent activity was not read");
             };
-            match spec {
-                ReportSpec::Attrition(by) => {
-                    turnover::attrition(activity, rows, *as_of, AttritionBy::parse(by)?)?
-                }
+            match job {
+                Job::Attrition(by) => turnover::attrition(activity, rows, *as_of, *by)?,
                 _ => turnover::signals_frame(rows)?,
             }
         }
-        ReportSpec::Html => {
-            let req = crate::cmd::report::request(dataset, config, None, None, None, None)?;
-            let page = crate::cmd::report::render(source, &req)?;
-            write_atomic(path, |w| Ok(w.write_all(page.as_bytes())?))?;
-            return Ok(1);
+        Job::Html(req) => {
+            let page = crate::cmd::report::render(source, req)?;
+            write_atomic(path, |w| Ok(w.write_all(page.html.as_bytes())?))?;
+            return Ok(Written::Page(page));
         }
     };
     emit_frame(&mut df, format, None, Some(path))?;
-    Ok(df.height())
+    Ok(Written::Table { rows: df.height() })
 }

@@ -10,6 +10,7 @@ use cxpipe_analytics::{Group, KpiParams, Source};
 
 use crate::cmd::kpi::{OutputArgs, QueryArgs, date_range, open_source};
 use crate::config::{Config, UsageError, load_policy};
+use crate::settings;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -31,7 +32,8 @@ Rules come from --policy FILE, else from [[sla]] in cxpipe.toml. A rule:
   name = \"voice-80-20\"
   kind = \"service_level\"          # or abandon_rate, asa, wait, handle, acw, hold
   scope = { channel = \"voice\", queue = \"sales-*\" }   # optional: channel, queue (glob), team, site
-  threshold_s = 20                 # service_level: T; wait/handle/acw/hold: the limit
+  threshold_s = 20                 # service_level: T (default [kpi] threshold_s, else 20);
+                                   # wait/handle/acw/hold: the limit
   target = 0.80                    # service_level, abandon_rate: a fraction; asa: seconds
   interval = \"30m\"                 # interval rules: 15m, 30m (default), 1h, 1d
 The report states the policy, dates and zone it covers (the table's caption;
@@ -86,8 +88,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.top == Some(0) {
         return Err(UsageError("--top must be at least 1".into()).into());
     }
-    let mut base = KpiParams::new(vec![Group::Queue]);
-    args.query.apply(&mut base, &config)?;
+    let base = settings::kpi_params(&config, vec![Group::Queue], &args.query.flags())?;
     let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let wanted = |interval: bool| {
@@ -139,8 +140,9 @@ fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Source) -> Stri
     ];
     if rules.iter().any(|r| r.kind == sla::Kind::ServiceLevel) {
         parts.push(format!(
-            "service level {} (short abandon < {} s)",
+            "service level {} at a rule's threshold_s, else {} s (short abandon < {} s)",
             p.sl_variant.name(),
+            p.threshold_ms as f64 / 1000.0,
             p.short_abandon_ms as f64 / 1000.0
         ));
     }

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cxpipe_analytics::Zone;
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::time::{format_day, parse_day};
 use cxpipe_analytics::turnover::{self, AttritionBy, Roster};
 
 use crate::cmd::kpi::{OutputArgs, open_source};
 use crate::config::{Config, UsageError};
+use crate::settings;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -87,10 +87,7 @@ pub struct Args {
 /// Runs the report and writes it.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    let mut p = config.turnover.params()?;
-    if let Some(z) = args.tz.as_deref().or(config.time.zone.as_deref()) {
-        p.zone = Zone::named(z)?;
-    }
+    let mut p = settings::turnover_params(&config, args.tz.as_deref())?;
     p.as_of = args
         .as_of
         .as_deref()

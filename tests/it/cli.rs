@@ -256,12 +256,28 @@ fn info_text_json_and_errors() {
     );
 
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = cxpipe(&["info", &tmp.path().join("nothing").display().to_string()]);
+    let nothing = tmp.path().join("nothing");
+    let out = cxpipe(&["info", &nothing.display().to_string()]);
     assert_eq!(out.code, 1, "info on a missing dataset");
+    assert!(
+        out.stderr
+            .contains(&format!("{} does not exist", nothing.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!nothing.exists(), "info created the missing dataset");
+    // A folder that is not a dataset stays as it was.
+    let out = cxpipe(&["info", &tmp.path().display().to_string()]);
+    assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("not a cxpipe dataset"),
         "{}",
         out.stderr
+    );
+    assert_eq!(
+        fs::read_dir(tmp.path()).expect("ls").count(),
+        0,
+        "info wrote into it"
     );
 }
 
@@ -297,6 +313,47 @@ fn a_locked_dataset_is_refused() {
     drop(lock);
     let (out, _) = ingest(&c.ds, &[&sample("generic/calls-2026-10-01.csv")], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// `info` is a reader: it works while another reader (a `kpi`, here this
+/// test holding the same shared lock a `kpi` holds) has the dataset open,
+/// and creates no folder or file in it.
+#[test]
+fn info_takes_the_read_lock_and_creates_nothing() {
+    let c = check(
+        &Case::paths(&[sample("generic/chats.ndjson")]),
+        &Expect::new(0, vec![ingested("chats.ndjson", 3, 0, &[])]),
+    );
+    // A dataset written by another tool, or copied without its empty
+    // folders: info must not add them.
+    for dir in ["quarantine", "ingests"] {
+        fs::remove_dir_all(c.ds.join(dir)).expect("remove a folder");
+    }
+    let before = snapshot(&c.ds);
+    let lock = fs::File::open(c.ds.join(".lock")).expect("lock file");
+    lock.try_lock_shared()
+        .expect("take the shared lock, as kpi does");
+    let ds = c.ds.display().to_string();
+    let out = cxpipe(&["info", &ds, "--json"]);
+    assert_eq!(out.code, 0, "info beside a reader: {}", out.stderr);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("info --json is JSON");
+    assert_eq!(s["rows"], 3);
+    drop(lock);
+    assert_eq!(snapshot(&c.ds), before, "info changed the dataset");
+    for dir in ["quarantine", "ingests"] {
+        assert!(!c.ds.join(dir).exists(), "info created {dir}/");
+    }
+    // Beside a writer it is refused, and says why.
+    let lock = fs::File::open(c.ds.join(".lock")).expect("lock file");
+    lock.try_lock()
+        .expect("take the write lock, as an ingest does");
+    let out = cxpipe(&["info", &ds]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("an ingest is writing"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The data does not depend on the number of worker threads.

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{cxpipe, ingest, sample};
+use crate::{cxpipe, cxpipe_env, ingest, sample};
 
 /// Ingests `inputs` into a fresh dataset under `dir`.
 fn dataset(dir: &Path, inputs: &[&Path]) -> PathBuf {
@@ -460,11 +460,13 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     let out = cxpipe(&["kpi", d, "--config", c]);
     assert!(out.stderr.contains(c), "{}", out.stderr);
     assert!(out.stderr.contains("line 3"), "{}", out.stderr);
-    // Not a dataset: exit 1 with the folder named.
-    let out = cxpipe(&["kpi", dir.path().join("nope").to_str().expect("path")]);
+    // No dataset there: exit 1 with the folder named.
+    let nope = dir.path().join("nope");
+    let out = cxpipe(&["kpi", nope.to_str().expect("path")]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        out.stderr.contains("not a cxpipe dataset"),
+        out.stderr
+            .contains(&format!("{} does not exist", nope.display())),
         "{}",
         out.stderr
     );
@@ -500,4 +502,141 @@ fn a_broken_dataset_file_is_named() {
         out.stderr
     );
     assert!(out.stdout.is_empty());
+}
+
+/// Right-censoring (SPEC §8): a contact whose FCR window ends exactly at
+/// the dataset's last arrival was fully observed, so it is eligible; one
+/// whose window ends a second later is not.
+///
+/// By hand, window 72 h: f1 (A1) arrived 10-01 10:00:00, its window ends
+/// 10-04 10:00:00, the arrival of f2, the last one: eligible, and resolved
+/// (its customer never calls again): fcr_rate 1 of 1. f3 (A3) arrived
+/// 10-01 10:00:01: its window ends one second after the last arrival, not
+/// eligible. f2 (A2): its window ends three days later, not eligible.
+#[test]
+fn a_window_ending_at_the_last_arrival_is_eligible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fcr.csv");
+    fs::write(
+        &file,
+        "interaction_id,channel,direction,queue,agent_id,customer_id,arrived_at,answered_at,ended_at,talk_s\n\
+         f1,voice,inbound,q,A1,+15550001,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-01T10:05:00Z,295\n\
+         f3,voice,inbound,q,A3,+15550003,2026-10-01T10:00:01Z,2026-10-01T10:00:06Z,2026-10-01T10:05:00Z,294\n\
+         f2,voice,inbound,q,A2,+15550002,2026-10-04T10:00:00Z,2026-10-04T10:00:05Z,2026-10-04T10:05:00Z,295\n",
+    )
+    .expect("export");
+    let ds = dataset(dir.path(), &[&file]);
+    let csv = kpi_csv(&ds, &["--by", "agent", "--fcr-window", "72h"]);
+    let got: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            // agent_id, fcr_rate, fcr_eligible
+            format!("{},{},{}", f[0], f[8], f[9])
+        })
+        .collect();
+    assert!(
+        csv.starts_with("agent_id,handled,aht_s,avg_talk_s,avg_hold_s,avg_acw_s,hold_rate,transfer_rate,fcr_rate,fcr_eligible,"),
+        "{csv}"
+    );
+    assert_eq!(got, ["A1,1,1", "A2,,0", "A3,,0"], "{csv}");
+}
+
+/// The text table fits the terminal: the keys, then the KPIs read first,
+/// and one line naming what was left out; `--columns` chooses; files keep
+/// every column.
+#[test]
+fn the_text_table_fits_the_terminal_width() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = samples_dataset(dir.path());
+    let d = ds.to_str().expect("path");
+    let table = |width: &str, extra: &[&str]| {
+        let mut args = vec!["kpi", d, "--by", "queue,day", "--format", "table"];
+        args.extend_from_slice(extra);
+        let out = cxpipe_env(&args, None, &[("COLUMNS", width)]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout_text()
+    };
+    let text = table("80", &[]);
+    let lines: Vec<&str> = text.lines().collect();
+    // lines[0] is the caption, lines[1] the heading, the last the note.
+    let heading: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(&heading[..3], ["queue", "date", "offered"], "{text}");
+    for line in &lines[1..lines.len() - 1] {
+        assert!(line.chars().count() <= 80, "{} wide: {line}", line.len());
+    }
+    let note = lines[lines.len() - 1];
+    assert!(
+        note.starts_with("not shown: ")
+            && note.contains("answered")
+            && note.contains("--columns all"),
+        "{note}"
+    );
+    for shown in &heading {
+        assert!(
+            !note.contains(&format!(" {shown},")),
+            "{shown} shown and listed as left out"
+        );
+    }
+    // At 80 columns, which of the first KPIs fit is a matter of their
+    // widths; the order of preference is not: offered before handled.
+    assert!(heading.contains(&"service_level"), "{text}");
+
+    // Wide enough for everything: every column, no note.
+    let wide = table("1000", &[]);
+    assert!(!wide.contains("not shown"), "{wide}");
+    assert!(wide.contains("csat_top2"), "{wide}");
+
+    // --columns: the keys, then the list, in its order.
+    let chosen = table("80", &["--columns", "aht_s,offered"]);
+    let heading: Vec<&str> = chosen
+        .lines()
+        .nth(1)
+        .expect("heading")
+        .split_whitespace()
+        .collect();
+    assert_eq!(heading, ["queue", "date", "aht_s", "offered"], "{chosen}");
+    let all = table("80", &["--columns", "all"]);
+    assert!(
+        all.contains("csat_top2") && !all.contains("not shown"),
+        "{all}"
+    );
+    let out = cxpipe(&[
+        "kpi",
+        d,
+        "--by",
+        "queue",
+        "--format",
+        "table",
+        "--columns",
+        "speed",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no column \"speed\""), "{}", out.stderr);
+
+    // CSV keeps every column, whatever the width.
+    let out = cxpipe_env(
+        &["kpi", d, "--by", "queue,day", "--format", "csv"],
+        None,
+        &[("COLUMNS", "40")],
+    );
+    let header = out
+        .stdout_text()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(header.split(',').count(), 24, "{header}");
+    let out = cxpipe(&[
+        "kpi",
+        d,
+        "--by",
+        "queue",
+        "--format",
+        "csv",
+        "--columns",
+        "aht_s",
+    ]);
+    assert_eq!(out.code, 2, "--columns with csv: {}", out.stderr);
 }

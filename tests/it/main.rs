@@ -16,6 +16,7 @@ mod privacy;
 mod report;
 mod run;
 mod samples;
+mod settings;
 mod sla;
 mod sources;
 mod turnover;
@@ -62,12 +63,15 @@ impl Out {
 }
 
 /// Runs `cxpipe ARGS` with `stdin` piped in (empty when `None`) and extra
-/// environment variables. `CXPIPE_PII_KEY` is removed unless given.
+/// environment variables. `CXPIPE_PII_KEY`, `CXPIPE_LOG` and `COLUMNS` are
+/// removed unless given.
 pub fn cxpipe_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Out {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .env_remove("CXPIPE_PII_KEY")
         .env_remove("CXPIPE_LOG")
+        // The text table fits $COLUMNS when it is set; tests set it themselves.
+        .env_remove("COLUMNS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

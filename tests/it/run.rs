@@ -266,3 +266,130 @@ fn a_vendor_inbox_is_read_in_the_site_zone() {
         "f9-2 arrived at 08:00:05 local time:\n{kpi}"
     );
 }
+
+/// A minimal `[run]` (no `reports` list, no `[[sla]]` rules) writes the
+/// default reports its configuration supports, names the SLA ones it
+/// skipped and why, and exits 0 — every night, not only the first.
+#[test]
+fn a_minimal_config_writes_what_it_can_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("inbox")).expect("inbox");
+    let config = dir.path().join("cxpipe.toml");
+    fs::write(
+        &config,
+        "[run]\ninbox = \"inbox\"\ndataset = \"dataset\"\nreports_dir = \"reports\"\n",
+    )
+    .expect("config");
+    export(dir.path(), "day1.csv", "3000", "5");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{s}\n{err}");
+    let written: Vec<&str> = s["reports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|r| r["report"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "kpi:agent,day",
+            "kpi:queue,interval",
+            "turnover",
+            "attrition:team",
+            "html"
+        ],
+        "{s}"
+    );
+    let skipped = s["reports_skipped"].as_array().expect("reports_skipped");
+    assert_eq!(skipped.len(), 2, "{s}");
+    for (entry, name) in skipped.iter().zip(["sla:interval", "sla:agent"]) {
+        assert_eq!(entry["report"], name, "{s}");
+        let reason = entry["reason"].as_str().expect("reason");
+        assert!(reason.contains("no [[sla]] rules"), "{reason}");
+    }
+    assert!(
+        s["report_errors"].as_array().is_some_and(Vec::is_empty),
+        "{s}"
+    );
+    assert!(
+        err.contains("skipping report sla:agent: no [[sla]] rules"),
+        "{err}"
+    );
+    let reports = dir.path().join("reports");
+    assert!(!reports.join("sla-agent.csv").exists());
+    // The next night with nothing new: up to date, still exit 0.
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{s}\n{err}");
+    assert_eq!(s["reports_up_to_date"], true, "{s}");
+}
+
+/// An SLA report named in `[run] reports` without rules is a usage error
+/// found before anything is ingested.
+#[test]
+fn an_sla_report_without_rules_is_refused_before_the_ingest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("inbox")).expect("inbox");
+    export(dir.path(), "day1.csv", "500", "6");
+    let config = dir.path().join("cxpipe.toml");
+    fs::write(
+        &config,
+        "[run]\ninbox = \"inbox\"\ndataset = \"dataset\"\nreports_dir = \"reports\"\n\
+         reports = [\"kpi:agent\", \"sla:agent\"]\n",
+    )
+    .expect("config");
+    let out = cxpipe(&["run", "--config", config.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("\"sla:agent\"") && out.stderr.contains("no [[sla]] rules"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !dir.path().join("dataset").exists(),
+        "the inbox was ingested before the plan was checked"
+    );
+    assert!(!dir.path().join("reports").exists());
+}
+
+/// The run says what it wrote: rows and bytes of a table, size and
+/// sections of the HTML page (not "1 rows").
+#[test]
+fn the_html_report_is_described_by_its_sections_and_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "day1.csv", "2000", "7");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    let reports = s["reports"].as_array().expect("reports");
+    let html = reports
+        .iter()
+        .find(|r| r["report"] == "html")
+        .expect("html entry");
+    let bytes = fs::metadata(dir.path().join("reports/report.html"))
+        .expect("page")
+        .len();
+    assert_eq!(html["bytes"], bytes, "{html}");
+    assert!(html.get("rows").is_none(), "{html}");
+    let sections: Vec<&str> = html["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|v| v.as_str().expect("section"))
+        .collect();
+    assert!(
+        sections.contains(&"agent leaderboard") && sections.contains(&"SLA breaches by agent"),
+        "{sections:?}"
+    );
+    let kpi = reports
+        .iter()
+        .find(|r| r["report"] == "kpi:agent,day")
+        .expect("kpi entry");
+    let text = fs::read_to_string(dir.path().join("reports/kpi-agent-day.csv")).expect("kpi");
+    assert_eq!(kpi["rows"], text.lines().count() - 1, "{kpi}");
+    assert!(!err.contains("(1 rows)"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("report.html ("))
+        .unwrap_or_else(|| panic!("no line for the page: {err}"));
+    assert!(line.contains("KB") && line.contains("sections"), "{line}");
+}

@@ -161,21 +161,92 @@ fn columns(df: &DataFrame) -> Vec<(String, Style, &Column)> {
         .collect()
 }
 
-fn write_table(df: &DataFrame, caption: Option<&str>, out: &mut dyn Write) -> std::io::Result<()> {
-    let cols = columns(df);
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(cols.len());
-    for (name, style, c) in &cols {
-        let mut col_cells = vec![name.clone()];
-        for i in 0..df.height() {
-            let v = c.get(i).unwrap_or(AnyValue::Null);
-            col_cells.push(table_cell(&v, *style));
-        }
-        cells.push(col_cells);
-    }
-    let widths: Vec<usize> = cells
+/// Every cell of the text table, column by column, the heading first.
+fn table_cells(cols: &[(String, Style, &Column)], height: usize) -> Vec<Vec<String>> {
+    cols.iter()
+        .map(|(name, style, c)| {
+            let mut col_cells = Vec::with_capacity(height + 1);
+            col_cells.push(name.clone());
+            for i in 0..height {
+                let v = c.get(i).unwrap_or(AnyValue::Null);
+                col_cells.push(table_cell(&v, *style));
+            }
+            col_cells
+        })
+        .collect()
+}
+
+fn cell_widths(cells: &[Vec<String>]) -> Vec<usize> {
+    cells
         .iter()
         .map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(0))
-        .collect();
+        .collect()
+}
+
+/// The width of each column of `df` in the text table (its heading
+/// included), in the frame's order.
+pub fn table_widths(df: &DataFrame) -> Vec<(String, usize)> {
+    let cols = columns(df);
+    let widths = cell_widths(&table_cells(&cols, df.height()));
+    cols.into_iter().map(|(n, _, _)| n).zip(widths).collect()
+}
+
+/// The gap between two columns of the text table.
+const GAP: usize = 2;
+
+/// Chooses the columns of a text table at most `width` characters wide:
+/// every key (even when the keys alone are wider), then the columns of
+/// `first` in that order, then the others in the frame's order, each one
+/// that still fits. Returns the columns shown, in the frame's order, and
+/// those left out, in the frame's order. `widths` is [`table_widths`].
+pub fn fit_columns(
+    widths: &[(String, usize)],
+    keys: &[&str],
+    first: &[&str],
+    width: usize,
+) -> (Vec<String>, Vec<String>) {
+    let mut shown = vec![false; widths.len()];
+    let mut used = 0usize;
+    let mut take = |i: usize, must: bool, used: &mut usize| {
+        if shown[i] {
+            return;
+        }
+        let extra = widths[i].1 + if *used == 0 { 0 } else { GAP };
+        if must || *used + extra <= width {
+            shown[i] = true;
+            *used += extra;
+        }
+    };
+    let index = |name: &str| widths.iter().position(|(n, _)| n == name);
+    for k in keys {
+        if let Some(i) = index(k) {
+            take(i, true, &mut used);
+        }
+    }
+    for f in first {
+        if let Some(i) = index(f) {
+            take(i, false, &mut used);
+        }
+    }
+    for i in 0..widths.len() {
+        take(i, false, &mut used);
+    }
+    let mut kept = Vec::new();
+    let mut left = Vec::new();
+    for (i, (name, _)) in widths.iter().enumerate() {
+        if shown[i] {
+            kept.push(name.clone());
+        } else {
+            left.push(name.clone());
+        }
+    }
+    (kept, left)
+}
+
+fn write_table(df: &DataFrame, caption: Option<&str>, out: &mut dyn Write) -> std::io::Result<()> {
+    let cols = columns(df);
+    let cells = table_cells(&cols, df.height());
+    let widths = cell_widths(&cells);
     if let Some(caption) = caption {
         writeln!(out, "{caption}")?;
     }
@@ -184,7 +255,7 @@ fn write_table(df: &DataFrame, caption: Option<&str>, out: &mut dyn Write) -> st
         line.clear();
         for (j, ((_, style, _), col_cells)) in cols.iter().zip(&cells).enumerate() {
             if j > 0 {
-                line.push_str("  ");
+                line.extend(std::iter::repeat_n(' ', GAP));
             }
             let cell = &col_cells[row];
             let pad = widths[j] - cell.chars().count();
@@ -296,6 +367,44 @@ mod tests {
             t,
             "caption\nagent_id  handled  aht_s  hold_rate\na,1             3  123.5      66.7%\n-               0      -          -\n"
         );
+    }
+
+    #[test]
+    fn the_widths_are_those_of_the_rendered_cells() {
+        // agent_id: "agent_id" (8); handled: "handled" (7); aht_s: "123.5"
+        // (5); hold_rate: "hold_rate" (9).
+        let w = table_widths(&sample());
+        let w: Vec<(&str, usize)> = w.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+        assert_eq!(
+            w,
+            [
+                ("agent_id", 8),
+                ("handled", 7),
+                ("aht_s", 5),
+                ("hold_rate", 9)
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_fit_keys_first_then_the_first_list_then_the_rest() {
+        let w: Vec<(String, usize)> = [("k", 4), ("a", 10), ("b", 10), ("c", 3), ("d", 10)]
+            .iter()
+            .map(|(n, w)| (n.to_string(), *w))
+            .collect();
+        let names = |v: Vec<String>| v.join(",");
+        // 4 + 2+10 (b, first) = 16; a does not fit in 20 (28); c: 16+2+3 = 21 > 20.
+        let (kept, left) = fit_columns(&w, &["k"], &["b"], 20);
+        assert_eq!((names(kept), names(left)), ("k,b".into(), "a,c,d".into()));
+        // At 21, c fits after b; shown in the frame's order.
+        let (kept, left) = fit_columns(&w, &["k"], &["b"], 21);
+        assert_eq!((names(kept), names(left)), ("k,b,c".into(), "a,d".into()));
+        // Everything fits in 4+4*12 = 52.
+        let (kept, left) = fit_columns(&w, &["k"], &[], 52);
+        assert_eq!((names(kept), left.len()), ("k,a,b,c,d".into(), 0));
+        // The keys are shown even when they alone are too wide.
+        let (kept, _) = fit_columns(&w, &["k", "a"], &["c"], 5);
+        assert_eq!(names(kept), "k,a");
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! The one place where flags meet `cxpipe.toml` (SPEC §13): every command
+//! turns its flags into a [`KpiFlags`] and gets its parameters from
+//! [`kpi_params`] (and [`turnover_params`]), so a key means the same thing
+//! in `kpi`, `sla`, `report` and `run`. For each setting the flag wins, then
+//! the config file, then the SPEC default.
+
+use anyhow::Context;
+use cxpipe_analytics::time::parse_day;
+use cxpipe_analytics::turnover::TurnoverParams;
+use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Zone};
+
+use crate::config::{Config, UsageError, parse_duration_ms, seconds_ms};
+
+/// The KPI settings a command's flags can give; `None` means the flag was
+/// not given (or the command has no such flag), so `cxpipe.toml` or the
+/// default applies.
+#[derive(Debug, Default, Clone)]
+pub struct KpiFlags {
+    /// `--from` (local date).
+    pub from: Option<String>,
+    /// `--to` (local date).
+    pub to: Option<String>,
+    /// `--tz`.
+    pub tz: Option<String>,
+    /// `--sl-variant`.
+    pub sl_variant: Option<String>,
+    /// `--short-abandon` (seconds).
+    pub short_abandon: Option<f64>,
+    /// `--threshold` (seconds).
+    pub threshold: Option<f64>,
+    /// `--interval`.
+    pub interval: Option<String>,
+    /// `--fcr-window`.
+    pub fcr_window: Option<String>,
+}
+
+/// The KPI parameters for grouping `by`: each setting from its flag, else
+/// `[time]`, `[[shift]]` and `[kpi]` of `config`, else the default.
+pub fn kpi_params(config: &Config, by: Vec<Group>, flags: &KpiFlags) -> anyhow::Result<KpiParams> {
+    let mut p = KpiParams::new(by);
+    p.zone = zone(config, flags.tz.as_deref())?;
+    if let Some(v) = flags
+        .sl_variant
+        .as_deref()
+        .or(config.kpi.sl_variant.as_deref())
+    {
+        p.sl_variant = SlVariant::parse(v)?;
+    }
+    if let Some(s) = flags.short_abandon.or(config.kpi.short_abandon_s) {
+        p.short_abandon_ms = seconds_ms(s)
+            .map_err(UsageError)
+            .context("--short-abandon / [kpi] short_abandon_s")?;
+    }
+    if let Some(t) = flags.threshold.or(config.kpi.threshold_s) {
+        p.threshold_ms = seconds_ms(t)
+            .map_err(UsageError)
+            .context("--threshold / [kpi] threshold_s")?;
+    }
+    if let Some(i) = flags.interval.as_deref().or(config.kpi.interval.as_deref()) {
+        p.interval = Interval::parse(i)?;
+    }
+    if let Some(w) = flags
+        .fcr_window
+        .as_deref()
+        .or(config.kpi.fcr_window.as_deref())
+    {
+        p.fcr_window_ms = parse_duration_ms(w)
+            .map_err(UsageError)
+            .context("--fcr-window / [kpi] fcr_window")?;
+    }
+    p.shifts = config.shifts()?;
+    p.from = day(flags.from.as_deref()).context("--from")?;
+    p.to = day(flags.to.as_deref()).context("--to")?;
+    Ok(p)
+}
+
+/// The site zone: `--tz`, else `[time] zone`, else UTC.
+pub fn zone(config: &Config, tz: Option<&str>) -> anyhow::Result<Zone> {
+    match tz.or(config.time.zone.as_deref()) {
+        Some(z) => Ok(Zone::named(z)?),
+        None => Ok(Zone::utc()),
+    }
+}
+
+/// Turnover parameters: `[turnover]` (gap, weights) and the zone as for
+/// the KPIs; as-of, a `--gap-days` flag and the roster are the caller's.
+pub fn turnover_params(config: &Config, tz: Option<&str>) -> anyhow::Result<TurnoverParams> {
+    let mut p = config.turnover.params()?;
+    p.zone = zone(config, tz)?;
+    Ok(p)
+}
+
+fn day(s: Option<&str>) -> anyhow::Result<Option<i64>> {
+    Ok(s.map(parse_day).transpose()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, Path::new("cxpipe.toml")).expect("config")
+    }
+
+    #[test]
+    fn the_flag_wins_then_the_config_then_the_default() {
+        let c = config("[kpi]\nthreshold_s = 30\nfcr_window = \"24h\"\n");
+        let p = kpi_params(&c, vec![], &KpiFlags::default()).expect("params");
+        assert_eq!(p.threshold_ms, 30_000);
+        assert_eq!(p.fcr_window_ms, 24 * 3_600_000);
+        assert_eq!(p.short_abandon_ms, 5_000, "the default");
+        let flags = KpiFlags {
+            threshold: Some(15.0),
+            ..KpiFlags::default()
+        };
+        let p = kpi_params(&c, vec![], &flags).expect("params");
+        assert_eq!(p.threshold_ms, 15_000);
+        let p = kpi_params(&Config::default(), vec![], &KpiFlags::default()).expect("params");
+        assert_eq!(p.threshold_ms, 20_000);
+    }
+
+    #[test]
+    fn the_zone_comes_from_the_flag_else_the_config() {
+        let c = config("[time]\nzone = \"Europe/Berlin\"\n");
+        assert_eq!(zone(&c, None).expect("zone").name(), "Europe/Berlin");
+        assert_eq!(
+            zone(&c, Some("America/New_York")).expect("zone").name(),
+            "America/New_York"
+        );
+        assert_eq!(zone(&Config::default(), None).expect("zone").name(), "UTC");
+    }
+}
