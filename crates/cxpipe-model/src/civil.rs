@@ -35,9 +35,77 @@ pub fn format_day(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Whether `y` is a leap year of the proleptic Gregorian calendar.
+pub fn is_leap_year(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// The number of days of month `m` (1..=12) of year `y`.
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if is_leap_year(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date (exactly that shape, a real calendar day) to
+/// its day number since 1970-01-01; `None` for anything else. The one date
+/// parser of cxpipe: flags, config keys and rosters all go through it.
+pub fn parse_day(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let y = i32::try_from(y).ok()?;
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_parse_only_when_they_are_real_days() {
+        assert_eq!(parse_day("1970-01-01"), Some(0));
+        assert_eq!(
+            parse_day(" 2028-02-29 "),
+            Some(days_from_civil(2028, 2, 29))
+        );
+        for bad in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2026-4-01",
+            "26-04-01",
+            "2026/04/01",
+            "2026-04-01T00",
+            "",
+            "+026-04-01",
+            "2026-0a-01",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+        assert_eq!(parse_day("2000-02-29"), Some(days_from_civil(2000, 2, 29)));
+        assert!(is_leap_year(2000) && !is_leap_year(1900) && is_leap_year(2028));
+        assert_eq!(days_in_month(2026, 2), 28);
+        assert_eq!(days_in_month(2026, 12), 31);
+    }
 
     #[test]
     fn round_trip_over_four_thousand_years() {

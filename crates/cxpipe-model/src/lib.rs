@@ -2,7 +2,8 @@
 //!
 //! Every crate that reads or writes the dataset agrees on the names, types and
 //! enum values defined here, so that a column is spelled once. This crate has
-//! no IO and depends on `arrow-schema` only, which keeps it cheap to compile.
+//! no IO and depends on `arrow-schema` and `jiff` only, which keeps it cheap
+//! to compile.
 #![warn(missing_docs)]
 
 use std::collections::HashMap;
@@ -19,6 +20,10 @@ pub const SCHEMA_VERSION: &str = "1";
 pub const SCHEMA_VERSION_KEY: &str = "cxpipe.schema_version";
 
 pub mod civil;
+pub mod layout;
+pub mod zone;
+
+pub use zone::Zone;
 
 /// Names of the stored columns, in schema order.
 pub mod col {
