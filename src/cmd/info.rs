@@ -19,8 +19,8 @@ pub struct Args {
 /// that was interrupted, as every command that opens it does.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     // Its errors name the dataset (or the file in it) already.
-    let ds = cxpipe_ingest::Dataset::open_for_reading(&args.dataset)?;
-    if let Some(note) = &ds.recovered {
+    let ds = cxpipe_dataset::Dataset::open_for_reading(&args.dataset)?;
+    if let Some(note) = ds.recovered() {
         tracing::info!("{note}");
     }
     let s = ds.summary()?;

@@ -3,7 +3,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use cxpipe_analytics::table::{self, Format};
 use cxpipe_analytics::{DataFrame, Group, KpiParams, Source};
 
@@ -204,37 +203,18 @@ fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<For
     })
 }
 
-/// Temporary files of [`write_atomic`] start with this; one left by a
-/// killed process is removed by the next `cxpipe run`.
-pub const TEMP_PREFIX: &str = ".cxpipe-tmp-";
+pub use cxpipe_dataset::TEMP_PREFIX;
 
-/// Writes a file through `fill`, replacing `path` atomically (a temporary
-/// file in the same folder, renamed over it), readable by others (0644).
+/// Writes a file through `fill`, replacing `path` atomically and durably
+/// ([`cxpipe_dataset::write_atomic`]).
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(&dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    use std::os::unix::fs::PermissionsExt;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    cxpipe_dataset::write_atomic(path, fill).map_err(|e| match e {
+        cxpipe_dataset::AtomicWriteError::Io(e) => anyhow::Error::new(e),
+        cxpipe_dataset::AtomicWriteError::Fill(e) => e,
+    })
 }
 
 /// Writes `df` to `out` (a file, replaced atomically) or stdout.
@@ -277,10 +257,10 @@ pub fn date_range(p: &KpiParams, source: &Source) -> String {
 
 /// Opens a dataset for reading and lists its partitions. The query must
 /// run while the returned dataset (its shared lock) is alive.
-pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_ingest::Dataset, Source)> {
+pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard, Source)> {
     // Its errors name the dataset (or the file in it) already.
-    let ds = cxpipe_ingest::Dataset::open_for_reading(dataset)?;
-    if let Some(note) = &ds.recovered {
+    let ds = cxpipe_dataset::Dataset::open_for_reading(dataset)?;
+    if let Some(note) = ds.recovered() {
         tracing::info!("{note}");
     }
     let source = Source::open(dataset)?;

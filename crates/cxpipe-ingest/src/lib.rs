@@ -7,7 +7,6 @@
 #![warn(missing_docs)]
 
 mod batch;
-pub mod dataset;
 mod dedupe;
 mod generic;
 pub mod input;
@@ -24,7 +23,9 @@ mod split;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use dataset::{Dataset, Ledger, LedgerEntry};
+/// The dataset on disk lives in its own crate; ingest writes through it.
+pub use cxpipe_dataset as dataset;
+pub use cxpipe_dataset::{Dataset, Ledger, LedgerEntry};
 pub use input::Input;
 pub use parquet_io::{read_all, writer_properties};
 pub use pipeline::ingest;
@@ -47,6 +48,9 @@ pub enum Error {
     /// Something about the dataset or the options is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// Opening, locking or committing the dataset failed.
+    #[error(transparent)]
+    Dataset(#[from] cxpipe_dataset::Error),
     /// The run was interrupted (Ctrl-C); the dataset is unchanged.
     #[error("interrupted; the dataset is unchanged")]
     Interrupted,

@@ -1,4 +1,4 @@
-//! The dataset on disk (SPEC §6) and how it changes atomically (SPEC §5).
+//! cxpipe's dataset on disk (SPEC §6) and how it changes atomically (SPEC §5).
 //!
 //! An ingest writes everything it produces under `DATASET/.staging/<id>/`,
 //! laid out like the dataset itself. To commit, it writes a journal listing
@@ -6,8 +6,12 @@
 //! (files whose rows were superseded), renames the journal into place, and
 //! then applies it. A run killed before the journal exists leaves only a
 //! staging folder, which the next open deletes; one killed after is rolled
-//! forward by the next open. Every command opens the dataset through
-//! [`Dataset::open`], so it never reads a half-applied commit.
+//! forward by the next open. Writers open the dataset through
+//! [`Dataset::open`] (the exclusive lock), readers through
+//! [`Dataset::open_for_reading`], which returns a [`ReadGuard`]: the shared
+//! lock, held while it lives. Analytics reads only through a `ReadGuard`, so
+//! it never reads a half-applied commit or beside an ingest.
+#![warn(missing_docs)]
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -15,22 +19,29 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+pub use cxpipe_model::layout::{
+    INGESTS, INTERACTIONS, JOURNAL, LEDGER, LOCK, PII_KEY, QUARANTINE, STAGING, VERSIONS,
+};
 
-/// Folder of the Parquet partitions.
-pub const INTERACTIONS: &str = "interactions";
-/// Folder of quarantined rows.
-pub const QUARANTINE: &str = "quarantine";
-/// Folder of run reports.
-pub const INGESTS: &str = "ingests";
-/// The ledger of ingested files.
-pub const LEDGER: &str = "ledger.json";
-/// Work in progress of an ingest.
-pub const STAGING: &str = ".staging";
-/// Versions of stored rows whose source has one (`<ingest_id>-<n>.bin`).
-pub const VERSIONS: &str = "versions";
-const LOCK: &str = ".lock";
-const JOURNAL: &str = "journal.json";
+/// What can go wrong with the dataset on disk.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A filesystem operation failed.
+    #[error("{0}")]
+    Io(String, #[source] std::io::Error),
+    /// Reading a Parquet footer failed.
+    #[error("{0}")]
+    Parquet(String, #[source] parquet::errors::ParquetError),
+    /// Something about the dataset is wrong (missing, locked, unreadable).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io(what.into(), source)
+    }
+}
 
 /// An open dataset, locked for writing while this value lives.
 #[derive(Debug)]
@@ -184,7 +195,7 @@ impl Dataset {
     ///
     /// It creates nothing but the lock file of a dataset that has none
     /// (one copied without its hidden files): no folder, no other file.
-    pub fn open_for_reading(root: &Path) -> Result<Dataset, Error> {
+    pub fn open_for_reading(root: &Path) -> Result<ReadGuard, Error> {
         if !root.exists() {
             return Err(Error::Invalid(format!(
                 "dataset {} does not exist; create one with `cxpipe ingest`",
@@ -228,7 +239,7 @@ impl Dataset {
                 return Err(Error::io(format!("locking {}", lock_path.display()), e));
             }
         }
-        Ok(ds)
+        Ok(ReadGuard { ds })
     }
 
     /// The dataset's root folder.
@@ -391,7 +402,7 @@ impl Dataset {
         let parts = fs::read_dir(&base).map_err(io_err(format!("listing {}", base.display())))?;
         for part in parts.flatten() {
             let name = part.file_name().to_string_lossy().into_owned();
-            if !name.starts_with("date=") || !part.path().is_dir() {
+            if cxpipe_model::layout::partition_day(&name).is_none() || !part.path().is_dir() {
                 continue;
             }
             let files = fs::read_dir(part.path())
@@ -406,6 +417,94 @@ impl Dataset {
         out.sort();
         Ok(out)
     }
+}
+
+/// A dataset open for reading: its shared lock is held while this value
+/// lives, so any number of readers run side by side, never beside an
+/// ingest, and never over a half-applied commit (opening finished or
+/// discarded one). The only way analytics reaches the dataset's files.
+#[derive(Debug)]
+pub struct ReadGuard {
+    ds: Dataset,
+}
+
+impl ReadGuard {
+    /// The dataset's root folder.
+    pub fn root(&self) -> &Path {
+        self.ds.root()
+    }
+
+    /// What opening it finished or discarded, if anything.
+    pub fn recovered(&self) -> Option<&str> {
+        self.ds.recovered.as_deref()
+    }
+
+    /// The ledger (empty when the dataset is new).
+    pub fn ledger(&self) -> Result<Ledger, Error> {
+        self.ds.ledger()
+    }
+
+    /// Every Parquet file of the interactions table, relative to the root,
+    /// sorted.
+    pub fn parquet_files(&self) -> Result<Vec<String>, Error> {
+        self.ds.parquet_files()
+    }
+
+    /// What the dataset holds, from file names and Parquet footers only.
+    pub fn summary(&self) -> Result<Summary, Error> {
+        self.ds.summary()
+    }
+}
+
+/// Writes a file through `fill`, replacing `path` atomically and durably:
+/// a temporary file in the same folder (named `.cxpipe-tmp-*`, see
+/// [`TEMP_PREFIX`]), synced, made readable by others (0644), renamed over
+/// `path`, and the folder synced. A reader sees the old file or the new
+/// one, never a part; after a crash, one of the two.
+pub fn write_atomic<E>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(), AtomicWriteError<E>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |what: String| move |e: std::io::Error| AtomicWriteError::Io(Error::io(what, e));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(&dir)
+        .map_err(io(format!("creating a file in {}", dir.display())))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        fill(&mut w).map_err(AtomicWriteError::Fill)?;
+        w.flush()
+            .map_err(io(format!("writing {}", path.display())))?;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let f = tmp.as_file();
+    f.set_permissions(fs::Permissions::from_mode(0o644))
+        .and_then(|()| f.sync_all())
+        .map_err(io(format!("writing {}", path.display())))?;
+    tmp.persist(path).map_err(|e| {
+        AtomicWriteError::Io(Error::io(format!("writing {}", path.display()), e.error))
+    })?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+/// Temporary files of [`write_atomic`] start with this; one a killed
+/// process left behind can be removed by name.
+pub const TEMP_PREFIX: &str = ".cxpipe-tmp-";
+
+/// Why [`write_atomic`] failed: the file system, or the caller's `fill`.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicWriteError<E> {
+    /// Creating, syncing or renaming the file failed.
+    #[error(transparent)]
+    Io(Error),
+    /// `fill` failed.
+    #[error("{0}")]
+    Fill(E),
 }
 
 /// Writes `value` as pretty JSON to `path` and syncs it.
@@ -467,7 +566,10 @@ impl Dataset {
             let r = SerializedFileReader::new(f)
                 .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
             s.rows += r.metadata().file_metadata().num_rows() as u64;
-            if let Some(d) = rel.split('/').find_map(|p| p.strip_prefix("date=")) {
+            if let Some(d) = rel
+                .split('/')
+                .find_map(|p| p.strip_prefix(cxpipe_model::layout::PARTITION_PREFIX))
+            {
                 parts.insert(d.to_string());
             }
         }
