@@ -12,7 +12,7 @@ use clap::Args as ClapArgs;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use cxpipe_generate::{GenConfig, Layout};
 
-use crate::config::UsageError;
+use crate::exit::UsageError;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -95,7 +95,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let began = Instant::now();
-    let summary = cxpipe_generate::generate_with_cancel(&cfg, &args.out, &crate::CANCEL)?;
+    let summary =
+        cxpipe_generate::generate_with_cancel(&cfg, &args.out, &crate::interrupt::CANCEL)?;
     if let Some(roster) = &args.roster {
         cxpipe_generate::write_roster(&cfg, roster)?;
         tracing::info!(path = %roster.display(), "wrote the matching roster");
@@ -184,7 +185,7 @@ mod tests {
             let args = parse(&["--out", out, "--layout", layout]).expect("flags parse");
             let err = super::run(&args).expect_err("refused");
             assert!(
-                err.chain().any(|c| c.is::<crate::config::UsageError>()),
+                err.chain().any(|c| c.is::<crate::exit::UsageError>()),
                 "{err:#}"
             );
             assert!(err.to_string().contains(out), "{err:#}");
@@ -207,7 +208,7 @@ mod tests {
         ] {
             let err = parse_start(bad).expect_err(bad);
             assert!(err.to_string().contains("--start"), "{err}");
-            assert!(err.is::<crate::config::UsageError>(), "{err}");
+            assert!(err.is::<crate::exit::UsageError>(), "{err}");
         }
     }
 }

@@ -41,5 +41,5 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             s.ingests,
         )
     };
-    super::emit(&text)
+    crate::output::emit(&text)
 }

@@ -7,8 +7,10 @@ use clap::ValueEnum;
 use cxpipe_ingest::parse::Zone;
 use cxpipe_ingest::{IngestOptions, Input, RunReport, SourceKind};
 
+use crate::cli::Global;
+use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE};
+use crate::interrupt::CANCEL;
 use crate::progress::{IngestProgress, human};
-use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, Global};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -132,7 +134,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let config = crate::config::Config::load(args.config.as_deref())?;
+    let config = crate::settings::Config::load(args.config.as_deref())?;
     opts.zone = match &args.tz {
         Some(z) => z.clone(),
         None => config.ingest_zone()?,
@@ -147,7 +149,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     progress.finish();
     let report = result.with_context(|| format!("ingesting into {}", args.out.display()))?;
     if args.json {
-        super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     }
     summarize(&report, &args.out);
     Ok(exit_code(&report))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use cxpipe_ingest::mapping::{self, BUILTIN, Mapping};
 
-use crate::config::UsageError;
+use crate::exit::UsageError;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -52,10 +52,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 let m = Mapping::parse(text, name).map_err(anyhow::Error::msg)?;
                 out.push_str(&format!("{name:<16} {}\n", describe(&m, true)));
             }
-            super::emit(&out)
+            crate::output::emit(&out)
         }
         Action::Show { name } => match mapping::builtin_text(name) {
-            Some(text) => super::emit(text),
+            Some(text) => crate::output::emit(text),
             None => Err(UsageError(format!(
                 "no built-in mapping {name:?}; the built-in ones are {}",
                 BUILTIN.map(|(n, _)| n).join(", ")
@@ -64,7 +64,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         },
         Action::Check { file } => {
             let m = Mapping::from_file(file).map_err(UsageError)?;
-            super::emit(&format!(
+            crate::output::emit(&format!(
                 "{}: ok, source {} ({})\n",
                 file.display(),
                 m.name,

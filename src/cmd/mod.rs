@@ -1,4 +1,7 @@
-//! One module per subcommand, each with its `Args` and `run`.
+//! One module per subcommand, each with its `Args` and `run`. A command
+//! module parses its arguments and calls the libraries and the binary's
+//! shared modules (`settings`, `output`, `open`, `html`); it never imports
+//! another command's module.
 
 pub mod generate;
 pub mod info;
@@ -10,13 +13,3 @@ pub mod run;
 pub mod schema;
 pub mod sla;
 pub mod turnover;
-
-use std::io::Write;
-
-/// Writes `text` to stdout (data only ever goes to stdout).
-pub fn emit(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
-}

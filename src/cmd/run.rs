@@ -9,17 +9,19 @@ use std::time::Instant;
 
 use anyhow::Context;
 use cxpipe_analytics::table::Format;
-use cxpipe_analytics::turnover::{self, AttritionBy, TurnoverParams};
-use cxpipe_analytics::{DataFrame, Group, KpiParams, Source, sla};
-use cxpipe_ingest::{IngestOptions, Input};
+use cxpipe_analytics::turnover;
+use cxpipe_analytics::{DataFrame, Source, sla};
+use cxpipe_ingest::{IngestOptions, Input, RunReport};
 use serde_json::{Value, json};
 
-use crate::cmd::kpi::{TEMP_PREFIX, emit_frame, open_source, write_atomic};
-use crate::cmd::report::Request;
-use crate::config::{Config, RunSection, UsageError};
+use crate::cli::Global;
+use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS};
+use crate::interrupt::CANCEL;
+use crate::open::open_source;
+use crate::output::{TEMP_PREFIX, emit, emit_frame, write_atomic};
 use crate::progress::IngestProgress;
-use crate::settings::{self, KpiFlags};
-use crate::{CANCEL, EXIT_ERROR, EXIT_OK, EXIT_REJECTS, Global};
+use crate::settings::Config;
+use crate::settings::reports::{Job, Plan, RunSettings, run_settings};
 
 const EXAMPLES: &str = "\
 Example cxpipe.toml:
@@ -64,135 +66,66 @@ pub struct Args {
     pub refresh: bool,
 }
 
-/// One configured report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportSpec {
-    /// `kpi:agent,day`.
-    Kpi(String),
-    /// `sla:agent`.
-    Sla(String),
-    /// `turnover`.
-    Turnover,
-    /// `attrition:team`.
-    Attrition(String),
-    /// `html`.
-    Html,
-}
-
-/// The reports written when `[run] reports` is not given.
-pub const DEFAULT_REPORTS: [&str; 7] = [
-    "kpi:agent,day",
-    "kpi:queue,interval",
-    "sla:interval",
-    "sla:agent",
-    "turnover",
-    "attrition:team",
-    "html",
-];
-
-impl ReportSpec {
-    /// Parses `kind[:arg]`.
-    pub fn parse(s: &str) -> anyhow::Result<ReportSpec> {
-        let (kind, arg) = match s.split_once(':') {
-            Some((k, a)) => (k.trim(), Some(a.trim())),
-            None => (s.trim(), None),
-        };
-        let spec = match (kind, arg) {
-            ("kpi", Some(by)) => {
-                cxpipe_analytics::Group::parse_list(by)?;
-                ReportSpec::Kpi(by.to_string())
-            }
-            ("sla", Some(level)) if ["interval", "agent", "interaction"].contains(&level) => {
-                ReportSpec::Sla(level.to_string())
-            }
-            ("turnover", None) => ReportSpec::Turnover,
-            ("attrition", Some(by)) => {
-                AttritionBy::parse(by)?;
-                ReportSpec::Attrition(by.to_string())
-            }
-            ("html", None) => ReportSpec::Html,
-            _ => {
-                return Err(UsageError(format!(
-                    "report {s:?}: choose kpi:BY, sla:interval|agent|interaction, turnover, attrition:team|site|all or html"
-                ))
-                .into());
-            }
-        };
-        Ok(spec)
-    }
-
-    /// Its file name in the reports folder.
-    pub fn file_name(&self, ext: &str) -> String {
-        match self {
-            ReportSpec::Kpi(by) => format!("kpi-{}.{ext}", by.replace(',', "-")),
-            ReportSpec::Sla(level) => format!("sla-{level}.{ext}"),
-            ReportSpec::Turnover => format!("turnover.{ext}"),
-            ReportSpec::Attrition(by) => format!("attrition-{by}.{ext}"),
-            ReportSpec::Html => "report.html".to_string(),
-        }
-    }
-}
-
 /// Runs the job; the exit code follows SPEC §12.
 pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     let started = Instant::now();
     let started_at = jiff::Timestamp::now().to_string();
     let config = Config::load(args.config.as_deref())?;
-    let Some(section) = &config.run else {
-        return Err(UsageError(format!(
-            "{}: no [run] section (inbox, dataset, reports_dir, reports); see `cxpipe run --help`",
-            config_name(&config)
-        ))
-        .into());
-    };
-    let need = |v: &Option<PathBuf>, key: &str| -> anyhow::Result<PathBuf> {
-        v.as_deref()
-            .map(|p| config.resolve(p))
-            .ok_or_else(|| UsageError(format!("[run] {key} is missing")).into())
-    };
-    let inbox = need(&section.inbox, "inbox")?;
-    let dataset = need(&section.dataset, "dataset")?;
-    let reports_dir = need(&section.reports_dir, "reports_dir")?;
-    if !inbox.is_dir() {
-        return Err(UsageError(format!("[run] inbox {} is not a folder", inbox.display())).into());
-    }
-    let format = match section.format.as_deref() {
-        Some(f) => Format::parse(f)?,
-        None => Format::Csv,
-    };
     // The whole plan is checked before anything is ingested: a report that
     // cannot be written is a usage error now, not a failure after the ingest.
-    let plan = plan(section, &config, &dataset)?;
-    for (spec, why) in &plan.skipped {
-        tracing::info!("skipping report {}: {why}", spec_name(spec));
+    let job = run_settings(&config)?;
+    for (spec, why) in &job.plan.skipped {
+        tracing::info!("skipping report {}: {why}", spec.name());
     }
-
-    // 1. Ingest whatever is new in the inbox.
     let ingest_started = Instant::now();
-    let mut opts = IngestOptions::new(&dataset);
+    let report = ingest_inbox(&job, &config, global)?;
+    let ingest_seconds = ingest_started.elapsed().as_secs_f64();
+    let reports_started = Instant::now();
+    let reports = write_reports(&job, report.totals.files_ingested == 0, args.refresh)?;
+    let failed = failed_files(&report);
+    let code = if !failed.is_empty() || !reports.errors.is_empty() || !report.conservation_ok {
+        EXIT_ERROR
+    } else if report.reject_threshold_exceeded {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    };
+    let seconds = json!({
+        "ingest": round2(ingest_seconds),
+        "reports": round2(reports_started.elapsed().as_secs_f64()),
+        "total": round2(started.elapsed().as_secs_f64()),
+    });
+    let summary = summary(
+        &config, &job, &report, failed, reports, seconds, code, started_at,
+    );
+    emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+    Ok(code)
+}
+
+/// Phase 1: ingests whatever is new in the inbox, and says what it did.
+fn ingest_inbox(job: &RunSettings, config: &Config, global: &Global) -> anyhow::Result<RunReport> {
+    let mut opts = IngestOptions::new(&job.dataset);
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
     opts.pii_key_file = config.key_file();
     opts.zone = config.ingest_zone()?;
     opts.source = config.run_source()?;
-    if let Some(r) = section.max_reject_rate {
+    if let Some(r) = config.run.as_ref().and_then(|r| r.max_reject_rate) {
         opts.max_reject_rate = r;
     }
     let progress = IngestProgress::new(global.progress());
+    let inbox = &job.inbox;
     let result = cxpipe_ingest::ingest(&[Input::Path(inbox.clone())], &opts, &progress, &CANCEL);
     progress.finish();
-    let report = result
-        .with_context(|| format!("ingesting {} into {}", inbox.display(), dataset.display()))?;
-    let ingest_seconds = ingest_started.elapsed().as_secs_f64();
+    let report = result.with_context(|| {
+        format!(
+            "ingesting {} into {}",
+            inbox.display(),
+            job.dataset.display()
+        )
+    })?;
     let t = &report.totals;
-    let failed: Vec<Value> = report
-        .files
-        .iter()
-        .filter(|f| f.status == cxpipe_ingest::FileStatus::Failed)
-        .map(|f| json!({ "file": f.path, "error": f.message }))
-        .collect();
     // The ingest has logged each failed file already.
-    let new_files = t.files_ingested;
-    if new_files == 0 {
+    if t.files_ingested == 0 {
         tracing::info!(
             "no new files in {} ({} already ingested, {} failed): no ingest work done",
             inbox.display(),
@@ -201,107 +134,147 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         );
     } else {
         tracing::info!(
-            "ingested {new_files} new file(s) from {}: {} rows written, {} quarantined, {} older duplicates dropped",
+            "ingested {} new file(s) from {}: {} rows written, {} quarantined, {} older duplicates dropped",
+            t.files_ingested,
             inbox.display(),
             t.rows_written,
             t.rows_quarantined,
             t.duplicates_dropped
         );
     }
+    Ok(report)
+}
 
-    // 2. The reports.
-    let reports_started = Instant::now();
-    std::fs::create_dir_all(&reports_dir)
-        .with_context(|| format!("creating {}", reports_dir.display()))?;
-    remove_stale_temp_files(&reports_dir);
-    let ext = match format {
-        Format::Json => "json",
-        Format::Parquet => "parquet",
-        _ => "csv",
-    };
-    let all_there = plan
+/// The files of the ingest that failed, with their errors.
+fn failed_files(report: &RunReport) -> Vec<Value> {
+    report
+        .files
+        .iter()
+        .filter(|f| f.status == cxpipe_ingest::FileStatus::Failed)
+        .map(|f| json!({ "file": f.path, "error": f.message }))
+        .collect()
+}
+
+/// What phase 2 did: the reports written and the errors.
+struct Reports {
+    /// Whether every report was there and nothing new arrived.
+    up_to_date: bool,
+    written: Vec<Value>,
+    errors: Vec<Value>,
+}
+
+/// Phase 2: writes every report of the plan, unless nothing new arrived
+/// and every report is there (and `--refresh` was not given).
+fn write_reports(job: &RunSettings, nothing_new: bool, refresh: bool) -> anyhow::Result<Reports> {
+    let dir = &job.reports_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    remove_stale_temp_files(dir);
+    let ext = job.ext();
+    let all_there = job
+        .plan
         .jobs
         .iter()
-        .all(|(s, _)| reports_dir.join(s.file_name(ext)).is_file());
-    let skip_reports = new_files == 0 && all_there && !args.refresh;
-    let mut written = Vec::new();
-    let mut report_errors = Vec::new();
-    if skip_reports {
+        .all(|(s, _)| dir.join(s.file_name(ext)).is_file());
+    let mut out = Reports {
+        up_to_date: nothing_new && all_there && !refresh,
+        written: Vec::new(),
+        errors: Vec::new(),
+    };
+    if out.up_to_date {
         tracing::info!(
             "nothing new: the {} report(s) in {} are up to date (--refresh rewrites them)",
-            plan.jobs.len(),
-            reports_dir.display()
+            job.plan.jobs.len(),
+            dir.display()
         );
-    } else if !dataset.join("interactions").is_dir() {
-        report_errors.push(
-            json!({ "report": "all", "error": format!("{} has no data yet", dataset.display()) }),
-        );
-    } else {
-        let (_lock, source) = open_source(&dataset)?;
-        let mut turnover_rows = None;
-        for (spec, job) in &plan.jobs {
-            if CANCEL.load(Ordering::SeqCst) {
-                report_errors.push(json!({ "report": "rest", "error": "interrupted" }));
-                break;
-            }
-            let path = reports_dir.join(spec.file_name(ext));
-            let t0 = Instant::now();
-            match write_report(job, &plan, &source, &path, format, &mut turnover_rows) {
-                Ok(w) => {
-                    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-                    let mut entry = json!({
-                        "report": spec_name(spec),
-                        "path": path.display().to_string(),
-                        "bytes": bytes,
-                        "seconds": round2(t0.elapsed().as_secs_f64()),
-                    });
-                    match w {
-                        Written::Table { rows } => {
-                            let noun = if rows == 1 { "row" } else { "rows" };
-                            tracing::info!(
-                                "wrote {} ({rows} {noun}, {bytes} bytes)",
-                                path.display()
-                            );
-                            entry["rows"] = json!(rows);
-                        }
-                        Written::Page(page) => {
-                            tracing::info!("wrote {} ({})", path.display(), page.describe());
-                            entry["sections"] = json!(page.sections);
-                            entry["empty_sections"] = page
-                                .empty
-                                .iter()
-                                .map(|(name, why)| json!({ "section": name, "reason": why }))
-                                .collect();
-                        }
-                    }
-                    written.push(entry);
-                }
-                Err(e) => {
-                    tracing::error!("report {}: {e:#}", spec_name(spec));
-                    report_errors
-                        .push(json!({ "report": spec_name(spec), "error": format!("{e:#}") }));
-                }
+        return Ok(out);
+    }
+    if !job.dataset.join(cxpipe_dataset::INTERACTIONS).is_dir() {
+        let error = format!("{} has no data yet", job.dataset.display());
+        out.errors.push(json!({ "report": "all", "error": error }));
+        return Ok(out);
+    }
+    let (_lock, source) = open_source(&job.dataset)?;
+    let mut turnover_rows = None;
+    for (spec, report) in &job.plan.jobs {
+        if CANCEL.load(Ordering::SeqCst) {
+            out.errors
+                .push(json!({ "report": "rest", "error": "interrupted" }));
+            break;
+        }
+        let path = dir.join(spec.file_name(ext));
+        let t0 = Instant::now();
+        match write_report(
+            report,
+            &job.plan,
+            &source,
+            &path,
+            job.format,
+            &mut turnover_rows,
+        ) {
+            Ok(w) => out.written.push(describe(&spec.name(), &path, w, t0)),
+            Err(e) => {
+                tracing::error!("report {}: {e:#}", spec.name());
+                out.errors
+                    .push(json!({ "report": spec.name(), "error": format!("{e:#}") }));
             }
         }
     }
+    Ok(out)
+}
 
-    let code = if !failed.is_empty() || !report_errors.is_empty() || !report.conservation_ok {
-        EXIT_ERROR
-    } else if report.reject_threshold_exceeded {
-        EXIT_REJECTS
-    } else {
-        EXIT_OK
-    };
-    let skipped: Vec<Value> = plan
+/// The summary's entry for a report just written, logged too.
+fn describe(name: &str, path: &Path, w: Written, t0: Instant) -> Value {
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut entry = json!({
+        "report": name,
+        "path": path.display().to_string(),
+        "bytes": bytes,
+        "seconds": round2(t0.elapsed().as_secs_f64()),
+    });
+    match w {
+        Written::Table { rows } => {
+            let noun = if rows == 1 { "row" } else { "rows" };
+            tracing::info!("wrote {} ({rows} {noun}, {bytes} bytes)", path.display());
+            entry["rows"] = json!(rows);
+        }
+        Written::Page(page) => {
+            tracing::info!("wrote {} ({})", path.display(), page.describe());
+            entry["sections"] = json!(page.sections);
+            entry["empty_sections"] = page
+                .empty
+                .iter()
+                .map(|(name, why)| json!({ "section": name, "reason": why }))
+                .collect();
+        }
+    }
+    entry
+}
+
+/// The JSON run summary (stdout).
+#[allow(clippy::too_many_arguments)] // reason: one value per part of the summary
+fn summary(
+    config: &Config,
+    job: &RunSettings,
+    report: &RunReport,
+    failed: Vec<Value>,
+    reports: Reports,
+    seconds: Value,
+    code: u8,
+    started_at: String,
+) -> Value {
+    let t = &report.totals;
+    let new_files = t.files_ingested;
+    let skipped: Vec<Value> = job
+        .plan
         .skipped
         .iter()
-        .map(|(spec, why)| json!({ "report": spec_name(spec), "reason": why }))
+        .map(|(spec, why)| json!({ "report": spec.name(), "reason": why }))
         .collect();
-    let summary = json!({
+    json!({
         "started_at": started_at,
         "config": config.path.as_ref().map(|p| p.display().to_string()),
-        "inbox": inbox.display().to_string(),
-        "dataset": dataset.display().to_string(),
+        "inbox": job.inbox.display().to_string(),
+        "dataset": job.dataset.display().to_string(),
         "ingest": {
             "new_files": new_files,
             "files_skipped": t.files_skipped,
@@ -316,30 +289,14 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
             "ingest_id": (new_files > 0).then(|| report.ingest_id.clone()),
             "quarantine_dir": report.quarantine_dir,
         },
-        "reports_dir": reports_dir.display().to_string(),
-        "reports_up_to_date": skip_reports,
-        "reports": written,
+        "reports_dir": job.reports_dir.display().to_string(),
+        "reports_up_to_date": reports.up_to_date,
+        "reports": reports.written,
         "reports_skipped": skipped,
-        "report_errors": report_errors,
-        "seconds": {
-            "ingest": round2(ingest_seconds),
-            "reports": round2(reports_started.elapsed().as_secs_f64()),
-            "total": round2(started.elapsed().as_secs_f64()),
-        },
+        "report_errors": reports.errors,
+        "seconds": seconds,
         "exit_code": code,
-    });
-    super::emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
-    Ok(code)
-}
-
-/// The config file's path, for messages.
-fn config_name(config: &Config) -> String {
-    config
-        .path
-        .as_ref()
-        .map_or("no cxpipe.toml found".to_string(), |p| {
-            p.display().to_string()
-        })
+    })
 }
 
 /// Removes the temporary files a killed run left in the reports folder.
@@ -363,109 +320,6 @@ fn round2(s: f64) -> f64 {
     (s * 100.0).round() / 100.0
 }
 
-fn spec_name(spec: &ReportSpec) -> String {
-    match spec {
-        ReportSpec::Kpi(by) => format!("kpi:{by}"),
-        ReportSpec::Sla(level) => format!("sla:{level}"),
-        ReportSpec::Turnover => "turnover".to_string(),
-        ReportSpec::Attrition(by) => format!("attrition:{by}"),
-        ReportSpec::Html => "html".to_string(),
-    }
-}
-
-/// One report of the plan, with every setting it needs resolved.
-enum Job<'a> {
-    /// A KPI table.
-    Kpi(KpiParams),
-    /// An SLA report at `level`, over the `[[sla]]` rules.
-    Sla { level: String, base: KpiParams },
-    /// The per-agent turnover table.
-    Turnover,
-    /// Attrition per group and month.
-    Attrition(AttritionBy),
-    /// The HTML page.
-    Html(Box<Request<'a>>),
-}
-
-/// What the run will write, and the default reports it leaves out.
-struct Plan<'a> {
-    jobs: Vec<(ReportSpec, Job<'a>)>,
-    /// Default reports the configuration cannot support, and why.
-    skipped: Vec<(ReportSpec, String)>,
-    /// The settings of the turnover and attrition reports.
-    turnover: TurnoverParams,
-    /// The `[[sla]]` rules.
-    rules: Vec<sla::Rule>,
-}
-
-/// Resolves every report of `[run] reports` (else the defaults) with the
-/// settings of `config`. Any report named explicitly must be writable; of
-/// the defaults, those the configuration cannot support are skipped.
-fn plan<'a>(section: &RunSection, config: &Config, dataset: &'a Path) -> anyhow::Result<Plan<'a>> {
-    let explicit = section.reports.is_some();
-    let names: Vec<&str> = match &section.reports {
-        Some(list) => list.iter().map(String::as_str).collect(),
-        None => DEFAULT_REPORTS.to_vec(),
-    };
-    let rules = config.sla.clone();
-    let mut plan = Plan {
-        jobs: Vec::new(),
-        skipped: Vec::new(),
-        turnover: settings::turnover_params(config, None)?,
-        rules,
-    };
-    for name in names {
-        let spec = ReportSpec::parse(name)?;
-        let job = match &spec {
-            ReportSpec::Kpi(by) => Job::Kpi(settings::kpi_params(
-                config,
-                Group::parse_list(by)?,
-                &KpiFlags::default(),
-            )?),
-            ReportSpec::Sla(level) => {
-                let interval_rules = plan.rules.iter().any(|r| r.kind.interval_level());
-                let missing = if plan.rules.is_empty() {
-                    Some("no [[sla]] rules")
-                } else if level == "interval" && !interval_rules {
-                    Some("no service_level, abandon_rate or asa rule")
-                } else {
-                    None
-                };
-                match missing {
-                    Some(what) if !explicit => {
-                        let why = format!("{what} in {}", config_name(config));
-                        plan.skipped.push((spec, why));
-                        continue;
-                    }
-                    Some(what) if plan.rules.is_empty() => {
-                        return Err(UsageError(format!(
-                            "[run] reports names {name:?}, but {} has {what}; add [[sla]] rules or take it out of the list",
-                            config_name(config)
-                        ))
-                        .into());
-                    }
-                    Some(what) => tracing::warn!(
-                        "{} has {what}: the {name} report will be empty",
-                        config_name(config)
-                    ),
-                    None => {}
-                }
-                Job::Sla {
-                    level: level.clone(),
-                    base: settings::kpi_params(config, vec![Group::Queue], &KpiFlags::default())?,
-                }
-            }
-            ReportSpec::Turnover => Job::Turnover,
-            ReportSpec::Attrition(by) => Job::Attrition(AttritionBy::parse(by)?),
-            ReportSpec::Html => Job::Html(Box::new(crate::cmd::report::request(
-                dataset, config, None, None, None, None,
-            )?)),
-        };
-        plan.jobs.push((spec, job));
-    }
-    Ok(plan)
-}
-
 /// Agent activity and signals, computed once per run for the turnover
 /// and attrition reports.
 type TurnoverRows = (turnover::Activity, i64, Vec<turnover::Signals>);
@@ -475,7 +329,7 @@ enum Written {
     /// A table of this many rows.
     Table { rows: usize },
     /// The HTML page.
-    Page(crate::cmd::report::Page),
+    Page(crate::html::Page),
 }
 
 /// Computes one report and replaces its file.
@@ -512,7 +366,7 @@ fn write_report(
             }
         }
         Job::Html(req) => {
-            let page = crate::cmd::report::render(source, req)?;
+            let page = crate::html::render(source, req)?;
             write_atomic(path, |w| Ok(w.write_all(page.html.as_bytes())?))?;
             return Ok(Written::Page(page));
         }

@@ -69,5 +69,5 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             s
         }
     };
-    super::emit(&text)
+    crate::output::emit(&text)
 }

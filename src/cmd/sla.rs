@@ -8,9 +8,10 @@ use cxpipe_analytics::sla::{self, Rule};
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::{Group, KpiParams, Source};
 
-use crate::cmd::kpi::{OutputArgs, QueryArgs, date_range, open_source};
-use crate::config::{Config, UsageError, load_policy};
-use crate::settings;
+use crate::exit::UsageError;
+use crate::open::open_source;
+use crate::output::{OutputArgs, date_range};
+use crate::settings::{self, Config, QueryArgs, load_policy};
 
 const EXAMPLES: &str = "\
 Examples:

@@ -8,9 +8,10 @@ use cxpipe_analytics::table::Format;
 use cxpipe_analytics::time::{format_day, parse_day};
 use cxpipe_analytics::turnover::{self, AttritionBy, Roster};
 
-use crate::cmd::kpi::{OutputArgs, open_source};
-use crate::config::{Config, UsageError};
-use crate::settings;
+use crate::exit::UsageError;
+use crate::open::open_source;
+use crate::output::OutputArgs;
+use crate::settings::{self, Config};
 
 const EXAMPLES: &str = "\
 Examples:

@@ -1,15 +1,26 @@
 //! The one place where flags meet `cxpipe.toml` (SPEC §13): every command
 //! turns its flags into a [`KpiFlags`] and gets its parameters from
-//! [`kpi_params`] (and [`turnover_params`]), so a key means the same thing
-//! in `kpi`, `sla`, `report` and `run`. For each setting the flag wins, then
-//! the config file, then the SPEC default.
+//! [`kpi_params`] (and [`turnover_params`], [`page_request`], the run's
+//! [`reports::plan`]), so a key means the same thing in `kpi`, `sla`,
+//! `report` and `run`. For each setting the flag wins, then the config file
+//! (`config`), then the SPEC default. SLA policies are `policy`.
+
+mod config;
+mod policy;
+pub mod reports;
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use cxpipe_analytics::sla::Rule;
 use cxpipe_analytics::time::parse_day;
 use cxpipe_analytics::turnover::TurnoverParams;
 use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Zone};
 
-use crate::config::{Config, UsageError, parse_duration_ms, seconds_ms};
+pub use config::{Config, RunSection, parse_duration_ms, seconds_ms};
+pub use policy::load_policy;
+
+use crate::exit::UsageError;
 
 /// The KPI settings a command's flags can give; `None` means the flag was
 /// not given (or the command has no such flag), so `cxpipe.toml` or the
@@ -32,6 +43,47 @@ pub struct KpiFlags {
     pub interval: Option<String>,
     /// `--fcr-window`.
     pub fcr_window: Option<String>,
+}
+
+/// The flags `kpi` and `sla` share: dates, zone, service-level settings
+/// and config.
+#[derive(Debug, Default, clap::Args)]
+pub struct QueryArgs {
+    /// First local date to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last local date to include (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Site time zone (IANA name); default [time] zone, else UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Service-level variant: excl_short (default), offered,
+    /// answered_plus_abandoned, aband_positive, answered.
+    #[arg(long, value_name = "VARIANT")]
+    pub sl_variant: Option<String>,
+    /// Abandons shorter than this many seconds are short (default 5).
+    #[arg(long, value_name = "SECONDS")]
+    pub short_abandon: Option<f64>,
+    /// Config file (default ./cxpipe.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl QueryArgs {
+    /// The settings these flags give (zone, dates, service-level variant
+    /// and short abandons); [`settings::kpi_params`] merges them with
+    /// `cxpipe.toml`.
+    pub fn flags(&self) -> KpiFlags {
+        KpiFlags {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            tz: self.tz.clone(),
+            sl_variant: self.sl_variant.clone(),
+            short_abandon: self.short_abandon,
+            ..KpiFlags::default()
+        }
+    }
 }
 
 /// The KPI parameters for grouping `by`: each setting from its flag, else
@@ -92,6 +144,62 @@ pub fn turnover_params(config: &Config, tz: Option<&str>) -> anyhow::Result<Turn
 
 fn day(s: Option<&str>) -> anyhow::Result<Option<i64>> {
     Ok(s.map(parse_day).transpose()?)
+}
+
+/// What a report covers.
+pub struct PageRequest {
+    /// The dataset's folder, named in the header.
+    pub dataset: PathBuf,
+    /// Zone, dates, service-level settings and interval (from config).
+    pub base: KpiParams,
+    /// SLA rules and where they came from.
+    pub rules: Vec<Rule>,
+    /// Where the rules came from (a policy file or cxpipe.toml).
+    pub policy_name: Option<String>,
+    /// Turnover settings (gap, weights).
+    pub turnover: TurnoverParams,
+    /// Rows of the big tables on the page (see `--table-rows`).
+    pub table_rows: usize,
+}
+
+/// Builds the request from flags and config.
+pub fn page_request(
+    dataset: &Path,
+    config: &Config,
+    policy: Option<&Path>,
+    tz: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> anyhow::Result<PageRequest> {
+    let flags = KpiFlags {
+        from: from.map(String::from),
+        to: to.map(String::from),
+        tz: tz.map(String::from),
+        ..KpiFlags::default()
+    };
+    let base = kpi_params(config, vec![Group::Interval], &flags)?;
+    let (rules, policy_name) = match policy {
+        Some(p) => (load_policy(p)?, Some(p.display().to_string())),
+        None if !config.sla.is_empty() => (
+            config.sla.clone(),
+            Some(
+                config
+                    .path
+                    .as_ref()
+                    .map_or("cxpipe.toml".to_string(), |p| p.display().to_string()),
+            ),
+        ),
+        None => (Vec::new(), None),
+    };
+    let turnover = turnover_params(config, tz)?;
+    Ok(PageRequest {
+        dataset: dataset.to_path_buf(),
+        base,
+        rules,
+        policy_name,
+        turnover,
+        table_rows: 500,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,22 @@
+//! Opening a dataset for reading: the shared lock (and the recovery of an
+//! interrupted ingest) first, then the partitions. Every read-only command
+//! goes through [`open_source`].
+
+use std::path::Path;
+
+use cxpipe_analytics::Source;
+
+/// Opens a dataset for reading and lists its partitions. The query must
+/// run while the returned dataset (its shared lock) is alive.
+pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard, Source)> {
+    // Its errors name the dataset (or the file in it) already.
+    let ds = cxpipe_dataset::Dataset::open_for_reading(dataset)?;
+    if let Some(note) = ds.recovered() {
+        tracing::info!("{note}");
+    }
+    let source = Source::open(dataset)?;
+    if source.is_empty() {
+        tracing::warn!("{} has no rows yet", dataset.display());
+    }
+    Ok((ds, source))
+}

@@ -1,0 +1,203 @@
+//! Where results go: `--format`/`--out` (a table on a terminal, CSV in a
+//! pipe, or the format of `--out`'s extension), files replaced atomically,
+//! the text table fitted to the terminal, and the words a caption uses.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use cxpipe_analytics::table::{self, Format};
+use cxpipe_analytics::{DataFrame, KpiParams, Source};
+
+use crate::exit::UsageError;
+
+/// `--format` and `--out`, for every command that writes a table.
+#[derive(Debug, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Output format; default: from --out's extension, else table on a
+    /// terminal and csv when piped.
+    #[arg(long, value_parser = ["table", "csv", "json", "parquet"])]
+    pub format: Option<String>,
+    /// Write to this file instead of stdout (- = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Whether the output goes to stdout (no `--out`, or `--out -`).
+    pub fn to_stdout(&self) -> bool {
+        self.out.as_ref().is_none_or(|o| o.as_os_str() == "-")
+    }
+
+    /// The output format: --format, else from --out, else by terminal.
+    pub fn format(&self) -> anyhow::Result<Format> {
+        output_format(self.format.as_deref(), self.out.as_deref())
+    }
+
+    /// Writes `df` to --out (replaced atomically) or stdout.
+    pub fn emit(
+        &self,
+        df: &mut cxpipe_analytics::DataFrame,
+        format: Format,
+        caption: &str,
+    ) -> anyhow::Result<()> {
+        emit_frame(df, format, Some(caption), self.out.as_deref())
+    }
+}
+
+/// Where and how the result goes.
+pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
+    if let Some(f) = format {
+        return Ok(Format::parse(f)?);
+    }
+    let to_file = out.filter(|p| p.as_os_str() != "-");
+    if let Some(p) = to_file {
+        return Ok(match p.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => Format::Parquet,
+            Some("json") => Format::Json,
+            Some("txt") => Format::Table,
+            _ => Format::Csv,
+        });
+    }
+    Ok(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Csv
+    })
+}
+
+/// Writes `text` to stdout (data only ever goes to stdout).
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+pub use cxpipe_dataset::TEMP_PREFIX;
+
+/// Writes a file through `fill`, replacing `path` atomically and durably
+/// ([`cxpipe_dataset::write_atomic`]).
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    cxpipe_dataset::write_atomic(path, fill).map_err(|e| match e {
+        cxpipe_dataset::AtomicWriteError::Io(e) => anyhow::Error::new(e),
+        cxpipe_dataset::AtomicWriteError::Fill(e) => e,
+    })
+}
+
+/// Writes `df` to `out` (a file, replaced atomically) or stdout.
+pub fn emit_frame(
+    df: &mut cxpipe_analytics::DataFrame,
+    format: Format,
+    caption: Option<&str>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    match out.filter(|p| p.as_os_str() != "-") {
+        Some(path) => write_atomic(path, |w| Ok(table::write(df, format, caption, w)?)),
+        None => {
+            let stdout = std::io::stdout();
+            if format == Format::Parquet && stdout.is_terminal() {
+                anyhow::bail!(
+                    "will not write Parquet to a terminal; use --out FILE.parquet or a pipe"
+                );
+            }
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            table::write(df, format, caption, &mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// The dates a report covers, in words: `--from`/`--to`, else all data.
+pub fn date_range(p: &KpiParams, source: &Source) -> String {
+    use cxpipe_analytics::time::format_day;
+    match (p.from, p.to) {
+        (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
+        (Some(f), None) => format!("from {}", format_day(f)),
+        (None, Some(t)) => format!("up to {}", format_day(t)),
+        (None, None) => match source.day_range() {
+            Some((a, b)) => format!("all data ({} to {} UTC)", format_day(a), format_day(b)),
+            None => "all data (none yet)".to_string(),
+        },
+    }
+}
+
+/// The KPIs a narrow table shows first, after the keys (then the others
+/// that still fit, in their usual order).
+pub const FIRST_COLUMNS: [&str; 8] = [
+    "offered",
+    "service_level",
+    "abandon_rate",
+    "asa_s",
+    "handled",
+    "aht_s",
+    "fcr_rate",
+    "csat_avg",
+];
+
+/// The width the text table must fit: `$COLUMNS`, else the terminal's
+/// (None: stdout is no terminal, so nothing wraps).
+pub fn table_width() -> Option<usize> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+    {
+        return Some(w);
+    }
+    let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(std::io::stdout())?;
+    Some(usize::from(w))
+}
+
+/// The columns of the text table (`--columns`, else those that fit
+/// `width`), and the line that names what was left out.
+pub fn table_columns(
+    df: DataFrame,
+    keys: &[&str],
+    columns: Option<&str>,
+    width: Option<usize>,
+) -> anyhow::Result<(DataFrame, Option<String>)> {
+    let chosen: Vec<String> = match columns.map(str::trim) {
+        Some("all") => return Ok((df, None)),
+        Some(list) => {
+            let names: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            let mut chosen: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            for want in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                if !names.iter().any(|n| n == want) {
+                    return Err(UsageError(format!(
+                        "--columns: no column {want:?} in this table; it has {}",
+                        names.join(", ")
+                    ))
+                    .into());
+                }
+                if !chosen.iter().any(|c| c == want) {
+                    chosen.push(want.to_string());
+                }
+            }
+            chosen
+        }
+        None => {
+            let Some(width) = width else {
+                return Ok((df, None));
+            };
+            let (kept, left) =
+                table::fit_columns(&table::table_widths(&df), keys, &FIRST_COLUMNS, width);
+            if left.is_empty() {
+                return Ok((df, None));
+            }
+            let note = format!(
+                "not shown: {} (--columns all, or --columns a,b,c)",
+                left.join(", ")
+            );
+            return Ok((df.select(kept)?, Some(note)));
+        }
+    };
+    Ok((df.select(chosen)?, None))
+}
