@@ -1,11 +1,10 @@
 //! The command line: the top-level parser, the flags every command takes,
 //! and the subcommands (each one's `Args` lives in `cmd/<name>.rs`).
 
-use std::io::IsTerminal;
-
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::cmd;
+use crate::global::Global;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -35,39 +34,6 @@ pub struct Cli {
     /// Flags every subcommand takes.
     #[command(flatten)]
     pub global: Global,
-}
-
-/// Flags every subcommand takes.
-#[derive(Debug, clap::Args)]
-pub struct Global {
-    /// Only warnings and errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// More detail on stderr (-vv for debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// Never draw progress bars (they are drawn only when stderr is a terminal).
-    #[arg(long, global = true)]
-    pub no_progress: bool,
-    /// Log line format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-}
-
-impl Global {
-    /// Whether to draw progress bars.
-    pub fn progress(&self) -> bool {
-        !self.no_progress && !self.quiet && std::io::stderr().is_terminal()
-    }
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for schedulers.
-    Json,
 }
 
 /// The subcommands.

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::{Global, LogFormat};
+use crate::global::{Global, LogFormat};
 
 /// Sets up the global subscriber.
 pub fn init(g: &Global) {

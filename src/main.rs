@@ -6,6 +6,7 @@
 mod cli;
 mod cmd;
 mod exit;
+mod global;
 mod html;
 mod interrupt;
 mod logging;

@@ -7,8 +7,8 @@ use clap::ValueEnum;
 use cxpipe_ingest::parse::Zone;
 use cxpipe_ingest::{IngestOptions, Input, RunReport, SourceKind};
 
-use crate::cli::Global;
 use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE};
+use crate::global::Global;
 use crate::interrupt::CANCEL;
 use crate::progress::{IngestProgress, human};
 

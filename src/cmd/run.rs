@@ -14,8 +14,8 @@ use cxpipe_analytics::{DataFrame, Source, sla};
 use cxpipe_ingest::{IngestOptions, Input, RunReport};
 use serde_json::{Value, json};
 
-use crate::cli::Global;
 use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS};
+use crate::global::Global;
 use crate::interrupt::CANCEL;
 use crate::open::open_source;
 use crate::output::{TEMP_PREFIX, emit, emit_frame, write_atomic};

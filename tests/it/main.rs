@@ -12,6 +12,7 @@ mod atomic;
 mod cli;
 mod dataset;
 mod kpi;
+mod layering;
 mod privacy;
 mod report;
 mod run;
@@ -1019,39 +1020,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Whether an external program is on PATH.
-pub fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Pipes `input` through `program args` and returns its output.
-pub fn pipe_through(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let w = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("wait");
-    w.join().expect("writer").expect("write to compressor");
-    assert!(out.status.success(), "{program} {args:?} failed");
-    out.stdout
-}
-
-/// gzip-compressed bytes (via the `gzip` program).
+/// gzip-compressed bytes (flate2, in process: the test never depends on a
+/// `gzip` program being installed).
 pub fn gzip(input: &[u8]) -> Vec<u8> {
-    pipe_through("gzip", &["-c", "-n"], input)
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(input).expect("gzip");
+    e.finish().expect("gzip")
 }
 
-/// zstd-compressed bytes (via the `zstd` program).
+/// zstd-compressed bytes (the zstd crate, in process).
 pub fn zstd(input: &[u8]) -> Vec<u8> {
-    pipe_through("zstd", &["-q", "-c"], input)
+    zstd::encode_all(input, 3).expect("zstd")
 }

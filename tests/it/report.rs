@@ -2,9 +2,12 @@
 //! every chart drawn, no console error, no network request, known agents
 //! and figures on the page, and a screenshot that is not blank.
 //!
-//! Chromium is the Debian package `chromium` (`.ci/run` installs it where
-//! missing). Without it the test says so and passes, unless
-//! `CXPIPE_REQUIRE_BROWSER=1` (set by `.ci/run`), where it fails.
+//! The page's static promises (a Content-Security-Policy, no external URL,
+//! a data block that parses and agrees with `cxpipe kpi`) are checked on
+//! every machine. Only the browser part needs Chromium, the Debian package
+//! `chromium` (`.ci/run` installs it where missing): without it that part
+//! says SKIPPED on stderr, unless `CXPIPE_REQUIRE_BROWSER=1` (set by
+//! `.ci/run`), where it fails.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -68,6 +71,73 @@ fn attr<'a>(dom: &'a str, name: &str) -> Vec<&'a str> {
             &rest[..rest.find('"').unwrap_or(0)]
         })
         .collect()
+}
+
+/// The JSON data block of a page.
+fn data_block(html: &str) -> serde_json::Value {
+    let start = html.find("id=\"cx-data\">").expect("data block") + "id=\"cx-data\">".len();
+    let end = start
+        + html[start..]
+            .find("</script>")
+            .expect("end of the data block");
+    serde_json::from_str(&html[start..end]).expect("the data block is JSON")
+}
+
+/// What needs no browser: the page refers to nothing outside it, forbids
+/// requests, and carries data that parses and agrees with `cxpipe kpi`.
+#[test]
+fn the_page_is_self_contained_and_its_data_parses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ds, _) = generated_month(dir.path(), &["--rows", "5000"]);
+    let page = dir.path().join("report.html");
+    let d = ds.to_str().expect("utf-8");
+    let out = cxpipe(&["report", d, "--html", page.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = fs::read_to_string(&page).expect("page");
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "@import",
+        "url(http",
+        "//cdn",
+    ] {
+        assert!(!html.contains(bad), "the page refers to the network: {bad}");
+    }
+    let csp = html
+        .split("http-equiv=\"Content-Security-Policy\" content=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a Content-Security-Policy meta element");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let data = data_block(&html);
+    let kpi = cxpipe(&["kpi", d, "--by", "agent", "--format", "json"]);
+    let agents: serde_json::Value = serde_json::from_slice(&kpi.stdout).expect("kpi json");
+    let agents = agents.as_array().expect("rows");
+    assert_eq!(
+        data["counts"]["agents"],
+        agents.len(),
+        "agents counted on the page"
+    );
+    let first = &agents[0];
+    let on_page = data["agents"]
+        .as_array()
+        .expect("leaderboard")
+        .iter()
+        .find(|a| a["agent_id"] == first["agent_id"])
+        .expect("the first agent is on the page");
+    assert_eq!(on_page["handled"], first["handled"]);
+    for key in ["sl_by_interval", "by_day", "turnover", "attrition"] {
+        assert!(
+            data[key].as_array().is_some_and(|a| !a.is_empty()),
+            "{key} is empty"
+        );
+    }
+    assert_eq!(
+        data["sla_agents"],
+        serde_json::json!([]),
+        "no policy, no SLA rows"
+    );
 }
 
 #[test]

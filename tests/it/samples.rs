@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::{Case, Expect, In, by_id, check, failed, gzip, have, ingested, sample, skipped, zstd};
+use crate::{Case, Expect, In, by_id, check, failed, gzip, ingested, sample, skipped, zstd};
 
 const MR: &str = "malformed_row";
 
@@ -475,10 +475,6 @@ fn same_content(a: &[crate::Rec], b: &[crate::Rec]) {
 
 #[test]
 fn gzip_zstd_and_multi_member_gzip_inputs() {
-    if !have("gzip") || !have("zstd") {
-        println!("note: gzip or zstd not installed; compressed-input test skipped");
-        return;
-    }
     let plain = plain_rows();
     let tmp = tempfile::tempdir().expect("tmp");
     let calls = fs::read(sample("generic/calls-2026-10-01.csv")).expect("calls");
@@ -556,10 +552,6 @@ fn stdin_plain_gzip_and_zstd() {
     );
     assert_eq!(again.rows, c.rows);
 
-    if !have("gzip") || !have("zstd") {
-        println!("note: gzip or zstd not installed; compressed stdin skipped");
-        return;
-    }
     for bytes in [gzip(&calls), zstd(&calls)] {
         let c = check(
             &Case {
@@ -871,10 +863,6 @@ fn huge_durations_are_quarantined_not_a_crash() {
 /// and quarantine are dropped with it.
 #[test]
 fn a_broken_gzip_with_rejects_leaves_no_quarantine() {
-    if !have("gzip") {
-        println!("note: gzip not installed; test skipped");
-        return;
-    }
     let bad = fs::read_to_string(sample("invalid/bad_enum.csv")).expect("sample");
     let mut lines = bad.lines();
     let mut text = format!("{}\n", lines.next().expect("header"));
