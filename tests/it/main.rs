@@ -269,7 +269,7 @@ pub struct Checked {
 /// Runs the case and checks the outcome against `exp`: exit code, run
 /// report (per file and totals), conservation, quarantine files (mode,
 /// header, every quarantined line with its reason code and raw text) and the
-/// rows in the dataset.
+/// rows in the dataset. Each part is a function below.
 pub fn check(case: &Case, exp: &Expect) -> Checked {
     let (tmp, ds) = match &case.dataset {
         Some(ds) => (None, ds.clone()),
@@ -280,6 +280,36 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
         }
     };
     let fresh = case.dataset.is_none() || !ds.join("interactions").exists();
+    let (out, report, ctx) = run_case(case, exp, &ds);
+    let totals = check_files(&report, exp, &ctx);
+    check_totals(&report, exp, &totals, &ctx);
+    let id = check_stored_report(&report, &ds, &totals, &ctx);
+    check_quarantine(case, exp, &report, &ds, &id, &ctx);
+    let rows = check_rows(exp, &ds, fresh, &totals, &ctx);
+    Checked {
+        _tmp: tmp,
+        ds,
+        out,
+        report,
+        rows,
+    }
+}
+
+/// Counts over the expected files, by status and by row outcome.
+struct Totals {
+    counts: BTreeMap<&'static str, u64>,
+    reasons: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn n(&self, k: &str) -> u64 {
+        self.counts.get(k).copied().unwrap_or(0)
+    }
+}
+
+/// Runs `cxpipe ingest … --json` for the case into `ds` and checks the exit
+/// code; returns the process, its report and a context for messages.
+fn run_case(case: &Case, exp: &Expect, ds: &Path) -> (Out, Value, String) {
     let mut args: Vec<String> = vec!["ingest".into()];
     let mut stdin: Option<Vec<u8>> = None;
     for i in &case.inputs {
@@ -318,15 +348,19 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
         "cxpipe {args:?}\nreport: {report:#}\nstderr:\n{}",
         out.stderr
     );
+    (out, report, ctx)
+}
 
-    // Per-file outcome.
+/// Each file's outcome in the report against its expectation; returns the
+/// expected totals.
+fn check_files(report: &Value, exp: &Expect, ctx: &str) -> Totals {
     let files = report["files"].as_array().expect("files[]");
     assert_eq!(
         files.len(),
         exp.files.len(),
         "number of files in the report\n{ctx}"
     );
-    let mut totals = BTreeMap::<&str, u64>::new();
+    let mut totals = BTreeMap::<&'static str, u64>::new();
     let mut reasons_total = BTreeMap::<String, u64>::new();
     for (f, e) in files.iter().zip(&exp.files) {
         let fctx = format!("file {}\n{ctx}", e.name);
@@ -378,9 +412,19 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
         }
     }
 
+    Totals {
+        counts: totals,
+        reasons: reasons_total,
+    }
+}
+
+/// The report's totals, conservation and reject rate.
+fn check_totals(report: &Value, exp: &Expect, totals: &Totals, ctx: &str) {
+    let files = report["files"].as_array().expect("files[]");
+    let reasons_total = &totals.reasons;
+    let n = |k: &str| totals.n(k);
     // Totals and conservation.
     let t = &report["totals"];
-    let n = |k: &str| totals.get(k).copied().unwrap_or(0);
     assert_eq!(
         t["files_ingested"],
         n("ingested"),
@@ -410,7 +454,7 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_u64().expect("count")))
         .collect();
-    assert_eq!(got_reasons, reasons_total, "totals.reasons\n{ctx}");
+    assert_eq!(&got_reasons, reasons_total, "totals.reasons\n{ctx}");
     assert_eq!(report["conservation_ok"], true, "{ctx}");
     for f in files {
         let g = |k: &str| f[k].as_u64().expect("count");
@@ -438,9 +482,13 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
     );
     let max = report["max_reject_rate"].as_f64().expect("max_reject_rate");
     assert_eq!(report["reject_threshold_exceeded"], rate > max, "{ctx}");
+}
 
-    // The stored run report is the printed one (only `seconds` is updated
-    // after the file is written).
+/// The stored run report equals the printed one, and nothing is staged;
+/// returns the ingest id.
+fn check_stored_report(report: &Value, ds: &Path, totals: &Totals, ctx: &str) -> String {
+    let n = |k: &str| totals.n(k);
+    // Only `seconds` is updated after the file is written.
     let id = report["ingest_id"].as_str().expect("ingest_id").to_string();
     let stored = ds.join("ingests").join(format!("{id}.json"));
     let committed = n("ingested") + n("failed") > 0;
@@ -463,6 +511,12 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
         "no staging left behind\n{ctx}"
     );
 
+    id
+}
+
+/// Every quarantine file: its rows' lines, reason codes and raw text.
+fn check_quarantine(case: &Case, exp: &Expect, report: &Value, ds: &Path, id: &str, ctx: &str) {
+    let files = report["files"].as_array().expect("files[]");
     // Quarantine files.
     let sources = source_texts(case);
     for (f, e) in files.iter().zip(&exp.files) {
@@ -474,7 +528,7 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
                 e.name
             );
             assert!(
-                !ds.join("quarantine").join(&id).join(&qname).exists(),
+                !ds.join("quarantine").join(id).join(&qname).exists(),
                 "no quarantine file for {}",
                 e.name
             );
@@ -511,9 +565,14 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
             }
         }
     }
+}
 
+/// The dataset's rows: ids unique, partitions right, no quarantined line
+/// stored, and (in a fresh dataset) the written counts.
+fn check_rows(exp: &Expect, ds: &Path, fresh: bool, totals: &Totals, ctx: &str) -> Vec<Rec> {
+    let n = |k: &str| totals.n(k);
     // The dataset's rows.
-    let rows = read_dataset(&ds);
+    let rows = read_dataset(ds);
     let mut ids = BTreeSet::new();
     for r in &rows {
         assert!(
@@ -558,13 +617,7 @@ pub fn check(case: &Case, exp: &Expect) -> Checked {
             "rows in the dataset\n{ctx}"
         );
     }
-    Checked {
-        _tmp: tmp,
-        ds,
-        out,
-        report,
-        rows,
-    }
+    rows
 }
 
 /// Uncompressed text of the inputs that are plain files or plain stdin, by
