@@ -129,6 +129,46 @@ pub fn generated_month(dir: &Path, args: &[&str]) -> (PathBuf, Value) {
     (ds, facts)
 }
 
+/// One generated month shared by the tests that only read it (turnover,
+/// SLA, the report): generated and ingested once per test run, in a folder
+/// that lives as long as the harness. 120,000 rows and 200 agents (about 16
+/// planted departures and 15 planted at-risk agents); with
+/// `RUN_SLOW_TESTS=1`, 1,000,000 rows and 800 agents.
+pub struct SharedMonth {
+    _dir: tempfile::TempDir,
+    /// The ingested dataset.
+    pub ds: PathBuf,
+    /// The HR roster `generate --roster` wrote.
+    pub roster: PathBuf,
+    /// The planted facts.
+    pub facts: Value,
+}
+
+/// The [`SharedMonth`]; the first caller generates it, the others wait.
+pub fn shared_month() -> &'static SharedMonth {
+    static MONTH: std::sync::OnceLock<SharedMonth> = std::sync::OnceLock::new();
+    MONTH.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let roster = dir.path().join("roster.csv");
+        let (rows, agents) = if slow_tests() {
+            ("1000000", "800")
+        } else {
+            ("120000", "200")
+        };
+        let r = roster.to_str().expect("utf-8").to_string();
+        let (ds, facts) = generated_month(
+            dir.path(),
+            &["--rows", rows, "--agents", agents, "--roster", &r],
+        );
+        SharedMonth {
+            _dir: dir,
+            ds,
+            roster,
+            facts,
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------
 // The data-driven check.
 // ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cxpipe, generated_month};
+use crate::cxpipe;
 
 fn chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CXPIPE_CHROMIUM") {
@@ -88,7 +88,7 @@ fn data_block(html: &str) -> serde_json::Value {
 #[test]
 fn the_page_is_self_contained_and_its_data_parses() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ds, _) = generated_month(dir.path(), &["--rows", "5000"]);
+    let ds = &crate::shared_month().ds;
     let page = dir.path().join("report.html");
     let d = ds.to_str().expect("utf-8");
     let out = cxpipe(&["report", d, "--html", page.to_str().expect("utf-8")]);
@@ -151,7 +151,7 @@ fn the_report_opens_offline_with_every_chart_drawn() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ds, _) = generated_month(dir.path(), &["--rows", "30000"]);
+    let ds = &crate::shared_month().ds;
     let policy = dir.path().join("sla.toml");
     fs::write(
         &policy,

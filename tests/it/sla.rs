@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{cxpipe, generated_month, ingest, slow_tests};
+use crate::{cxpipe, ingest};
 
 const HEADER: &str = "interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat";
 
@@ -311,8 +311,8 @@ fn rules_from_the_config_file_and_usage_errors() {
 #[test]
 fn planted_breaches_come_out_on_top() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rows = if slow_tests() { "300000" } else { "60000" };
-    let (ds, facts) = generated_month(dir.path(), &["--rows", rows]);
+    let month = crate::shared_month();
+    let (ds, facts) = (&month.ds, &month.facts);
     let policy = dir.path().join("sla.toml");
     fs::write(
         &policy,

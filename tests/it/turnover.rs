@@ -4,39 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::{cxpipe, generated_month, ingest, sample, slow_tests};
-
-/// A generated month with its facts and matching roster, ingested.
-struct Month {
-    _dir: tempfile::TempDir,
-    ds: PathBuf,
-    roster: PathBuf,
-    facts: serde_json::Value,
-}
-
-fn month() -> Month {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let roster = dir.path().join("roster.csv");
-    // 200 agents: about 16 planted departures and 15 planted at-risk agents.
-    let (rows, agents) = if slow_tests() {
-        ("1000000", "800")
-    } else {
-        ("120000", "200")
-    };
-    let r = roster.to_str().expect("utf-8");
-    let (ds, facts) = generated_month(
-        dir.path(),
-        &["--rows", rows, "--agents", agents, "--roster", r],
-    );
-    Month {
-        _dir: dir,
-        ds,
-        roster,
-        facts,
-    }
-}
+use crate::{cxpipe, ingest, sample, shared_month};
 
 fn turnover_csv(ds: &Path, args: &[&str]) -> Vec<Vec<String>> {
     let mut all = vec!["turnover", ds.to_str().expect("utf-8")];
@@ -74,7 +44,7 @@ fn ids(v: &serde_json::Value) -> BTreeSet<String> {
 
 #[test]
 fn inferred_departures_and_risk_match_the_planted_facts() {
-    let m = month();
+    let m = shared_month();
     let rows = turnover_csv(&m.ds, &[]);
     let header = &rows[0];
     assert_eq!(
@@ -149,7 +119,7 @@ fn inferred_departures_and_risk_match_the_planted_facts() {
 
 #[test]
 fn the_generated_roster_matches_and_evaluate_says_so() {
-    let m = month();
+    let m = shared_month();
     let roster = m.roster.to_str().expect("utf-8");
     let eval = turnover_csv(&m.ds, &["--roster", roster, "--evaluate"]);
     assert_eq!(
