@@ -114,34 +114,37 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Parses `--start`: a calendar date written `YYYY-MM-DD`.
+/// Parses `--start`: a calendar date written `YYYY-MM-DD` (the one date
+/// parser, `cxpipe_model::civil::parse_day`), years 1900 to 9000.
 fn parse_start(s: &str) -> anyhow::Result<(i32, u8, u8)> {
-    let b = s.as_bytes();
-    let shape_ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape_ok {
-        return Err(UsageError(format!("--start {s:?} is not a date written YYYY-MM-DD")).into());
-    }
-    let (y, m, d): (i32, u8, u8) = (s[0..4].parse()?, s[5..7].parse()?, s[8..10].parse()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_len = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    };
-    if !(1900..=9000).contains(&y) || d == 0 || d > month_len {
+    use cxpipe_model::civil::{civil_from_days, parse_day};
+    let bad = || UsageError(format!("--start {s:?} is not a date written YYYY-MM-DD"));
+    let day = parse_day(s).ok_or_else(|| {
+        let b = s.as_bytes();
+        let shape = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if shape {
+            UsageError(format!(
+                "--start {s:?} is not a calendar date (YYYY-MM-DD, years 1900 to 9000)"
+            ))
+        } else {
+            bad()
+        }
+    })?;
+    let (y, m, d) = civil_from_days(day);
+    if !(1900..=9000).contains(&y) {
         return Err(UsageError(format!(
             "--start {s:?} is not a calendar date (YYYY-MM-DD, years 1900 to 9000)"
         ))
         .into());
     }
-    Ok((y, m, d))
+    Ok((y, m as u8, d as u8))
 }
 
 #[cfg(test)]
