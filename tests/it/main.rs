@@ -1017,54 +1017,54 @@ pub fn by_id(rows: &[Rec]) -> BTreeMap<String, Rec> {
 }
 
 // ---------------------------------------------------------------------------
-// Independent time helpers.
+// Independent time helpers: jiff's calendar and parser, not the civil-date
+// arithmetic (`cxpipe_model::civil`) or the fast timestamp path that ingest
+// uses, so a mistake there cannot hide behind the same mistake here.
 // ---------------------------------------------------------------------------
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = y - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|±HH:MM]` (no offset = UTC) to µs.
 pub fn ts_us(s: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| -> i64 {
-        s[r].parse().unwrap_or_else(|_| panic!("timestamp {s}"))
+    let has_offset = s.len() > 19 && {
+        let tail = &s[19..];
+        let tail = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+        !tail.is_empty()
     };
-    let days = days_from_civil(n(0..4), n(5..7), n(8..10));
-    let mut us = (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) * 1_000_000;
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
-        rest = &frac[digits.len()..];
-        let padded = format!("{digits:0<6}");
-        us += padded[..6].parse::<i64>().expect("fraction");
+    if has_offset {
+        let t: jiff::Timestamp = s
+            .replacen(' ', "T", 1)
+            .parse()
+            .unwrap_or_else(|e| panic!("timestamp {s}: {e}"));
+        return t.as_microsecond();
     }
-    match rest {
-        "" | "Z" => us,
-        _ => {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            let h: i64 = rest[1..3].parse().expect("offset hours");
-            let m: i64 = rest[4..6].parse().expect("offset minutes");
-            us - sign * (h * 3600 + m * 60) * 1_000_000
-        }
-    }
+    let dt: jiff::civil::DateTime = s
+        .replacen(' ', "T", 1)
+        .parse()
+        .unwrap_or_else(|e| panic!("timestamp {s}: {e}"));
+    dt.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap_or_else(|e| panic!("timestamp {s}: {e}"))
+        .timestamp()
+        .as_microsecond()
 }
 
 /// The UTC date (`YYYY-MM-DD`) of a µs timestamp.
 pub fn utc_date(us: i64) -> String {
-    let z = us.div_euclid(86_400_000_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let t = jiff::Timestamp::from_microsecond(us).expect("a timestamp in jiff's range");
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+#[test]
+fn the_time_helpers_agree_with_hand_computed_instants() {
+    // 2026-10-01T00:00:00Z is 20727 days after 1970-01-01, by hand: 56
+    // years with 14 leap days (1972..2024) = 20454 days to 2026-01-01, plus
+    // 273 for January to September (31+28+31+30+31+30+31+31+30).
+    let day = 20_727_i64 * 86_400 * 1_000_000;
+    assert_eq!(ts_us("2026-10-01T00:00:00Z"), day);
+    assert_eq!(ts_us("2026-10-01 00:00:00"), day);
+    assert_eq!(ts_us("2026-10-01T02:00:00.5+02:00"), day + 500_000);
+    assert_eq!(utc_date(day), "2026-10-01");
+    assert_eq!(utc_date(day - 1), "2026-09-30");
 }
 
 // ---------------------------------------------------------------------------
