@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::ValueEnum;
 use cxpipe_ingest::parse::Zone;
-use cxpipe_ingest::{IngestOptions, Input, RunReport, SourceKind};
+use cxpipe_ingest::{Input, RunReport, SourceKind};
 
 use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE};
 use crate::global::Global;
 use crate::interrupt::CANCEL;
 use crate::progress::{IngestProgress, human};
+use crate::settings::{self, Config, IngestFlags};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -126,24 +127,22 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         tracing::error!("- (stdin) can be given only once");
         return Ok(EXIT_USAGE);
     }
-    let mut opts = IngestOptions::new(&args.out);
-    opts.source = match source_kind(args.source, args.mapping.as_deref()) {
+    let source = match source_kind(args.source, args.mapping.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("{e:#}");
             return Ok(EXIT_USAGE);
         }
     };
-    let config = crate::settings::Config::load(args.config.as_deref())?;
-    opts.zone = match &args.tz {
-        Some(z) => z.clone(),
-        None => config.ingest_zone()?,
+    let config = Config::load(args.config.as_deref())?;
+    let flags = IngestFlags {
+        tz: args.tz.clone(),
+        source: Some(source),
+        max_reject_rate: Some(args.max_reject_rate),
+        force: args.force,
+        threads: args.threads,
     };
-    opts.max_reject_rate = args.max_reject_rate;
-    opts.force = args.force;
-    opts.threads = args.threads;
-    opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
-    opts.pii_key_file = config.key_file();
+    let opts = settings::ingest_options(&config, &args.out, flags)?;
     let progress = IngestProgress::new(global.progress());
     let result = cxpipe_ingest::ingest(&inputs, &opts, &progress, &CANCEL);
     progress.finish();

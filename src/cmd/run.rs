@@ -11,7 +11,7 @@ use anyhow::Context;
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::turnover;
 use cxpipe_analytics::{DataFrame, Source, sla};
-use cxpipe_ingest::{IngestOptions, Input, RunReport};
+use cxpipe_ingest::{Input, RunReport};
 use serde_json::{Value, json};
 
 use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS};
@@ -20,8 +20,8 @@ use crate::interrupt::CANCEL;
 use crate::open::open_source;
 use crate::output::{TEMP_PREFIX, emit, emit_frame, write_atomic};
 use crate::progress::IngestProgress;
-use crate::settings::Config;
 use crate::settings::reports::{Job, Plan, RunSettings, run_settings};
+use crate::settings::{self, Config, IngestFlags};
 
 const EXAMPLES: &str = "\
 Example cxpipe.toml:
@@ -104,14 +104,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
 
 /// Phase 1: ingests whatever is new in the inbox, and says what it did.
 fn ingest_inbox(job: &RunSettings, config: &Config, global: &Global) -> anyhow::Result<RunReport> {
-    let mut opts = IngestOptions::new(&job.dataset);
-    opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
-    opts.pii_key_file = config.key_file();
-    opts.zone = config.ingest_zone()?;
-    opts.source = config.run_source()?;
-    if let Some(r) = config.run.as_ref().and_then(|r| r.max_reject_rate) {
-        opts.max_reject_rate = r;
-    }
+    let opts = settings::ingest_options(config, &job.dataset, IngestFlags::default())?;
     let progress = IngestProgress::new(global.progress());
     let inbox = &job.inbox;
     let result = cxpipe_ingest::ingest(&[Input::Path(inbox.clone())], &opts, &progress, &CANCEL);

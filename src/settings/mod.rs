@@ -146,6 +146,50 @@ fn day(s: Option<&str>) -> anyhow::Result<Option<i64>> {
     Ok(s.map(parse_day).transpose()?)
 }
 
+/// The ingest settings a command's flags can give; `None` means not given,
+/// so `cxpipe.toml` or the default applies.
+#[derive(Debug, Default)]
+pub struct IngestFlags {
+    /// `--tz`: the zone of timestamps without an offset.
+    pub tz: Option<cxpipe_ingest::parse::Zone>,
+    /// `--source` / `--mapping` (`None`: `[run] source` / `mapping`).
+    pub source: Option<cxpipe_ingest::SourceKind>,
+    /// `--max-reject-rate` (`None`: `[run] max_reject_rate`, else 0.05).
+    pub max_reject_rate: Option<f64>,
+    /// `--force`.
+    pub force: bool,
+    /// `--threads` (0: one per core).
+    pub threads: usize,
+}
+
+/// The options of an ingest into `dataset`: each from its flag, else
+/// `cxpipe.toml` (`[time] zone`, `[privacy] key_file`, `[run]`), else the
+/// default; the key `CXPIPE_PII_KEY` wins over every key file.
+pub fn ingest_options(
+    config: &Config,
+    dataset: &Path,
+    flags: IngestFlags,
+) -> anyhow::Result<cxpipe_ingest::IngestOptions> {
+    let mut opts = cxpipe_ingest::IngestOptions::new(dataset);
+    opts.source = match flags.source {
+        Some(s) => s,
+        None => config.run_source()?,
+    };
+    opts.zone = match flags.tz {
+        Some(z) => z,
+        None => config.ingest_zone()?,
+    };
+    let configured = config.run.as_ref().and_then(|r| r.max_reject_rate);
+    if let Some(r) = flags.max_reject_rate.or(configured) {
+        opts.max_reject_rate = r;
+    }
+    opts.force = flags.force;
+    opts.threads = flags.threads;
+    opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
+    opts.pii_key_file = config.key_file();
+    Ok(opts)
+}
+
 /// What a report covers.
 pub struct PageRequest {
     /// The dataset's folder, named in the header.
