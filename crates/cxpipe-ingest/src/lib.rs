@@ -4,21 +4,27 @@
 //! The entry point is [`ingest`]. It never prints: progress goes through the
 //! [`Reporter`] trait and the outcome is the returned [`RunReport`], which is
 //! also written to `DATASET/ingests/<id>.json`.
+//!
+//! The modules, in the order data passes through them: `read` (opening,
+//! decompressing, format and source detection, record splitting), `csv`
+//! (fields of one CSV record), `source` (the generic source and the
+//! mappings: source fields to canonical slots), `row` (the canonical row
+//! and its checks), `write` (Arrow batches, part files, quarantine files,
+//! Parquet), `dedupe` (bounded-memory duplicate resolution) and `run` (the
+//! phases of one ingest). [`parse`] and [`pii`] are shared by the sources.
 #![warn(missing_docs)]
 
-mod batch;
+mod csv;
 mod dedupe;
-mod generic;
-pub mod input;
-pub mod mapping;
-mod parquet_io;
 pub mod parse;
 pub mod pii;
-mod pipeline;
+mod read;
 mod reason;
 mod report;
 mod row;
-mod split;
+mod run;
+mod source;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,11 +32,12 @@ use std::sync::Arc;
 /// The dataset on disk lives in its own crate; ingest writes through it.
 pub use cxpipe_dataset as dataset;
 pub use cxpipe_dataset::{Dataset, Ledger, LedgerEntry};
-pub use input::Input;
-pub use parquet_io::{read_all, writer_properties};
-pub use pipeline::ingest;
+pub use read::input::{self, Input};
 pub use reason::{ReasonCode, Reject};
 pub use report::{FileReport, FileStatus, RunReport, Totals};
+pub use run::ingest;
+pub use source::mapping;
+pub use write::parquet::{read_all, writer_properties};
 
 /// Errors that stop a whole ingest (per-row problems are quarantined and
 /// per-file problems are reported, neither is an `Error`).
