@@ -1,7 +1,7 @@
 //! One record through a mapping: each canonical column's text (field,
 //! constant, default, value map) and typed value (timestamps with their
 //! formats and zones, derived times, boolean rules, CSAT scales), ready for
-//! [`crate::row::convert`].
+//! `row::convert`.
 
 use std::borrow::Cow;
 
@@ -95,7 +95,7 @@ impl<'r> Record<'r> {
 }
 
 /// One record after mapping: every slot's text and typed value, computed
-/// up front so that [`crate::row::convert`] sees them in its fixed order.
+/// up front so that `row::convert` sees them in its fixed order.
 pub struct Mapped<'r> {
     m: &'r Mapping,
     text: [Result<Option<Cow<'r, str>>, Problem>; N_SLOTS],
