@@ -4,7 +4,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Name of the key file created in the dataset when no key is configured
 /// (the dataset layout's [`cxpipe_model::layout::PII_KEY`]).

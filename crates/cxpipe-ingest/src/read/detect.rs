@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use crate::SourceKind;
+use crate::options::SourceKind;
 use crate::source::generic::{self, CsvLayout};
 use crate::source::mapping::{self, MapFormat, Mapping};
 
-use super::FileKind;
+use super::chunk::FileKind;
 
 /// Picks the source of each file.
 pub(crate) struct Detector {

@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use cxpipe_model::civil::format_day;
 use cxpipe_model::layout;
 
-use super::Run;
+use super::context::Run;
 use super::sequencer::FileState;
-use crate::dataset::{self, Commit, Ledger, LedgerEntry};
+use crate::error::Error;
+use crate::options::IngestOptions;
 use crate::report::{FileReport, FileStatus, RunReport, Totals};
-use crate::{Error, IngestOptions, Reporter};
+use crate::reporter::Reporter;
+use cxpipe_dataset::{Commit, Ledger, LedgerEntry, write_json_durable};
 
 /// The run's counts, and what the ledger becomes.
 pub(crate) struct Tally {
@@ -140,7 +142,7 @@ pub(crate) fn run_report(
     let report = RunReport {
         ingest_id: run.ingest_id.clone(),
         dataset: run.ds.root().display().to_string(),
-        started_at: super::rfc3339(run.now),
+        started_at: super::context::rfc3339(run.now),
         seconds,
         source: opts.source.as_str().to_string(),
         tz: opts.zone.name().to_string(),
@@ -179,11 +181,11 @@ pub(crate) fn commit(
         return Ok(report);
     }
     let report_staged = format!("{}/{id}/report.json", layout::STAGING);
-    dataset::write_json_durable(&run.ds.root().join(&report_staged), &report)?;
+    write_json_durable(&run.ds.root().join(&report_staged), &report)?;
     commit.add_move(report_staged, format!("{}/{id}.json", layout::INGESTS));
     if report.totals.files_ingested > 0 {
         let ledger_staged = format!("{}/{id}/ledger.json", layout::STAGING);
-        dataset::write_json_durable(&run.ds.root().join(&ledger_staged), ledger)?;
+        write_json_durable(&run.ds.root().join(&ledger_staged), ledger)?;
         commit.add_move(ledger_staged, layout::LEDGER.to_string());
     }
     if cancel.load(Ordering::Relaxed) {

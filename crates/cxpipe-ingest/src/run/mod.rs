@@ -15,6 +15,7 @@
 //! as rayon `par_iter`s on a pool built once per run. Both use the one
 //! thread count of `IngestOptions::threads`.
 
+mod context;
 mod finish;
 mod keys;
 mod plan;
@@ -22,24 +23,22 @@ mod sequencer;
 mod settle;
 mod work;
 
-use std::fs;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, unbounded};
-use cxpipe_model::civil::civil_from_days;
 use cxpipe_model::layout;
 
-use crate::dataset::{Commit, Dataset, Ledger};
 use crate::dedupe::Buckets;
-use crate::pii::Pseudonymizer;
-use crate::read::input::InputFile;
+use crate::error::Error;
+use crate::options::IngestOptions;
+use crate::read::input::{Input, InputFile};
 use crate::read::{Msg, Reader};
 use crate::report::{FileStatus, RunReport};
+use crate::reporter::Reporter;
 use crate::write::part::{Parts, Staged};
-use crate::{Error, IngestOptions, Input, Reporter};
+use context::Run;
+use cxpipe_dataset::Commit;
 use plan::Plan;
 use sequencer::{FileState, Sequencer};
 use work::{Shared, worker};
@@ -89,82 +88,6 @@ pub fn ingest(
     let tally = finish::tally(&run, &mut streamed.files, rows_replaced, &mut commit);
     let (report, ledger) = finish::run_report(&run, opts, &streamed.files, tally, partitions);
     finish::commit(&run, report, &ledger, commit, reporter, cancel)
-}
-
-/// What every phase of a run shares.
-pub(crate) struct Run {
-    ds: Dataset,
-    ledger: Ledger,
-    pii: Pseudonymizer,
-    ingest_id: String,
-    /// This run's staging folder.
-    staging: PathBuf,
-    /// Worker threads, and the size of `pool`.
-    threads: usize,
-    /// The pool of the end-of-run `par_iter`s.
-    pool: rayon::ThreadPool,
-    t0: Instant,
-    now: SystemTime,
-}
-
-impl Run {
-    /// Opens (or creates) the dataset, loads the ledger and the PII key,
-    /// and makes the run's staging folder.
-    fn start(opts: &IngestOptions, reporter: &dyn Reporter) -> Result<Run, Error> {
-        let t0 = Instant::now();
-        let now = SystemTime::now();
-        let ds = Dataset::open(&opts.dataset)?;
-        if let Some(note) = &ds.recovered {
-            reporter.note(note);
-        }
-        let ledger = ds.ledger()?;
-        let pii = Pseudonymizer::load(
-            opts.pii_key.as_deref(),
-            opts.pii_key_file.as_deref(),
-            ds.root(),
-        )?;
-        let ingest_id = new_ingest_id(now);
-        let staging = ds.staging_dir(&ingest_id);
-        fs::create_dir_all(&staging)
-            .map_err(|e| Error::io(format!("creating {}", staging.display()), e))?;
-        let threads = thread_count(opts.threads);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("cxpipe-rayon-{i}"))
-            .build()
-            .map_err(|e| Error::Invalid(format!("starting the thread pool: {e}")))?;
-        Ok(Run {
-            ds,
-            ledger,
-            pii,
-            ingest_id,
-            staging,
-            threads,
-            pool,
-            t0,
-            now,
-        })
-    }
-
-    /// A path of this run's staging folder, relative to the dataset root.
-    fn staging_rel(&self, rel: &str) -> String {
-        format!("{}/{}/{rel}", layout::STAGING, self.ingest_id)
-    }
-
-    /// Drops the staged work and returns `e`.
-    fn abandon<T>(&self, e: Error) -> Result<T, Error> {
-        self.ds.discard(&self.ingest_id)?;
-        Err(e)
-    }
-}
-
-/// The run's one thread count: `--threads`, or one per core (0).
-fn thread_count(threads: usize) -> usize {
-    if threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        threads
-    }
 }
 
 /// What the streaming phase leaves.
@@ -264,34 +187,4 @@ fn stream<'r>(
         staged,
         parts,
     })
-}
-
-/// A sortable, unique run id: `YYYYMMDDTHHMMSSZ-xxxxxx`.
-fn new_ingest_id(now: SystemTime) -> String {
-    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (y, m, day) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    let tag = blake3::hash(format!("{}-{}", d.as_nanos(), std::process::id()).as_bytes());
-    format!(
-        "{y:04}{m:02}{day:02}T{:02}{:02}{:02}Z-{}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        &tag.to_hex()[..6]
-    )
-}
-
-/// An instant as RFC 3339 UTC, to the second.
-fn rfc3339(now: SystemTime) -> String {
-    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (y, m, day) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }

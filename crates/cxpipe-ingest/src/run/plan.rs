@@ -2,10 +2,11 @@
 
 use std::fs;
 
-use crate::dataset::{Ledger, LedgerEntry};
+use crate::read::input::Input;
 use crate::read::input::{self, InputFile};
 use crate::report::{FileReport, FileStatus};
-use crate::{Input, Reporter};
+use crate::reporter::Reporter;
+use cxpipe_dataset::{Ledger, LedgerEntry};
 
 use super::sequencer::FileState;
 

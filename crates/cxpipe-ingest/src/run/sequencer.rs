@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::dedupe::{Buckets, Entry};
+use crate::error::Error;
 use crate::read::FileEnd;
 use crate::read::input::{Content, InputFile};
 use crate::reason::Reject;
 use crate::report::{FileReport, FileStatus};
+use crate::reporter::Reporter;
 use crate::write::quarantine::{Quarantine, QuarantineNames};
-use crate::{Error, Reporter};
 
 /// What a worker made of one chunk.
 pub(crate) struct ChunkDone {

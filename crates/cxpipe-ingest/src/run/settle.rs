@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::Run;
+use super::context::Run;
 use super::keys::{self, Loc};
 use super::sequencer::FileState;
-use crate::Error;
-use crate::dataset::{Commit, Dataset};
 use crate::dedupe::{self, Buckets, Entry};
+use crate::error::Error;
 use crate::write::parquet::{for_each_id, rewrite_without};
 use crate::write::part::{PartPath, Parts, Staged};
+use cxpipe_dataset::{Commit, Dataset};
 use cxpipe_model::layout;
 
 /// The losing rows, by where they are stored.

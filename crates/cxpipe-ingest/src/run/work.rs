@@ -13,14 +13,15 @@ use super::keys::{self, NO_VERSION};
 use super::sequencer::{ChunkDone, Done, Sequencer};
 use crate::csv::CsvParser;
 use crate::dedupe::Entry;
+use crate::error::Error;
 use crate::pii::Pseudonymizer;
 use crate::read::{Chunk, FileCtx, FileKind, Msg, Rec};
 use crate::reason::{ReasonCode, Reject};
+use crate::reporter::Reporter;
 use crate::row::{Context, Problem, Row, convert};
 use crate::source::generic::{CsvFields, CsvLayout, JsonFields};
-use crate::source::mapping::{JsonRecord, Mapped, MappedCsv, Mapping, Record};
+use crate::source::mapping::{Mapped, MappedCsv, Mapping, Record};
 use crate::write::part::{Parts, Staged, Writers};
-use crate::{Error, Reporter};
 
 /// What every worker shares.
 pub(crate) struct Shared<'a> {
@@ -261,7 +262,7 @@ fn settle_json(
 ) -> Result<u64, Error> {
     let mut parsed = Vec::with_capacity(pending.len());
     for rec in pending {
-        match JsonRecord::parse(m, rec.bytes) {
+        match m.json_record(rec.bytes) {
             Ok(v) => parsed.push((rec, v)),
             Err(p) => sink.reject(rec.line, rec.bytes, p),
         }

@@ -16,7 +16,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Rows per row group (SPEC §6: about 1M).
 pub const ROW_GROUP_ROWS: usize = 1_000_000;

@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 
 use super::batch::{RowBuffer, storage_schema};
 use super::parquet::{close_writer, create_storage_writer};
-use crate::Error;
+use crate::error::Error;
 use crate::row::Row;
 
 /// Rows per Arrow batch handed to the Parquet writer.

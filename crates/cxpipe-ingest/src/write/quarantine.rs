@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use cxpipe_model::layout;
 
-use crate::Error;
+use crate::error::Error;
 use crate::pii::create_private;
 use crate::reason::Reject;
 

@@ -1,15 +1,77 @@
-//! Compiling a mapping: the TOML of [`super::schema`] (and the built-in it
+//! A compiled mapping: the TOML of `schema` (and the built-in it
 //! `extends`) checked key by key and turned into per-column rules, with
 //! every error naming the file, the line and the key.
 
 use cxpipe_model::Zone;
 use toml::Spanned;
 
-use super::json_paths::PathTree;
+use std::path::Path;
+
+use super::builtin::{BUILTIN, builtin_text};
+use super::json_paths::{JsonRecord, PathTree};
 use super::schema::{RawColumn, RawMapping, RawSource};
-use super::{BUILTIN, MapFormat, Mapping, builtin_text};
 use crate::parse::{DurationUnit, zone_named};
-use crate::row::{N_SLOTS, Slot};
+use crate::row::{N_SLOTS, Problem, Slot};
+
+/// The file format a mapping reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapFormat {
+    /// CSV with a header line.
+    Csv,
+    /// NDJSON, or a JSON array of objects.
+    Json,
+}
+
+/// A parsed, validated mapping.
+#[derive(Debug)]
+pub struct Mapping {
+    /// The source's name (`five9`, or the user's `[source] name`).
+    pub name: String,
+    /// What file format it reads.
+    pub format: MapFormat,
+    /// Fields that must all be present for `auto` to pick this mapping.
+    pub detect: Vec<String>,
+    /// Every source field the mapping names (CSV header names or JSON paths).
+    pub(super) fields: Vec<String>,
+    /// The JSON paths of `fields`, split on dots.
+    pub(super) paths: Vec<Vec<String>>,
+    /// `paths` as a tree (built once every field is known).
+    pub(super) tree: PathTree,
+    /// The compiled column of each slot.
+    pub(super) cols: Vec<Option<Col>>,
+    /// Field of the record version (dedupe: the greatest wins).
+    pub(super) version: Option<usize>,
+}
+
+impl Mapping {
+    /// A built-in mapping by name.
+    pub fn builtin(name: &str) -> Option<Mapping> {
+        let text = builtin_text(name)?;
+        Mapping::parse(text, &format!("built-in {name}")).ok()
+    }
+
+    /// Reads a mapping file. Errors name the file, the line and the key.
+    pub fn from_file(path: &Path) -> Result<Mapping, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the mapping: {e}", path.display()))?;
+        Mapping::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the mapping's fields out of one JSON object.
+    pub fn json_record<'r>(&self, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
+        JsonRecord::parse(&self.tree, self.fields.len(), rec)
+    }
+}
+
+/// The built-in vendor mappings `auto` tries, in order (the `generic`
+/// file is documentation: the generic source is read by code).
+pub fn vendors() -> Vec<Mapping> {
+    BUILTIN
+        .iter()
+        .filter(|(name, _)| *name != "generic")
+        .filter_map(|(name, _)| Mapping::builtin(name))
+        .collect()
+}
 
 /// Where a column's value comes from.
 #[derive(Debug, Clone)]

@@ -1,8 +1,7 @@
 //! Resolving a CSV file's header against a mapping: which column holds
 //! each source field, which are missing, which are ignored.
 
-use super::Mapping;
-use super::compile::{REQUIRED, Rule};
+use super::compile::{Mapping, REQUIRED, Rule};
 
 /// A mapping's CSV columns, resolved from one file's header.
 #[derive(Debug, Clone)]

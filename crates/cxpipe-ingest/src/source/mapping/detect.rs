@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{MapFormat, Mapping};
+use super::compile::{MapFormat, Mapping};
 
 impl Mapping {
     /// Whether a CSV header (trimmed, any case) has every `detect` field.

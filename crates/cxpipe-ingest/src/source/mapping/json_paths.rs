@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use super::Mapping;
 use crate::reason::ReasonCode;
 use crate::row::Problem;
 
@@ -73,9 +72,14 @@ pub struct JsonRecord<'r> {
 }
 
 impl<'r> JsonRecord<'r> {
-    /// Parses one JSON object, keeping only the mapping's fields.
-    pub fn parse(m: &Mapping, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
-        let mut vals = vec![JsonVal::Absent; m.fields.len()];
+    /// Parses one JSON object, keeping only the `fields` fields whose
+    /// paths form `tree`.
+    pub(super) fn parse(
+        tree: &PathTree,
+        fields: usize,
+        rec: &'r [u8],
+    ) -> Result<JsonRecord<'r>, Problem> {
+        let mut vals = vec![JsonVal::Absent; fields];
         // Validated once, SIMD-fast, so the parser need not check each
         // string again (`from_str`).
         let text = simdutf8::basic::from_utf8(rec).map_err(|_| {
@@ -89,7 +93,7 @@ impl<'r> JsonRecord<'r> {
         })?;
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = NodeSeed {
-            node: &m.tree,
+            node: tree,
             depth: 0,
             out: &mut vals,
             top: true,

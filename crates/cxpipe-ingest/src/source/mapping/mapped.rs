@@ -7,8 +7,7 @@ use std::borrow::Cow;
 
 use cxpipe_model::Zone;
 
-use super::Mapping;
-use super::compile::{Col, Rule};
+use super::compile::{Col, Mapping, Rule};
 use super::csv_layout::MappedCsv;
 use super::json_paths::{JsonRecord, JsonVal};
 use crate::csv::CsvParser;
@@ -27,7 +26,7 @@ pub enum Record<'r> {
         /// The file's layout.
         layout: &'r MappedCsv,
     },
-    /// The mapping's fields of a JSON object ([`JsonRecord::parse`]).
+    /// The mapping's fields of a JSON object ([`Mapping::json_record`]).
     Json(&'r JsonRecord<'r>),
 }
 

@@ -26,12 +26,14 @@
 //! | `present`, `absent` | booleans: true when these fields are all present / all absent |
 //! | `scale` | csat: the source scale `[lo, hi]`, mapped onto 1..5 |
 //!
-//! The module reads a mapping in the order of its submodules: `schema`
+//! The module reads a mapping in the order of its submodules: `builtin`
+//! (the embedded files), `schema`
 //! (the TOML as serde sees it), `compile` (checked rules per column),
 //! `detect` and `csv_layout` (one file's header or first object), then
 //! per record `json_paths` (the fields of a JSON object) and `mapped`
 //! (the typed values the conversion reads).
 
+mod builtin;
 mod compile;
 mod csv_layout;
 mod detect;
@@ -39,85 +41,11 @@ mod json_paths;
 mod mapped;
 mod schema;
 
-use std::path::Path;
-
-use compile::Col;
-use json_paths::PathTree;
-
+pub use builtin::{BUILTIN, builtin_text};
+pub use compile::{MapFormat, Mapping, vendors};
 pub use csv_layout::MappedCsv;
 pub use json_paths::JsonRecord;
 pub use mapped::{Mapped, Record, scale_csat};
-
-/// The built-in mapping files: (name, TOML text).
-pub const BUILTIN: [(&str, &str); 4] = [
-    (
-        "amazon-connect",
-        include_str!("../../../mappings/amazon-connect.toml"),
-    ),
-    ("five9", include_str!("../../../mappings/five9.toml")),
-    ("talkdesk", include_str!("../../../mappings/talkdesk.toml")),
-    ("generic", include_str!("../../../mappings/generic.toml")),
-];
-
-/// The file format a mapping reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MapFormat {
-    /// CSV with a header line.
-    Csv,
-    /// NDJSON, or a JSON array of objects.
-    Json,
-}
-
-/// A parsed, validated mapping.
-#[derive(Debug)]
-pub struct Mapping {
-    /// The source's name (`five9`, or the user's `[source] name`).
-    pub name: String,
-    /// What file format it reads.
-    pub format: MapFormat,
-    /// Fields that must all be present for `auto` to pick this mapping.
-    pub detect: Vec<String>,
-    /// Every source field the mapping names (CSV header names or JSON paths).
-    fields: Vec<String>,
-    /// The JSON paths of `fields`, split on dots.
-    paths: Vec<Vec<String>>,
-    /// `paths` as a tree (built once every field is known).
-    tree: PathTree,
-    /// The compiled column of each slot.
-    cols: Vec<Option<Col>>,
-    /// Field of the record version (dedupe: the greatest wins).
-    version: Option<usize>,
-}
-
-impl Mapping {
-    /// A built-in mapping by name.
-    pub fn builtin(name: &str) -> Option<Mapping> {
-        let text = builtin_text(name)?;
-        Mapping::parse(text, &format!("built-in {name}")).ok()
-    }
-
-    /// Reads a mapping file. Errors name the file, the line and the key.
-    pub fn from_file(path: &Path) -> Result<Mapping, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the mapping: {e}", path.display()))?;
-        Mapping::parse(&text, &path.display().to_string())
-    }
-}
-
-/// The built-in vendor mappings `auto` tries, in order (the `generic`
-/// file is documentation: the generic source is read by code).
-pub fn vendors() -> Vec<Mapping> {
-    BUILTIN
-        .iter()
-        .filter(|(name, _)| *name != "generic")
-        .filter_map(|(name, _)| Mapping::builtin(name))
-        .collect()
-}
-
-/// The built-in text of a mapping (`cxpipe mapping show NAME`).
-pub fn builtin_text(name: &str) -> Option<&'static str> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
-}
 
 #[cfg(test)]
 mod tests {
@@ -260,7 +188,7 @@ mod tests {
                 "LastUpdateTimestamp":"2026-10-01T08:06:00Z","Other":{"deep":[1,{"x":null}]},
                 "Queue":{"Name":" billing ","EnqueueTimestamp":"2026-10-01T08:00:10Z"},
                 "Agent":null,"Attributes":{"csat":4}}"#;
-        let rec = JsonRecord::parse(m, text).expect("object");
+        let rec = m.json_record(text).expect("object");
         let f = Mapped::new(m, &Record::Json(&rec), &zone());
         let f = &f;
         assert_eq!(f.boolean(Slot::Abandoned), Ok(Some(true)));
@@ -273,7 +201,7 @@ mod tests {
         assert!(f.version.clone().expect("version").is_some());
         let text =
             br#"{"ContactId":"a","Agent":"bob","Queue":{"Name":{"x":1}},"Channel":["VOICE"]}"#;
-        let rec = JsonRecord::parse(m, text).expect("object");
+        let rec = m.json_record(text).expect("object");
         let f = Mapped::new(m, &Record::Json(&rec), &zone());
         let f = &f;
         let (code, msg) = f.get(Slot::AgentId).expect_err("agent is a string");
@@ -298,7 +226,7 @@ mod tests {
             b"{} {}",
             b"{\"ContactId\":\"a\"} x",
         ] {
-            let (code, _) = JsonRecord::parse(m, bad).expect_err("not one object");
+            let (code, _) = m.json_record(bad).expect_err("not one object");
             assert_eq!(code, ReasonCode::MalformedRow);
         }
     }
@@ -314,11 +242,11 @@ mod tests {
         .expect("valid");
         assert_eq!((m.name.as_str(), m.format), ("my-connect", MapFormat::Json));
         assert!(m.version.is_some(), "the version field comes along");
-        let rec = JsonRecord::parse(
-            &m,
-            br#"{"ContactId":"a","Channel":"CHAT","Attributes":{"csat":"2","survey":"9"}}"#,
-        )
-        .expect("object");
+        let rec = m
+            .json_record(
+                br#"{"ContactId":"a","Channel":"CHAT","Attributes":{"csat":"2","survey":"9"}}"#,
+            )
+            .expect("object");
         let f = Mapped::new(&m, &Record::Json(&rec), &zone());
         let f = &f;
         assert_eq!(f.csat(), Ok(Some(5)), "survey 9 of 10");
@@ -335,17 +263,16 @@ mod tests {
     #[test]
     fn escapes_in_keys_and_values() {
         let m = &Mapping::builtin("amazon-connect").expect("connect");
-        let rec = JsonRecord::parse(
-            m,
-            br#"{"Contact\u0049d":"a\"b","Queue":{"Name":"caf\u00e9"}}"#,
-        )
-        .expect("object");
+        let rec = m
+            .json_record(br#"{"Contact\u0049d":"a\"b","Queue":{"Name":"caf\u00e9"}}"#)
+            .expect("object");
         let f = Mapped::new(m, &Record::Json(&rec), &zone());
         let f = &f;
         assert_eq!(f.get(Slot::InteractionId), Ok(Some("a\"b")));
         assert_eq!(f.get(Slot::Queue), Ok(Some("café")));
-        let (code, msg) =
-            JsonRecord::parse(m, b"{\"ContactId\":\"a\xff\"}").expect_err("bad UTF-8");
+        let (code, msg) = m
+            .json_record(b"{\"ContactId\":\"a\xff\"}")
+            .expect_err("bad UTF-8");
         assert_eq!(code, ReasonCode::InvalidUtf8);
         assert!(msg.contains("byte 15"), "{msg}");
     }
