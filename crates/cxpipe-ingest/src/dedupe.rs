@@ -8,12 +8,15 @@
 //! of 256 buckets by the fingerprint's top byte; a bucket keeps at most
 //! [`SPILL_AT`] entries in memory and appends the rest to its own file in the
 //! staging folder. At the end each bucket (1/256 of all entries) is loaded,
-//! sorted by (fingerprint, order) and scanned for repeated fingerprints, on
-//! all cores, one bucket per thread at a time.
+//! sorted by (fingerprint, order) and scanned for repeated fingerprints;
+//! groups of buckets are settled in parallel with rayon (a `par_iter` over
+//! independent groups, on the run's pool).
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 /// A row's place in the dedupe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,13 +101,15 @@ impl Buckets {
     /// Every row entry that is not the greatest (version, order) of its
     /// fingerprint, among the entries `keep` accepts. The version of the
     /// winners of this run (order > 0) that have one is written to
-    /// `versions_out` (one file per thread, `<prefix>-<n>.bin`, records of
-    /// [`VERSION_BYTES`]), so a later run knows the stored row's version.
-    /// The spill files are removed.
+    /// `versions_out` (one file per group of buckets, `<prefix>-<n>.bin`,
+    /// records of [`VERSION_BYTES`]), so a later run knows the stored row's
+    /// version. The buckets are settled in `groups` groups (at most 8) in
+    /// parallel on the current rayon pool; the group count, not the pool,
+    /// decides the versions files. The spill files are removed.
     pub fn losers(
         mut self,
         keep: &(dyn Fn(&Entry) -> bool + Sync),
-        threads: usize,
+        groups: usize,
         versions_out: &Path,
     ) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
         let mut spilled: Vec<Option<PathBuf>> = vec![None; BUCKETS];
@@ -114,84 +119,97 @@ impl Buckets {
                 spilled[b] = Some(self.dir.join(format!("bucket-{b:03}.bin")));
             }
         }
-        let mut work: Vec<(Vec<Entry>, Option<PathBuf>)> =
-            self.mem.drain(..).zip(spilled).collect();
-        let threads = threads.clamp(1, 8);
-        let per = work.len().div_ceil(threads);
-        let mut groups = Vec::new();
-        while !work.is_empty() {
-            let rest = work.split_off(per.min(work.len()));
-            groups.push(std::mem::replace(&mut work, rest));
-        }
-        let results: Vec<io::Result<(Vec<Entry>, Option<PathBuf>)>> = std::thread::scope(|s| {
-            let handles: Vec<_> = groups
-                .into_iter()
-                .enumerate()
-                .map(|(t, group)| {
-                    let out_path = versions_out.with_file_name(format!(
-                        "{}-{t}.bin",
-                        versions_out
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default()
-                    ));
-                    s.spawn(move || {
-                        let mut losers = Vec::new();
-                        let mut versions: Option<BufWriter<File>> = None;
-                        for (mut entries, file) in group {
-                            if let Some(path) = file {
-                                read_entries(&path, &mut entries)?;
-                                let _ = fs::remove_file(&path);
-                            }
-                            entries.retain(|e| keep(e));
-                            entries.sort_unstable_by_key(|e| e.fp);
-                            for run in entries.chunk_by(|a, b| a.fp == b.fp) {
-                                let winner = settle(run, &mut losers);
-                                if let Some(w) = winner.filter(|w| w.ord != 0 && w.ver != i64::MIN)
-                                {
-                                    if versions.is_none() {
-                                        if let Some(dir) = out_path.parent() {
-                                            fs::create_dir_all(dir)?;
-                                        }
-                                        versions = Some(BufWriter::new(File::create(&out_path)?));
-                                    }
-                                    if let Some(out) = versions.as_mut() {
-                                        out.write_all(&w.fp.to_le_bytes())?;
-                                        out.write_all(&w.ver.to_le_bytes())?;
-                                    }
-                                }
-                            }
-                        }
-                        let written = match versions {
-                            Some(mut out) => {
-                                out.flush()?;
-                                out.get_ref().sync_all()?;
-                                Some(out_path)
-                            }
-                            None => None,
-                        };
-                        Ok((losers, written))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(io::Error::other("a dedupe thread panicked")))
-                })
-                .collect()
-        });
+        let work: Vec<Bucket> = self
+            .mem
+            .drain(..)
+            .zip(spilled)
+            .map(|(entries, spill)| Bucket { entries, spill })
+            .collect();
+        let per = work.len().div_ceil(groups.clamp(1, 8));
+        let prefix = versions_out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut work = work.into_iter();
+        let groups: Vec<(PathBuf, Vec<Bucket>)> = (0..)
+            .map_while(|t| {
+                let group: Vec<Bucket> = work.by_ref().take(per).collect();
+                let out = versions_out.with_file_name(format!("{prefix}-{t}.bin"));
+                (!group.is_empty()).then_some((out, group))
+            })
+            .collect();
+        let results: Vec<io::Result<Settled>> = groups
+            .into_par_iter()
+            .map(|(out, group)| settle_group(group, keep, &out))
+            .collect();
         let _ = fs::remove_dir(&self.dir);
         let mut all = Vec::new();
         let mut files = Vec::new();
         for r in results {
-            let (losers, file) = r?;
-            all.extend(losers);
-            files.extend(file);
+            let settled = r?;
+            all.extend(settled.losers);
+            files.extend(settled.versions);
         }
         Ok((all, files))
     }
+}
+
+/// One bucket's entries: those in memory and its spill file, if any.
+struct Bucket {
+    entries: Vec<Entry>,
+    spill: Option<PathBuf>,
+}
+
+/// What settling a group of buckets gave.
+struct Settled {
+    losers: Vec<Entry>,
+    /// The versions file written, if any winner had a version.
+    versions: Option<PathBuf>,
+}
+
+/// Settles a group of buckets: loads each, sorts it by fingerprint and
+/// settles each run of equal fingerprints. Winners' versions go to
+/// `out_path`, created on the first one.
+fn settle_group(
+    group: Vec<Bucket>,
+    keep: &(dyn Fn(&Entry) -> bool + Sync),
+    out_path: &Path,
+) -> io::Result<Settled> {
+    let mut losers = Vec::new();
+    let mut versions: Option<BufWriter<File>> = None;
+    for Bucket { mut entries, spill } in group {
+        if let Some(path) = spill {
+            read_entries(&path, &mut entries)?;
+            let _ = fs::remove_file(&path);
+        }
+        entries.retain(|e| keep(e));
+        entries.sort_unstable_by_key(|e| e.fp);
+        for run in entries.chunk_by(|a, b| a.fp == b.fp) {
+            let winner = settle(run, &mut losers);
+            let Some(w) = winner.filter(|w| w.ord != 0 && w.ver != i64::MIN) else {
+                continue;
+            };
+            if versions.is_none() {
+                if let Some(dir) = out_path.parent() {
+                    fs::create_dir_all(dir)?;
+                }
+                versions = Some(BufWriter::new(File::create(out_path)?));
+            }
+            if let Some(out) = versions.as_mut() {
+                out.write_all(&w.fp.to_le_bytes())?;
+                out.write_all(&w.ver.to_le_bytes())?;
+            }
+        }
+    }
+    let versions = match versions {
+        Some(mut out) => {
+            out.flush()?;
+            out.get_ref().sync_all()?;
+            Some(out_path.to_path_buf())
+        }
+        None => None,
+    };
+    Ok(Settled { losers, versions })
 }
 
 /// Settles the entries of one fingerprint: pushes the losing rows and

@@ -2,64 +2,87 @@
 //! integers. They take trimmed text and return typed values or a short
 //! description of what is wrong; the caller adds the field name.
 
-use jiff::tz::TimeZone;
+use cxpipe_model::civil::days_in_month;
+use cxpipe_model::zone::DAY_US;
+
+pub use cxpipe_model::civil::{civil_from_days, days_from_civil, format_day};
 
 /// Microseconds since the Unix epoch, UTC.
 pub type Micros = i64;
 
-/// How wall-clock timestamps without an offset are read.
+/// The binary's name for the site zone: [`cxpipe_model::Zone`] behind the
+/// `named() -> Result<Zone, String>` the binary's `--tz` parser and
+/// `[time] zone` loader were written against. Ingest itself works with
+/// `cxpipe_model::Zone` throughout ([`Zone::model`], or through `Deref`).
+///
+/// Once the binary maps [`cxpipe_model::zone::UnknownZone`] to text itself
+/// (`Zone::named(s).map_err(|e| e.to_string())`) this can become
+/// `pub use cxpipe_model::Zone`.
 #[derive(Debug, Clone)]
-pub struct Zone {
-    tz: Option<TimeZone>,
-    name: String,
-}
+pub struct Zone(cxpipe_model::Zone);
 
 impl Zone {
     /// UTC: no conversion at all (the fast path).
     pub fn utc() -> Zone {
-        Zone {
-            tz: None,
-            name: "UTC".to_string(),
-        }
+        Zone(cxpipe_model::Zone::utc())
     }
 
-    /// An IANA zone by name (`Europe/Berlin`); `UTC` gives [`Zone::utc`].
+    /// A zone by name (see [`cxpipe_model::Zone::named`]); the error says
+    /// which name is unknown.
     pub fn named(name: &str) -> Result<Zone, String> {
-        if name.eq_ignore_ascii_case("utc") || name == "Etc/UTC" || name == "Z" {
-            return Ok(Zone::utc());
-        }
-        let tz = TimeZone::get(name).map_err(|e| format!("unknown time zone {name:?}: {e}"))?;
-        Ok(Zone {
-            tz: Some(tz),
-            name: name.to_string(),
-        })
+        zone_named(name).map(Zone)
     }
 
-    /// The zone's name as given.
+    /// The zone's name (`UTC` for every spelling of UTC).
     pub fn name(&self) -> &str {
-        &self.name
+        self.0.name()
     }
 
-    fn local_to_utc(&self, civil: Civil) -> Result<Micros, String> {
-        let naive = civil.as_utc_micros();
-        let Some(tz) = &self.tz else {
-            return Ok(naive);
-        };
-        // jiff's "compatible" disambiguation: in a DST gap the later
-        // instant, in a fold the earlier one (what most exports mean).
-        let dt = jiff::civil::DateTime::new(
-            civil.year as i16,
-            civil.month as i8,
-            civil.day as i8,
-            civil.hour as i8,
-            civil.minute as i8,
-            civil.second as i8,
-            (civil.micro * 1000) as i32,
-        )
-        .map_err(|e| e.to_string())?;
-        let ts = tz.to_timestamp(dt).map_err(|e| e.to_string())?;
-        Ok(ts.as_microsecond())
+    /// The vocabulary crate's zone.
+    pub fn model(&self) -> &cxpipe_model::Zone {
+        &self.0
     }
+}
+
+impl std::ops::Deref for Zone {
+    type Target = cxpipe_model::Zone;
+
+    fn deref(&self) -> &cxpipe_model::Zone {
+        &self.0
+    }
+}
+
+impl From<cxpipe_model::Zone> for Zone {
+    fn from(zone: cxpipe_model::Zone) -> Zone {
+        Zone(zone)
+    }
+}
+
+/// [`cxpipe_model::Zone::named`] with ingest's message for an unknown name
+/// (the one `--tz` and a mapping's `zone` key have always given).
+pub fn zone_named(name: &str) -> Result<cxpipe_model::Zone, String> {
+    cxpipe_model::Zone::named(name)
+        .map_err(|e| format!("unknown time zone {:?}: {}", e.name, e.reason))
+}
+
+/// The UTC instant of a civil time read in `zone`.
+fn local_to_utc(zone: &cxpipe_model::Zone, civil: Civil) -> Result<Micros, String> {
+    if zone.is_utc() {
+        return Ok(civil.as_utc_micros());
+    }
+    // jiff's "compatible" disambiguation: in a DST gap the later instant,
+    // in a fold the earlier one (what most exports mean).
+    let dt = jiff::civil::DateTime::new(
+        civil.year as i16,
+        civil.month as i8,
+        civil.day as i8,
+        civil.hour as i8,
+        civil.minute as i8,
+        civil.second as i8,
+        (civil.micro * 1000) as i32,
+    )
+    .map_err(|e| e.to_string())?;
+    zone.local_to_utc(dt)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,20 +107,9 @@ impl Civil {
     }
 }
 
-pub use cxpipe_model::civil::{civil_from_days, days_from_civil, format_day};
-
 /// The UTC day number of a timestamp.
 pub fn utc_day(ts: Micros) -> i64 {
-    ts.div_euclid(86_400 * 1_000_000)
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
+    ts.div_euclid(DAY_US)
 }
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
@@ -116,7 +128,7 @@ const TS_HELP: &str = "expected YYYY-MM-DD[T ]HH:MM[:SS[.fff]] with an optional 
 
 /// Parses an ISO 8601 / RFC 3339 timestamp. With an offset (`Z`, `±HH:MM`,
 /// `±HHMM`, `±HH`) it is exact; without one it is wall-clock time in `zone`.
-pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
+pub fn timestamp(s: &str, zone: &cxpipe_model::Zone) -> Result<Micros, String> {
     let b = s.as_bytes();
     let bad = || format!("{s:?} is not a timestamp ({TS_HELP})");
     if b.len() < 16
@@ -174,7 +186,7 @@ pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
     };
     let rest = &b[i..];
     let offset_secs: i64 = match rest {
-        [] => return zone.local_to_utc(civil).map_err(|e| format!("{s:?}: {e}")),
+        [] => return local_to_utc(zone, civil).map_err(|e| format!("{s:?}: {e}")),
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), tail @ ..] => {
             let (h, m) = match tail {
@@ -201,7 +213,11 @@ pub fn timestamp(s: &str, zone: &Zone) -> Result<Micros, String> {
 /// `%m/%d/%Y %H:%M:%S`, `%d.%m.%Y %H:%M`, `%Y-%m-%dT%H:%M:%S%.f%:z`, …).
 /// When the format reads an offset (`%z`, `%:z`) the instant is exact;
 /// otherwise the text is wall-clock time in `zone`.
-pub fn timestamp_with_format(s: &str, format: &str, zone: &Zone) -> Result<Micros, String> {
+pub fn timestamp_with_format(
+    s: &str,
+    format: &str,
+    zone: &cxpipe_model::Zone,
+) -> Result<Micros, String> {
     let tm = jiff::fmt::strtime::parse(format, s)
         .map_err(|e| format!("{s:?} does not match the format {format:?}: {e}"))?;
     if tm.offset().is_some() {
@@ -222,7 +238,7 @@ pub fn timestamp_with_format(s: &str, format: &str, zone: &Zone) -> Result<Micro
         second: dt.second() as u32,
         micro: (dt.subsec_nanosecond() / 1000) as u32,
     };
-    zone.local_to_utc(civil).map_err(|e| format!("{s:?}: {e}"))
+    local_to_utc(zone, civil).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// The unit of a duration field.

@@ -4,10 +4,11 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::error::Error;
 
-/// Name of the key file created in the dataset when no key is configured.
-pub const KEY_FILE: &str = ".pii.key";
+/// Name of the key file created in the dataset when no key is configured
+/// (the dataset layout's [`cxpipe_model::layout::PII_KEY`]).
+pub const KEY_FILE: &str = cxpipe_model::layout::PII_KEY;
 
 /// Where the pseudonymisation key came from, for the run report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +269,29 @@ mod tests {
         assert!(k.bytes().all(|c| c.is_ascii_hexdigit()));
         let other = Pseudonymizer::from_material(b"another key 123456", KeySource::Env);
         assert_ne!(key(&other, "+14155550123"), k);
+    }
+
+    /// One pseudonym pinned, so that a change of the key derivation, the
+    /// normalisation or the hash shows. The expected hex was computed
+    /// outside cxpipe, with the reference `blake3` Python package (in a
+    /// throw-away venv): `key = blake3(material,
+    /// derive_key_context="cxpipe 2026 customer_key v1").digest()`, then
+    /// `blake3(normalised, key=key).hexdigest()[:32]`, the normalised
+    /// values written by hand from SPEC §9 (a phone number's digits with
+    /// its leading `+`; an email trimmed and lower-cased).
+    #[test]
+    fn pseudonyms_are_pinned() {
+        let p = Pseudonymizer::from_material(b"0123456789abcdef0123456789abcdef", KeySource::Env);
+        // Normalised: "+15550100199".
+        assert_eq!(
+            key(&p, " +1 (555) 010-0199 "),
+            "aab8f697ec5e6a07d0868f6d61a42c85"
+        );
+        // Normalised: "alice.smith@example.com".
+        assert_eq!(
+            key(&p, "Alice.Smith@Example.COM "),
+            "98584166ebf245039a48d7fc08799acd"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::input::Compression;
+use crate::read::input::{Compression, InputFile};
 
 /// What happened to one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,6 +63,40 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of a file not yet read: ingested, with nothing counted.
+    pub fn empty(file: &InputFile) -> FileReport {
+        FileReport {
+            name: file.name.clone(),
+            path: file
+                .path
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |p| p.display().to_string()),
+            status: FileStatus::Ingested,
+            message: None,
+            source: None,
+            format: None,
+            compression: None,
+            bytes: 0,
+            xxh3_128: None,
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
+            duplicates_dropped: 0,
+            reasons: BTreeMap::new(),
+            quarantine: None,
+            ignored_columns: Vec::new(),
+        }
+    }
+
+    /// The report of a file that was not read, and why.
+    pub fn skipped(file: &InputFile, message: String) -> FileReport {
+        FileReport {
+            status: FileStatus::Skipped,
+            message: Some(message),
+            ..FileReport::empty(file)
+        }
+    }
+
     /// Whether rows_read = written + quarantined + duplicates.
     pub fn conserved(&self) -> bool {
         self.rows_read == self.rows_written + self.rows_quarantined + self.duplicates_dropped

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use cxpipe_model::{Channel, Direction};
+use cxpipe_model::{Channel, Direction, Zone, col};
 
-use crate::parse::{self, DurationUnit, Micros, Zone};
+use crate::parse::{self, DurationUnit, Micros};
 use crate::pii::{Pseudonymizer, mask_card_numbers};
 use crate::reason::ReasonCode;
 
@@ -90,7 +90,45 @@ impl Slot {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// The canonical column a slot gives, as mapping files name it
+    /// (`customer_id` is the raw identifier that becomes `customer_key`;
+    /// durations are the `_ms` columns).
+    pub fn column_name(self) -> &'static str {
+        match self {
+            Slot::InteractionId => col::INTERACTION_ID,
+            Slot::ChainId => col::CHAIN_ID,
+            Slot::Channel => col::CHANNEL,
+            Slot::Direction => col::DIRECTION,
+            Slot::Queue => col::QUEUE,
+            Slot::AgentId => col::AGENT_ID,
+            Slot::Team => col::TEAM,
+            Slot::Site => col::SITE,
+            Slot::CustomerId => CUSTOMER_ID,
+            Slot::ArrivedAt => col::ARRIVED_AT,
+            Slot::AnsweredAt => col::ANSWERED_AT,
+            Slot::EndedAt => col::ENDED_AT,
+            Slot::Wait => col::WAIT_MS,
+            Slot::Talk => col::TALK_MS,
+            Slot::Hold => col::HOLD_MS,
+            Slot::Acw => col::ACW_MS,
+            Slot::Handle => col::HANDLE_MS,
+            Slot::Abandoned => col::ABANDONED,
+            Slot::Transferred => col::TRANSFERRED,
+            Slot::Disposition => col::DISPOSITION,
+            Slot::Csat => col::CSAT,
+        }
+    }
+
+    /// The slot of a canonical column name ([`Slot::column_name`]).
+    pub fn named(name: &str) -> Option<Slot> {
+        Slot::ALL.into_iter().find(|s| s.column_name() == name)
+    }
 }
+
+/// The input field of the raw customer identifier (SPEC §4): sources give
+/// it, the dataset stores only its pseudonym, `customer_key`.
+pub const CUSTOMER_ID: &str = "customer_id";
 
 /// A row that passed every check, borrowing text from the record.
 #[derive(Debug, Clone)]

@@ -5,13 +5,12 @@
 //! the dataset holds exactly the written rows.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use cxpipe_ingest::FileStatus;
 use proptest::prelude::*;
 
-use crate::{csv_record_count, opts, read_rows, run};
+use crate::{csv_record_count, gzip, opts, read_rows, run};
 
 fn sample(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,12 +61,6 @@ fn apply(data: &mut Vec<u8>, edits: &[Edit]) {
             }
         }
     }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).expect("gzip");
-    e.finish().expect("gzip")
 }
 
 proptest! {

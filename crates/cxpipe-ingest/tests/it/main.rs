@@ -2,10 +2,12 @@
 //! (`ingest`, `read_all`): property tests of the whole pipeline with small
 //! chunks, so that records straddle chunk boundaries, and regression tests.
 
+mod compression;
 mod corruption;
 mod regressions;
 mod roundtrip;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -173,6 +175,19 @@ pub fn read_rows(ds: &Path) -> Vec<Stored> {
     }
     rows.sort();
     rows
+}
+
+/// `data` as one gzip member, compressed in-process (no `gzip` program
+/// needed, so the compressed-input tests always run).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+/// `data` as one zstd frame, compressed in-process.
+pub fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).expect("zstd")
 }
 
 /// Number of records in a CSV file (RFC 4180, header included), counting

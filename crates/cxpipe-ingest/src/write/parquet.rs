@@ -16,7 +16,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Rows per row group (SPEC §6: about 1M).
 pub const ROW_GROUP_ROWS: usize = 1_000_000;
@@ -61,7 +61,7 @@ pub fn create_writer(path: &Path) -> Result<ArrowWriter<BufWriter<File>>, Error>
     .map_err(|e| Error::Parquet(format!("creating {}", path.display()), e))
 }
 
-/// Opens a Parquet writer for batches of [`crate::batch::storage_schema`]
+/// Opens a Parquet writer for batches of [`super::batch::storage_schema`]
 /// (plain Utf8 where the canonical schema has dictionaries). The file is the
 /// same as [`create_writer`]'s: the same Parquet columns and encodings, and
 /// the canonical Arrow schema embedded, so readers get dictionary arrays.
@@ -74,7 +74,7 @@ pub fn create_storage_writer(path: &Path) -> Result<ArrowWriter<BufWriter<File>>
         .with_skip_arrow_metadata(true);
     ArrowWriter::try_new_with_options(
         BufWriter::with_capacity(1 << 20, f),
-        crate::batch::storage_schema(),
+        super::batch::storage_schema(),
         options,
     )
     .map_err(|e| Error::Parquet(format!("creating {}", path.display()), e))

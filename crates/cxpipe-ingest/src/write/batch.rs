@@ -27,7 +27,7 @@ fn enum_column<'a>(keys: &mut Vec<i32>, values: impl Iterator<Item = &'a str>) -
 /// except that queue, agent_id, team, site and disposition are plain Utf8.
 /// Parquet dictionary-encodes them either way (one hash per value); building
 /// Arrow dictionaries first would hash every value twice. The files still
-/// carry the canonical Arrow schema (see `parquet_io::create_writer`), so
+/// carry the canonical Arrow schema (see `super::parquet::create_writer`), so
 /// readers get dictionary arrays back.
 pub fn storage_schema() -> SchemaRef {
     use cxpipe_model::col;

@@ -5,7 +5,9 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use cxpipe_model::layout;
 use flate2::read::MultiGzDecoder;
+use xxhash_rust::xxh3::Xxh3;
 
 /// One input as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +72,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'stat
         }
         if path.is_dir() {
             // A cxpipe dataset inside an inbox is output, not input.
-            if path.join("ledger.json").is_file() && path.join("interactions").is_dir() {
+            if path.join(layout::LEDGER).is_file() && path.join(layout::INTERACTIONS).is_dir() {
                 skipped.push((path, "a cxpipe dataset, not an export"));
                 continue;
             }
@@ -127,10 +129,29 @@ pub fn strip_compression(name: &str) -> (&str, Compression) {
     }
 }
 
+/// What a whole input file was on disk: its size and content hash, the
+/// ledger's key (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// Raw bytes (compressed bytes for compressed inputs).
+    pub bytes: u64,
+    /// xxh3-128 of the raw bytes, 32 lower-case hex digits.
+    pub xxh3_128: String,
+}
+
+impl Content {
+    fn new(bytes: u64, hasher: &Xxh3) -> Content {
+        Content {
+            bytes,
+            xxh3_128: format!("{:032x}", hasher.digest128()),
+        }
+    }
+}
+
 /// Counts and hashes the raw bytes that pass through it.
 pub struct Tee<R> {
     inner: R,
-    hasher: xxhash_rust::xxh3::Xxh3,
+    hasher: Xxh3,
     bytes: u64,
 }
 
@@ -205,15 +226,15 @@ impl Opened {
     }
 
     /// Reads whatever raw bytes the decoder left (so the hash covers the
-    /// whole file) and returns (bytes, xxh3-128 hex).
-    pub fn finish(self) -> io::Result<(u64, String)> {
+    /// whole file) and returns what was read.
+    pub fn finish(self) -> io::Result<Content> {
         let mut raw = match self.reader {
             Decoder::Plain(r) => *r,
             Decoder::Gzip(r) => r.into_inner(),
             Decoder::Zstd(r) => r.finish().into_inner(),
         };
         io::copy(&mut raw, &mut io::sink())?;
-        Ok((raw.bytes, format!("{:032x}", raw.hasher.digest128())))
+        Ok(Content::new(raw.bytes, &raw.hasher))
     }
 }
 
@@ -273,7 +294,7 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
             pos: 0,
             inner,
         },
-        hasher: xxhash_rust::xxh3::Xxh3::new(),
+        hasher: Xxh3::new(),
         bytes: 0,
     };
     let reader = match compression {
@@ -289,9 +310,9 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
 }
 
 /// Hashes a whole file (xxh3-128, hex) without decompressing it.
-pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
+pub fn hash_file(path: &Path) -> io::Result<Content> {
     let mut f = File::open(path)?;
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut h = Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0u64;
     loop {
@@ -302,5 +323,5 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
         h.update(&buf[..k]);
         n += k as u64;
     }
-    Ok((n, format!("{:032x}", h.digest128())))
+    Ok(Content::new(n, &h))
 }

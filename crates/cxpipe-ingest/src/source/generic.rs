@@ -4,12 +4,13 @@
 
 use std::borrow::Cow;
 
-use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 use serde_json::value::RawValue;
 
+use crate::csv::CsvParser;
 use crate::parse::DurationUnit;
 use crate::reason::ReasonCode;
-use crate::row::{Fields, N_SLOTS, Problem, Slot};
+use crate::row::{CUSTOMER_ID, Fields, N_SLOTS, Problem, Slot};
+use cxpipe_model::col;
 
 /// Required generic fields: a CSV header without one of them fails the file.
 pub const REQUIRED: [Slot; 5] = [
@@ -26,22 +27,22 @@ pub fn resolve(name: &str) -> Option<(Slot, DurationUnit)> {
     let lower = name.trim().to_ascii_lowercase();
     let plain = |s| Some((s, DurationUnit::Millis));
     match lower.as_str() {
-        "interaction_id" => plain(Slot::InteractionId),
-        "chain_id" => plain(Slot::ChainId),
-        "channel" => plain(Slot::Channel),
-        "direction" => plain(Slot::Direction),
-        "queue" => plain(Slot::Queue),
-        "agent_id" => plain(Slot::AgentId),
-        "team" => plain(Slot::Team),
-        "site" => plain(Slot::Site),
-        "customer_id" => plain(Slot::CustomerId),
-        "arrived_at" => plain(Slot::ArrivedAt),
-        "answered_at" => plain(Slot::AnsweredAt),
-        "ended_at" => plain(Slot::EndedAt),
-        "abandoned" => plain(Slot::Abandoned),
-        "transferred" => plain(Slot::Transferred),
-        "disposition" => plain(Slot::Disposition),
-        "csat" => plain(Slot::Csat),
+        col::INTERACTION_ID => plain(Slot::InteractionId),
+        col::CHAIN_ID => plain(Slot::ChainId),
+        col::CHANNEL => plain(Slot::Channel),
+        col::DIRECTION => plain(Slot::Direction),
+        col::QUEUE => plain(Slot::Queue),
+        col::AGENT_ID => plain(Slot::AgentId),
+        col::TEAM => plain(Slot::Team),
+        col::SITE => plain(Slot::Site),
+        CUSTOMER_ID => plain(Slot::CustomerId),
+        col::ARRIVED_AT => plain(Slot::ArrivedAt),
+        col::ANSWERED_AT => plain(Slot::AnsweredAt),
+        col::ENDED_AT => plain(Slot::EndedAt),
+        col::ABANDONED => plain(Slot::Abandoned),
+        col::TRANSFERRED => plain(Slot::Transferred),
+        col::DISPOSITION => plain(Slot::Disposition),
+        col::CSAT => plain(Slot::Csat),
         _ => {
             let (stem, unit) = if let Some(stem) = lower.strip_suffix("_ms") {
                 (stem, DurationUnit::Millis)
@@ -130,133 +131,7 @@ pub fn slot_label(slot: Slot) -> &'static str {
         Slot::Hold => "hold_s|hold_ms",
         Slot::Acw => "acw_s|acw_ms",
         Slot::Handle => "handle_s|handle_ms",
-        _ => crate::mapping::column_name(slot),
-    }
-}
-
-/// A reusable CSV field parser for single records.
-///
-/// A record without any quote is split on commas directly (its fields are
-/// slices of the record); one with quotes goes through csv-core, which
-/// unescapes into an internal buffer. The fast path is what makes plain
-/// exports cheap: most records of most exports have no quote at all.
-#[derive(Debug)]
-pub struct CsvParser {
-    rdr: Reader,
-    out: Vec<u8>,
-    ends: Vec<usize>,
-    plain: Vec<(usize, usize)>,
-    quoted: bool,
-}
-
-impl Default for CsvParser {
-    fn default() -> Self {
-        CsvParser {
-            rdr: ReaderBuilder::new()
-                .terminator(Terminator::Any(b'\n'))
-                .build(),
-            out: vec![0; 4096],
-            ends: vec![0; 64],
-            plain: Vec::with_capacity(64),
-            quoted: false,
-        }
-    }
-}
-
-impl CsvParser {
-    /// Parses one record (without its line terminator) into fields.
-    /// Returns the number of fields, or an error when the bytes hold more
-    /// than one record.
-    pub fn parse(&mut self, rec: &[u8]) -> Result<usize, String> {
-        if memchr::memchr(b'"', rec).is_none() {
-            self.quoted = false;
-            self.plain.clear();
-            let mut start = 0;
-            for i in memchr::memchr_iter(b',', rec) {
-                self.plain.push((start, i));
-                start = i + 1;
-            }
-            self.plain.push((start, rec.len()));
-            return Ok(self.plain.len());
-        }
-        self.quoted = true;
-        self.rdr.reset();
-        let (mut nin, mut nout, mut nend) = (0, 0, 0);
-        loop {
-            let input = &rec[nin..];
-            let (res, i, o, e) =
-                self.rdr
-                    .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
-            nin += i;
-            nout += o;
-            nend += e;
-            match res {
-                ReadRecordResult::InputEmpty => {
-                    if nin < rec.len() {
-                        continue;
-                    }
-                    // Signal end of input so the last field is closed.
-                    let (res, _, o, e) =
-                        self.rdr
-                            .read_record(&[], &mut self.out[nout..], &mut self.ends[nend..]);
-                    nout += o;
-                    nend += e;
-                    match res {
-                        ReadRecordResult::Record => return Ok(nend),
-                        ReadRecordResult::OutputFull => self.grow_out(),
-                        ReadRecordResult::OutputEndsFull => self.grow_ends(),
-                        _ => return Ok(nend),
-                    }
-                }
-                ReadRecordResult::OutputFull => self.grow_out(),
-                ReadRecordResult::OutputEndsFull => self.grow_ends(),
-                ReadRecordResult::Record => {
-                    if nin < rec.len() {
-                        return Err("the line holds more than one record".to_string());
-                    }
-                    return Ok(nend);
-                }
-                ReadRecordResult::End => return Ok(nend),
-            }
-        }
-    }
-
-    fn grow_out(&mut self) {
-        let n = self.out.len() * 2;
-        self.out.resize(n, 0);
-    }
-
-    fn grow_ends(&mut self) {
-        let n = self.ends.len() * 2;
-        self.ends.resize(n, 0);
-    }
-
-    /// Whether the last record went through the quoted (unescaping) path.
-    pub fn was_quoted(&self) -> bool {
-        self.quoted
-    }
-
-    /// The bytes of field `i` of the last parsed record `rec`.
-    pub fn field<'a>(&'a self, rec: &'a [u8], i: usize) -> &'a [u8] {
-        if self.quoted {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            &self.out[start..self.ends[i]]
-        } else {
-            let (a, b) = self.plain[i];
-            &rec[a..b]
-        }
-    }
-
-    /// The byte range of field `i` in the record (plain records only).
-    fn plain_range(&self, i: usize) -> (usize, usize) {
-        self.plain[i]
-    }
-
-    /// All fields of the last parsed record as (lossy) strings.
-    pub fn strings(&self, rec: &[u8], n: usize) -> Vec<String> {
-        (0..n)
-            .map(|i| String::from_utf8_lossy(self.field(rec, i)).into_owned())
-            .collect()
+        _ => slot.column_name(),
     }
 }
 
@@ -480,28 +355,6 @@ mod tests {
         ))
         .expect_err("ambiguous");
         assert!(err.contains("talk_s"), "{err}");
-    }
-
-    #[test]
-    fn csv_records_parse_with_quotes() {
-        let mut p = CsvParser::default();
-        let rec = b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"";
-        assert_eq!(p.parse(rec), Ok(4));
-        assert_eq!(p.field(rec, 0), b"a");
-        assert_eq!(p.field(rec, 1), b"b,c");
-        assert_eq!(p.field(rec, 2), b"say \"hi\"");
-        assert_eq!(p.field(rec, 3), b"x\ny");
-        let long = vec![b'z'; 10_000];
-        assert_eq!(p.parse(&long), Ok(1));
-        assert_eq!(p.field(&long, 0).len(), 10_000);
-        let many = ",".repeat(200);
-        assert_eq!(p.parse(many.as_bytes()), Ok(201));
-        let plain = b"x,,y z";
-        assert_eq!(p.parse(plain), Ok(3));
-        assert_eq!(p.field(plain, 1), b"");
-        assert_eq!(p.field(plain, 2), b"y z");
-        let quoted_many = format!("\"q\"{}", ",\"\"".repeat(100));
-        assert_eq!(p.parse(quoted_many.as_bytes()), Ok(101));
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! Splitting one CSV record into fields (RFC 4180, via csv-core for quoted
+//! records). Used by the generic source, by mappings and by the reader for
+//! a file's header; it knows nothing of what the fields mean.
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
+
+/// A reusable CSV field parser for single records.
+///
+/// A record without any quote is split on commas directly (its fields are
+/// slices of the record); one with quotes goes through csv-core, which
+/// unescapes into an internal buffer. The fast path is what makes plain
+/// exports cheap: most records of most exports have no quote at all.
+#[derive(Debug)]
+pub struct CsvParser {
+    rdr: Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    plain: Vec<(usize, usize)>,
+    quoted: bool,
+}
+
+impl Default for CsvParser {
+    fn default() -> Self {
+        CsvParser {
+            rdr: ReaderBuilder::new()
+                .terminator(Terminator::Any(b'\n'))
+                .build(),
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+            plain: Vec::with_capacity(64),
+            quoted: false,
+        }
+    }
+}
+
+impl CsvParser {
+    /// Parses one record (without its line terminator) into fields.
+    /// Returns the number of fields, or an error when the bytes hold more
+    /// than one record.
+    pub fn parse(&mut self, rec: &[u8]) -> Result<usize, String> {
+        if memchr::memchr(b'"', rec).is_none() {
+            self.quoted = false;
+            self.plain.clear();
+            let mut start = 0;
+            for i in memchr::memchr_iter(b',', rec) {
+                self.plain.push((start, i));
+                start = i + 1;
+            }
+            self.plain.push((start, rec.len()));
+            return Ok(self.plain.len());
+        }
+        self.quoted = true;
+        self.rdr.reset();
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let input = &rec[nin..];
+            let (res, i, o, e) =
+                self.rdr
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            nin += i;
+            nout += o;
+            nend += e;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if nin < rec.len() {
+                        continue;
+                    }
+                    // Signal end of input so the last field is closed.
+                    let (res, _, o, e) =
+                        self.rdr
+                            .read_record(&[], &mut self.out[nout..], &mut self.ends[nend..]);
+                    nout += o;
+                    nend += e;
+                    match res {
+                        ReadRecordResult::Record => return Ok(nend),
+                        ReadRecordResult::OutputFull => self.grow_out(),
+                        ReadRecordResult::OutputEndsFull => self.grow_ends(),
+                        _ => return Ok(nend),
+                    }
+                }
+                ReadRecordResult::OutputFull => self.grow_out(),
+                ReadRecordResult::OutputEndsFull => self.grow_ends(),
+                ReadRecordResult::Record => {
+                    if nin < rec.len() {
+                        return Err("the line holds more than one record".to_string());
+                    }
+                    return Ok(nend);
+                }
+                ReadRecordResult::End => return Ok(nend),
+            }
+        }
+    }
+
+    fn grow_out(&mut self) {
+        let n = self.out.len() * 2;
+        self.out.resize(n, 0);
+    }
+
+    fn grow_ends(&mut self) {
+        let n = self.ends.len() * 2;
+        self.ends.resize(n, 0);
+    }
+
+    /// Whether the last record went through the quoted (unescaping) path.
+    pub fn was_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    /// The bytes of field `i` of the last parsed record `rec`.
+    pub fn field<'a>(&'a self, rec: &'a [u8], i: usize) -> &'a [u8] {
+        if self.quoted {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.out[start..self.ends[i]]
+        } else {
+            let (a, b) = self.plain[i];
+            &rec[a..b]
+        }
+    }
+
+    /// The byte range of field `i` in the record (plain records only).
+    pub(crate) fn plain_range(&self, i: usize) -> (usize, usize) {
+        self.plain[i]
+    }
+
+    /// All fields of the last parsed record as (lossy) strings.
+    pub fn strings(&self, rec: &[u8], n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| String::from_utf8_lossy(self.field(rec, i)).into_owned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_records_parse_with_quotes() {
+        let mut p = CsvParser::default();
+        let rec = b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"";
+        assert_eq!(p.parse(rec), Ok(4));
+        assert_eq!(p.field(rec, 0), b"a");
+        assert_eq!(p.field(rec, 1), b"b,c");
+        assert_eq!(p.field(rec, 2), b"say \"hi\"");
+        assert_eq!(p.field(rec, 3), b"x\ny");
+        let long = vec![b'z'; 10_000];
+        assert_eq!(p.parse(&long), Ok(1));
+        assert_eq!(p.field(&long, 0).len(), 10_000);
+        let many = ",".repeat(200);
+        assert_eq!(p.parse(many.as_bytes()), Ok(201));
+        let plain = b"x,,y z";
+        assert_eq!(p.parse(plain), Ok(3));
+        assert_eq!(p.field(plain, 1), b"");
+        assert_eq!(p.field(plain, 2), b"y z");
+        let quoted_many = format!("\"q\"{}", ",\"\"".repeat(100));
+        assert_eq!(p.parse(quoted_many.as_bytes()), Ok(101));
+    }
+}

@@ -1,0 +1,91 @@
+//! What a run is asked to do: its options, and which source reads the files.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::parse;
+use crate::source::mapping;
+
+/// Which mapping reads the files.
+#[derive(Debug, Clone, Default)]
+pub enum SourceKind {
+    /// Recognise each file from its header or first record.
+    #[default]
+    Auto,
+    /// The canonical names (`cxpipe generate`'s layout).
+    Generic,
+    /// A mapping: a built-in vendor source or a user's mapping file.
+    Mapped(Arc<mapping::Mapping>),
+}
+
+impl SourceKind {
+    /// The name used on the command line and in reports.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SourceKind::Auto => "auto",
+            SourceKind::Generic => "generic",
+            SourceKind::Mapped(m) => &m.name,
+        }
+    }
+
+    /// The names [`SourceKind::named`] knows.
+    pub const NAMES: [&str; 5] = ["auto", "generic", "amazon-connect", "five9", "talkdesk"];
+
+    /// A user's mapping file; errors name the file, line and key.
+    pub fn from_mapping_file(path: &std::path::Path) -> Result<SourceKind, String> {
+        mapping::Mapping::from_file(path).map(|m| SourceKind::Mapped(Arc::new(m)))
+    }
+
+    /// A source by its command-line name: `auto`, `generic` or a built-in
+    /// vendor (`amazon-connect`, `five9`, `talkdesk`).
+    pub fn named(name: &str) -> Option<SourceKind> {
+        match name {
+            "auto" => Some(SourceKind::Auto),
+            "generic" => Some(SourceKind::Generic),
+            _ => mapping::vendors()
+                .into_iter()
+                .find(|m| m.name == name)
+                .map(|m| SourceKind::Mapped(Arc::new(m))),
+        }
+    }
+}
+
+/// Options of one ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The dataset folder (created if missing).
+    pub dataset: PathBuf,
+    /// Mapping to use.
+    pub source: SourceKind,
+    /// Zone of timestamps without an offset.
+    pub zone: parse::Zone,
+    /// Above this share of quarantined rows the run is flagged (exit 3).
+    pub max_reject_rate: f64,
+    /// Re-read files the ledger already has.
+    pub force: bool,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// `CXPIPE_PII_KEY`, when set.
+    pub pii_key: Option<String>,
+    /// `[privacy] key_file`, when configured.
+    pub pii_key_file: Option<PathBuf>,
+    /// Bytes read per chunk (tests use small chunks to exercise splitting).
+    pub chunk_bytes: usize,
+}
+
+impl IngestOptions {
+    /// Defaults for a dataset folder.
+    pub fn new(dataset: impl Into<PathBuf>) -> IngestOptions {
+        IngestOptions {
+            dataset: dataset.into(),
+            source: SourceKind::Auto,
+            zone: parse::Zone::utc(),
+            max_reject_rate: 0.05,
+            force: false,
+            threads: 0,
+            pii_key: None,
+            pii_key_file: None,
+            chunk_bytes: 4 << 20,
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! Reading inputs: one reader thread opens each file ([`input`]), finds
+//! its format and source from the first bytes (`detect`), and cuts the
+//! decompressed bytes into chunks of whole records ([`split`]) for the
+//! workers. It sends chunks and a [`FileEnd`] per file, in input order,
+//! numbered so that the sequencer can put results back in that order.
+
+mod chunk;
+mod detect;
+pub mod input;
+pub mod split;
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::csv::CsvParser;
+use crate::options::SourceKind;
+use crate::reporter::Reporter;
+pub(crate) use chunk::{Chunk, FileCtx, FileEnd, FileInfo, FileKind, Msg, Rec};
+use detect::Detector;
+use input::{Content, InputFile, Opened};
+use split::{Framing, MALFORMED, MAX_RECORD, split};
+
+/// The reader thread's state.
+pub(crate) struct Reader<'a> {
+    tx: Sender<Msg>,
+    recycle: Receiver<Vec<u8>>,
+    seq: u64,
+    chunk_bytes: usize,
+    detector: Detector,
+    reporter: &'a dyn Reporter,
+    cancel: &'a AtomicBool,
+    failed: &'a AtomicBool,
+}
+
+/// How far one file's reading has come.
+struct FileRead<'f> {
+    idx: u32,
+    file: &'f InputFile,
+    /// The extension before any `.gz`/`.zst`, lower case.
+    ext: String,
+    /// A partial record carried into the next buffer.
+    carry: Vec<u8>,
+    /// Set once the format and source are known.
+    ctx: Option<Arc<FileCtx>>,
+    /// Line (or element) number of the next record.
+    line: u64,
+    /// The byte-order mark was looked for.
+    bom_checked: bool,
+    framing: Framing,
+}
+
+/// What the first bytes of a file said.
+enum Start {
+    /// An empty file (or `[]`): nothing to read, nothing lost.
+    Empty,
+    /// Not enough bytes yet to tell.
+    NeedMore,
+    /// Records begin at this offset of the buffer.
+    Records(usize),
+}
+
+impl<'a> Reader<'a> {
+    /// A reader sending chunks of about `chunk_bytes` to `tx`, reusing the
+    /// buffers that come back on `recycle`.
+    pub(crate) fn new(
+        tx: Sender<Msg>,
+        recycle: Receiver<Vec<u8>>,
+        chunk_bytes: usize,
+        source: SourceKind,
+        reporter: &'a dyn Reporter,
+        cancel: &'a AtomicBool,
+        failed: &'a AtomicBool,
+    ) -> Reader<'a> {
+        Reader {
+            tx,
+            recycle,
+            seq: 0,
+            chunk_bytes: chunk_bytes.max(1024),
+            detector: Detector::new(source),
+            reporter,
+            cancel,
+            failed,
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.failed.load(Ordering::Relaxed)
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq - 1
+    }
+
+    fn buffer(&self, carry: &[u8]) -> Vec<u8> {
+        let mut buf = self.recycle.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.reserve(self.chunk_bytes + carry.len());
+        buf.extend_from_slice(carry);
+        buf
+    }
+
+    /// Reads one file into chunks. Returns false when the run is stopping.
+    pub(crate) fn read_file(&mut self, idx: u32, file: &InputFile) -> bool {
+        let mut info = FileInfo::default();
+        let result = self.read_chunks(idx, file, &mut info);
+        let seq = self.next_seq();
+        let result = match result {
+            Ok(Some(content)) => Ok(content),
+            Ok(None) => return false,
+            Err(msg) => Err(msg),
+        };
+        self.tx
+            .send(Msg::FileEnd(FileEnd {
+                seq,
+                file_idx: idx,
+                info,
+                result,
+            }))
+            .is_ok()
+    }
+
+    /// Sends the file's records; `Ok(None)` when the run is stopping.
+    fn read_chunks(
+        &mut self,
+        idx: u32,
+        file: &InputFile,
+        info: &mut FileInfo,
+    ) -> Result<Option<Content>, String> {
+        let mut opened = input::open(file).map_err(|e| format!("cannot read: {e}"))?;
+        info.compression = Some(opened.compression);
+        self.reporter.file_started(&file.name, opened.size);
+        let (stem, _) = input::strip_compression(&file.name);
+        let mut st = FileRead {
+            idx,
+            file,
+            ext: stem
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default(),
+            carry: Vec::new(),
+            ctx: None,
+            line: 1,
+            bom_checked: false,
+            framing: Framing::Csv,
+        };
+        let mut reported = 0u64;
+        loop {
+            if self.stopped() {
+                return Ok(None);
+            }
+            let mut buf = self.buffer(&st.carry);
+            let eof = fill(&mut opened, &mut buf, self.chunk_bytes)
+                .map_err(|e| format!("read failed after {} bytes: {e}", opened.raw_bytes()))?;
+            let raw = opened.raw_bytes();
+            self.reporter.bytes_read(raw - reported);
+            reported = raw;
+            if !st.bom_checked && (buf.len() >= 3 || eof) {
+                // The BOM is removed from the buffer itself, so a header that
+                // spans several reads (carried over) never sees it again.
+                st.bom_checked = true;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    buf.drain(..3);
+                }
+            }
+            let mut start = 0;
+            if st.ctx.is_none() {
+                match self.start_file(&mut st, &mut buf, eof, info)? {
+                    Start::Empty => return finish(opened).map(Some),
+                    Start::NeedMore => {
+                        st.carry = buf;
+                        continue;
+                    }
+                    Start::Records(at) => start = at,
+                }
+            }
+            if !self.send_records(&mut st, buf, start, eof) {
+                return Ok(None);
+            }
+            if eof {
+                return finish(opened).map(Some);
+            }
+        }
+    }
+
+    /// Splits the records of `buf` from `start` into a chunk and sends it;
+    /// the partial record at the end is carried over. Returns false when
+    /// the workers are gone.
+    fn send_records(
+        &mut self,
+        st: &mut FileRead<'_>,
+        mut buf: Vec<u8>,
+        start: usize,
+        eof: bool,
+    ) -> bool {
+        let Some(file_ctx) = st.ctx.clone() else {
+            return true;
+        };
+        let s = split(&buf[start..], st.framing, eof);
+        let consumed = start + s.consumed;
+        st.carry.clear();
+        st.carry.extend_from_slice(&buf[consumed..]);
+        let newlines = match st.framing {
+            Framing::JsonArray | Framing::AfterArray => s.ends.len() as u64,
+            // Every line record ends at its newline, but a cut one or the
+            // last of a file without a final newline.
+            Framing::Lines => s
+                .ends
+                .iter()
+                .filter(|&&e| buf[start + (e & !MALFORMED) as usize - 1] == b'\n')
+                .count() as u64,
+            Framing::Csv => memchr::memchr_iter(b'\n', &buf[start..consumed]).count() as u64,
+        };
+        if s.closed {
+            st.framing = Framing::AfterArray;
+        }
+        if eof && st.framing == Framing::JsonArray {
+            self.reporter.note(&format!(
+                "{}: the JSON array has no closing ] (is the file cut short?); every element read is kept or quarantined",
+                st.file.name
+            ));
+        }
+        buf.truncate(consumed);
+        if !s.ends.is_empty() {
+            let chunk = Chunk {
+                seq: self.next_seq(),
+                file: file_ctx,
+                data: buf,
+                start,
+                ends: s.ends,
+                first_line: st.line,
+            };
+            if self.tx.send(Msg::Chunk(chunk)).is_err() {
+                return false;
+            }
+        }
+        st.line += newlines;
+        true
+    }
+
+    /// Finds the file's format and source from its first bytes: a JSON
+    /// array (`[`), NDJSON (`{`, or a `.ndjson`/`.jsonl` name), else CSV.
+    fn start_file(
+        &self,
+        st: &mut FileRead<'_>,
+        buf: &mut Vec<u8>,
+        eof: bool,
+        info: &mut FileInfo,
+    ) -> Result<Start, String> {
+        let Some(first_at) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+            if eof {
+                info.format = Some("empty");
+                return Ok(Start::Empty);
+            }
+            return Ok(Start::NeedMore);
+        };
+        let first_byte = buf[first_at];
+        if first_byte == b'[' {
+            self.start_json_array(st, buf, first_at, eof, info)
+        } else if matches!(st.ext.as_str(), "ndjson" | "jsonl") || first_byte == b'{' {
+            self.start_ndjson(st, buf, eof, info)
+        } else {
+            self.start_csv(st, buf, first_at, eof, info)
+        }
+    }
+
+    /// A JSON array: its first element picks the source.
+    fn start_json_array(
+        &self,
+        st: &mut FileRead<'_>,
+        buf: &[u8],
+        first_at: usize,
+        eof: bool,
+        info: &mut FileInfo,
+    ) -> Result<Start, String> {
+        let open = first_at + 1;
+        let s = split(&buf[open..], Framing::JsonArray, eof);
+        if s.closed
+            && s.ends.is_empty()
+            && eof
+            && buf[open + s.consumed..].iter().all(u8::is_ascii_whitespace)
+        {
+            // `[]`: an export with no records (a quiet night), whatever
+            // its source.
+            info.format = Some("empty");
+            return Ok(Start::Empty);
+        }
+        let first = match s.ends.first() {
+            Some(&e) if e & MALFORMED == 0 => {
+                let rec = buf[open..open + e as usize].trim_ascii();
+                Some(rec.strip_suffix(b",").unwrap_or(rec).to_vec())
+            }
+            _ if !eof && !s.closed && buf.len() - open < MAX_RECORD => return Ok(Start::NeedMore),
+            _ => None,
+        };
+        let m = self.detector.json_mapping(first.as_deref())?;
+        info.format = Some("json-array");
+        let name = m.name.clone();
+        let kind = FileKind::MappedJson {
+            mapping: m,
+            array: true,
+        };
+        self.begin(st, info, "JSON array", name, kind, Framing::JsonArray);
+        // The elements are numbered from 1, whatever the lines.
+        st.line = 1;
+        Ok(Start::Records(open))
+    }
+
+    /// NDJSON: the first line that is a JSON object picks the source.
+    fn start_ndjson(
+        &self,
+        st: &mut FileRead<'_>,
+        buf: &[u8],
+        eof: bool,
+        info: &mut FileInfo,
+    ) -> Result<Start, String> {
+        let s = split(buf, Framing::Lines, eof);
+        if s.ends.is_empty() && !eof {
+            return Ok(Start::NeedMore);
+        }
+        let mut prev = 0;
+        let mut first = None;
+        for &e in &s.ends {
+            let end = (e & !MALFORMED) as usize;
+            let rec = buf[prev..end].trim_ascii();
+            prev = end;
+            if rec.first() == Some(&b'{')
+                && serde_json::from_slice::<serde_json::Value>(rec).is_ok()
+            {
+                first = Some(rec.to_vec());
+                break;
+            }
+        }
+        info.format = Some("ndjson");
+        let kind = match self.detector.json_source(first.as_deref())? {
+            None => FileKind::Ndjson,
+            Some(mapping) => FileKind::MappedJson {
+                mapping,
+                array: false,
+            },
+        };
+        let name = match &kind {
+            FileKind::MappedJson { mapping, .. } => mapping.name.clone(),
+            _ => "generic".to_string(),
+        };
+        self.begin(st, info, "NDJSON", name, kind, Framing::Lines);
+        Ok(Start::Records(0))
+    }
+
+    /// CSV: the header picks the source. Blank lines before it are
+    /// skipped (and counted, so line numbers stay true).
+    fn start_csv(
+        &self,
+        st: &mut FileRead<'_>,
+        buf: &mut Vec<u8>,
+        first_at: usize,
+        eof: bool,
+        info: &mut FileInfo,
+    ) -> Result<Start, String> {
+        info.format = Some("csv");
+        let line_start = memchr::memrchr(b'\n', &buf[..first_at]).map_or(0, |p| p + 1);
+        st.line += buf[..line_start].iter().filter(|&&b| b == b'\n').count() as u64;
+        buf.drain(..line_start);
+        let s = split(buf, Framing::Csv, eof);
+        let Some(&header_end) = s.ends.first() else {
+            return Ok(Start::NeedMore);
+        };
+        if header_end & MALFORMED != 0 {
+            return Err("the header line is malformed (unterminated quote)".to_string());
+        }
+        let header_end = header_end as usize;
+        let mut rec = &buf[..header_end];
+        st.line += memchr::memchr_iter(b'\n', rec).count() as u64;
+        while let Some(stripped) = rec.strip_suffix(b"\n").or_else(|| rec.strip_suffix(b"\r")) {
+            rec = stripped;
+        }
+        let mut p = CsvParser::default();
+        let n = p.parse(rec).map_err(|e| format!("header: {e}"))?;
+        let header = p.strings(rec, n);
+        let kind = self.detector.csv_source(&header)?;
+        let name = match &kind {
+            FileKind::MappedCsv(m, layout) => {
+                info.ignored = layout.ignored.clone();
+                self.note_missing(&st.file.name, &layout.missing);
+                m.name.clone()
+            }
+            FileKind::Csv(layout) => {
+                info.ignored = layout.ignored.clone();
+                "generic".to_string()
+            }
+            _ => String::new(),
+        };
+        self.begin(st, info, "CSV", name, kind, Framing::Csv);
+        Ok(Start::Records(header_end))
+    }
+
+    /// The file's format and source are known: says so, and sets up the
+    /// reading of its records.
+    fn begin(
+        &self,
+        st: &mut FileRead<'_>,
+        info: &mut FileInfo,
+        format: &str,
+        source: String,
+        kind: FileKind,
+        framing: Framing,
+    ) {
+        self.reporter.note(&format!(
+            "{}: {format}, source {source}{}",
+            st.file.name,
+            self.detector.detected_note()
+        ));
+        info.source = Some(source);
+        st.ctx = Some(Arc::new(FileCtx {
+            idx: st.idx,
+            name: st.file.name.clone(),
+            kind,
+        }));
+        st.framing = framing;
+    }
+
+    /// Tells the user which optional fields of the mapping the header lacks.
+    fn note_missing(&self, file: &str, missing: &[String]) {
+        if missing.is_empty() {
+            return;
+        }
+        self.reporter.note(&format!(
+            "{file}: no column {}; {} is empty in every row",
+            missing.join(", "),
+            if missing.len() > 1 {
+                "they are"
+            } else {
+                "it is"
+            },
+        ));
+    }
+}
+
+fn finish(opened: Opened) -> Result<Content, String> {
+    opened
+        .finish()
+        .map_err(|e| format!("read failed at the end of the file: {e}"))
+}
+
+/// Reads until `buf` holds `want` more bytes or the input ends. Returns
+/// whether the input ended. (`read_to_end` fills spare capacity without
+/// zeroing it first, unlike a `resize` + `read` loop.)
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let before = buf.len();
+    buf.reserve(want);
+    r.take(want as u64).read_to_end(buf)?;
+    Ok(buf.len() - before < want)
+}

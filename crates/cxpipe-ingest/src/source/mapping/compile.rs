@@ -1,0 +1,549 @@
+//! A compiled mapping: the TOML of `schema` (and the built-in it
+//! `extends`) checked key by key and turned into per-column rules, with
+//! every error naming the file, the line and the key.
+
+use cxpipe_model::Zone;
+use toml::Spanned;
+
+use std::path::Path;
+
+use super::builtin::{BUILTIN, builtin_text};
+use super::json_paths::{JsonRecord, PathTree};
+use super::schema::{RawColumn, RawMapping, RawSource};
+use crate::parse::{DurationUnit, zone_named};
+use crate::row::{N_SLOTS, Problem, Slot};
+
+/// The file format a mapping reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapFormat {
+    /// CSV with a header line.
+    Csv,
+    /// NDJSON, or a JSON array of objects.
+    Json,
+}
+
+/// A parsed, validated mapping.
+#[derive(Debug)]
+pub struct Mapping {
+    /// The source's name (`five9`, or the user's `[source] name`).
+    pub name: String,
+    /// What file format it reads.
+    pub format: MapFormat,
+    /// Fields that must all be present for `auto` to pick this mapping.
+    pub detect: Vec<String>,
+    /// Every source field the mapping names (CSV header names or JSON paths).
+    pub(super) fields: Vec<String>,
+    /// The JSON paths of `fields`, split on dots.
+    pub(super) paths: Vec<Vec<String>>,
+    /// `paths` as a tree (built once every field is known).
+    pub(super) tree: PathTree,
+    /// The compiled column of each slot.
+    pub(super) cols: Vec<Option<Col>>,
+    /// Field of the record version (dedupe: the greatest wins).
+    pub(super) version: Option<usize>,
+}
+
+impl Mapping {
+    /// A built-in mapping by name.
+    pub fn builtin(name: &str) -> Option<Mapping> {
+        let text = builtin_text(name)?;
+        Mapping::parse(text, &format!("built-in {name}")).ok()
+    }
+
+    /// Reads a mapping file. Errors name the file, the line and the key.
+    pub fn from_file(path: &Path) -> Result<Mapping, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the mapping: {e}", path.display()))?;
+        Mapping::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the mapping's fields out of one JSON object.
+    pub fn json_record<'r>(&self, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
+        JsonRecord::parse(&self.tree, self.fields.len(), rec)
+    }
+}
+
+/// The built-in vendor mappings `auto` tries, in order (the `generic`
+/// file is documentation: the generic source is read by code).
+pub fn vendors() -> Vec<Mapping> {
+    BUILTIN
+        .iter()
+        .filter(|(name, _)| *name != "generic")
+        .filter_map(|(name, _)| Mapping::builtin(name))
+        .collect()
+}
+
+/// Where a column's value comes from.
+#[derive(Debug, Clone)]
+pub(super) enum Rule {
+    /// Text from source fields (the first present).
+    Fields(Vec<usize>),
+    /// A constant.
+    Value(String),
+    /// Another timestamp column plus durations.
+    Derived { from: Slot, plus: Vec<usize> },
+    /// True when all `present` fields are present and all `absent` are not.
+    Presence {
+        present: Vec<usize>,
+        absent: Vec<usize>,
+    },
+}
+
+/// One canonical column of a compiled mapping.
+#[derive(Debug, Clone)]
+pub(super) struct Col {
+    pub(super) rule: Rule,
+    /// For messages: the source field(s) or rule, as the user wrote it.
+    pub(super) label: String,
+    pub(super) default: Option<String>,
+    pub(super) null: Vec<String>,
+    /// Source text (matched regardless of ASCII case) → canonical text.
+    pub(super) map: Vec<(String, String)>,
+    pub(super) unit: DurationUnit,
+    pub(super) format: Option<String>,
+    pub(super) zone: Option<Zone>,
+    pub(super) only_if: Option<Slot>,
+    pub(super) words: Option<(Vec<String>, Vec<String>)>,
+    pub(super) nonzero: bool,
+    pub(super) scale: Option<(i64, i64)>,
+}
+
+/// What type a canonical column has, for which keys apply to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ColKind {
+    Text,
+    Timestamp,
+    Duration,
+    Boolean,
+    Csat,
+}
+
+fn kind_of(slot: Slot) -> ColKind {
+    match slot {
+        Slot::ArrivedAt | Slot::AnsweredAt | Slot::EndedAt => ColKind::Timestamp,
+        Slot::Wait | Slot::Talk | Slot::Hold | Slot::Acw | Slot::Handle => ColKind::Duration,
+        Slot::Abandoned | Slot::Transferred => ColKind::Boolean,
+        Slot::Csat => ColKind::Csat,
+        _ => ColKind::Text,
+    }
+}
+
+/// Canonical columns a mapping must give (the rest may be absent).
+pub(super) const REQUIRED: [Slot; 5] = [
+    Slot::InteractionId,
+    Slot::Channel,
+    Slot::Direction,
+    Slot::ArrivedAt,
+    Slot::EndedAt,
+];
+
+fn parse_unit(s: &str) -> Option<DurationUnit> {
+    match s.to_ascii_lowercase().as_str() {
+        "s" | "sec" | "seconds" => Some(DurationUnit::Seconds),
+        "ms" | "milliseconds" => Some(DurationUnit::Millis),
+        "min" | "minutes" => Some(DurationUnit::Minutes),
+        "hh:mm:ss" | "hms" => Some(DurationUnit::Hms),
+        _ => None,
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// One `[columns.<name>]` table and the text it was read from (the user's
+/// file, or the built-in it extends), for messages.
+struct ColumnEntry<'t> {
+    name: String,
+    column: Spanned<RawColumn>,
+    text: &'t str,
+    origin: String,
+}
+
+/// The built-in mapping a file `extends`.
+struct Base {
+    source: RawSource,
+    text: &'static str,
+    origin: String,
+}
+
+/// The canonical column names, for messages.
+fn column_names(slots: &[Slot]) -> String {
+    slots
+        .iter()
+        .map(|s| s.column_name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Mapping {
+    /// Parses mapping text; `origin` names it in errors (`file:line: …`).
+    pub fn parse(text: &str, origin: &str) -> Result<Mapping, String> {
+        let raw: RawMapping = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| line_at(text, s.start));
+            format!("{origin}:{line}: {}", e.message())
+        })?;
+        // `extends`: the built-in's source keys and columns, then ours.
+        let (mut columns, base) = inherited(&raw, text, origin)?;
+        let format = source_format(&raw.source, base.as_ref(), text, origin)?;
+        let _ = raw.source.description;
+        let base_source = base.as_ref().map(|b| &b.source);
+        let detect = raw
+            .source
+            .detect
+            .clone()
+            .or_else(|| base_source.and_then(|b| b.detect.clone()))
+            .unwrap_or_default();
+        let version = raw
+            .source
+            .version
+            .clone()
+            .or_else(|| base_source.and_then(|b| b.version.clone()));
+        let mut m = Mapping {
+            name: raw.source.name.clone(),
+            format,
+            detect: detect.clone(),
+            fields: Vec::new(),
+            paths: Vec::new(),
+            tree: PathTree::default(),
+            cols: vec![None; N_SLOTS],
+            version: None,
+        };
+        if let Some(v) = &version {
+            m.version = Some(m.field_id(v));
+        }
+        for d in &detect {
+            m.field_id(d);
+        }
+        columns.extend(raw.columns.into_iter().map(|(name, column)| ColumnEntry {
+            name,
+            column,
+            text,
+            origin: origin.to_string(),
+        }));
+        for entry in columns {
+            m.add_column(entry)?;
+        }
+        m.check_required(origin)?;
+        m.check_derived(origin)?;
+        m.tree = PathTree::build(&m.paths);
+        Ok(m)
+    }
+
+    /// Compiles one `[columns.<name>]` table into its slot.
+    fn add_column(&mut self, entry: ColumnEntry<'_>) -> Result<(), String> {
+        let ColumnEntry {
+            name,
+            column,
+            text,
+            origin,
+        } = entry;
+        let line = line_at(text, column.span().start);
+        let at = |msg: String| format!("{origin}:{line}: [columns.{name}] {msg}");
+        let slot = Slot::named(&name).ok_or_else(|| {
+            at(format!(
+                "is not a canonical column (expected one of {})",
+                column_names(&Slot::ALL)
+            ))
+        })?;
+        let col = self.column(slot, column.into_inner()).map_err(at)?;
+        self.cols[slot.index()] = Some(col);
+        Ok(())
+    }
+
+    /// Every required column is given.
+    fn check_required(&self, origin: &str) -> Result<(), String> {
+        for slot in REQUIRED {
+            if self.cols[slot.index()].is_none() {
+                return Err(format!(
+                    "{origin}: [columns.{}] is missing: every mapping must give {}",
+                    slot.column_name(),
+                    column_names(&REQUIRED)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Derived times refer to columns that are themselves read, not derived.
+    fn check_derived(&self, origin: &str) -> Result<(), String> {
+        for slot in Slot::ALL {
+            let Some(Col {
+                rule: Rule::Derived { from, .. },
+                ..
+            }) = &self.cols[slot.index()]
+            else {
+                continue;
+            };
+            if !matches!(
+                &self.cols[from.index()],
+                Some(Col {
+                    rule: Rule::Fields(_) | Rule::Value(_),
+                    ..
+                })
+            ) {
+                return Err(format!(
+                    "{origin}: [columns.{}] from: {} must be read from a field, not derived or absent",
+                    slot.column_name(),
+                    from.column_name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of a source field, added on first use.
+    pub(super) fn field_id(&mut self, name: &str) -> usize {
+        if let Some(i) = self.fields.iter().position(|f| f == name) {
+            return i;
+        }
+        self.fields.push(name.to_string());
+        self.paths
+            .push(name.split('.').map(str::to_string).collect());
+        self.fields.len() - 1
+    }
+
+    /// Compiles one column table: which keys apply, where the value comes
+    /// from, and how it is typed. Checks run in a fixed order, so a table
+    /// with several mistakes always reports the same one.
+    fn column(&mut self, slot: Slot, raw: RawColumn) -> Result<Col, String> {
+        let kind = kind_of(slot);
+        check_keys(kind, &raw)?;
+        let (rule, label) = self.rule(slot, &raw)?;
+        let unit = match &raw.unit {
+            None => DurationUnit::Seconds,
+            Some(u) => parse_unit(u)
+                .ok_or_else(|| format!("unit: {u:?} is not one of s, ms, min, hh:mm:ss"))?,
+        };
+        if kind == ColKind::Duration && raw.unit.is_none() && matches!(rule, Rule::Fields(_)) {
+            return Err("unit: a duration column needs a unit (s, ms, min, hh:mm:ss)".to_string());
+        }
+        if let Some(f) = &raw.format {
+            check_format(f)?;
+        }
+        let zone = raw
+            .zone
+            .as_deref()
+            .map(zone_named)
+            .transpose()
+            .map_err(|e| format!("zone: {e}"))?;
+        let only_if = raw
+            .only_if
+            .as_deref()
+            .map(|n| {
+                Slot::named(n)
+                    .filter(|s| *s != slot)
+                    .ok_or_else(|| format!("only_if: {n:?} is not another canonical column"))
+            })
+            .transpose()?;
+        let words = match (raw.true_words, raw.false_words) {
+            (None, None) => None,
+            (Some(t), Some(f)) => Some((t, f)),
+            _ => return Err("true and false: give both word lists, or neither".to_string()),
+        };
+        let scale = match raw.scale {
+            None => None,
+            Some([lo, hi]) if lo < hi => Some((lo, hi)),
+            Some([lo, hi]) => {
+                return Err(format!(
+                    "scale: [{lo}, {hi}] must be [low, high] with low < high"
+                ));
+            }
+        };
+        Ok(Col {
+            rule,
+            label,
+            default: raw.default,
+            null: raw.null.unwrap_or_default(),
+            map: raw.map.unwrap_or_default().into_iter().collect(),
+            unit,
+            format: raw.format,
+            zone,
+            only_if,
+            words,
+            nonzero: raw.nonzero.unwrap_or(false),
+            scale,
+        })
+    }
+
+    /// Where a column's value comes from (exactly one of `field`, `value`,
+    /// `from` + `plus`, `present`/`absent`), and its label for messages.
+    fn rule(&mut self, slot: Slot, raw: &RawColumn) -> Result<(Rule, String), String> {
+        let sources = [
+            raw.field.is_some(),
+            raw.value.is_some(),
+            raw.from.is_some(),
+            raw.present.is_some() || raw.absent.is_some(),
+        ];
+        if sources.iter().filter(|b| **b).count() != 1 {
+            return Err(
+                "needs exactly one of field, value, from (+ plus) or present/absent".to_string(),
+            );
+        }
+        if let Some(f) = &raw.field {
+            let names = f.to_vec();
+            if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) {
+                return Err("field: must name at least one field, none blank".to_string());
+            }
+            let ids = names.iter().map(|n| self.field_id(n)).collect();
+            return Ok((Rule::Fields(ids), names.join(" | ")));
+        }
+        if let Some(v) = &raw.value {
+            return Ok((Rule::Value(v.clone()), slot.column_name().to_string()));
+        }
+        if let Some(from) = &raw.from {
+            let from_slot = Slot::named(from)
+                .filter(|s| kind_of(*s) == ColKind::Timestamp && *s != slot)
+                .ok_or_else(|| {
+                    format!("from: {from:?} is not another timestamp column (arrived_at, answered_at, ended_at)")
+                })?;
+            let plus = raw.plus.clone().unwrap_or_default();
+            let label = std::iter::once(from.clone())
+                .chain(plus.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let plus = plus.iter().map(|n| self.field_id(n)).collect();
+            return Ok((
+                Rule::Derived {
+                    from: from_slot,
+                    plus,
+                },
+                label,
+            ));
+        }
+        let present = raw.present.clone().unwrap_or_default();
+        let absent = raw.absent.clone().unwrap_or_default();
+        let label = present
+            .iter()
+            .map(|p| format!("{p} present"))
+            .chain(absent.iter().map(|a| format!("{a} absent")))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let rule = Rule::Presence {
+            present: present.iter().map(|n| self.field_id(n)).collect(),
+            absent: absent.iter().map(|n| self.field_id(n)).collect(),
+        };
+        Ok((rule, label))
+    }
+}
+
+/// The keys of a column table that apply only to some column types.
+fn check_keys(kind: ColKind, raw: &RawColumn) -> Result<(), String> {
+    let only = |ok: bool, key: &str, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{key}: applies only to {what} columns"))
+        }
+    };
+    only(
+        raw.unit.is_none() || matches!(kind, ColKind::Duration | ColKind::Timestamp),
+        "unit",
+        "duration and derived timestamp",
+    )?;
+    only(
+        raw.format.is_none() && raw.zone.is_none() && raw.from.is_none() && raw.plus.is_none()
+            || kind == ColKind::Timestamp,
+        "format/zone/from/plus",
+        "timestamp",
+    )?;
+    only(
+        raw.true_words.is_none()
+            && raw.false_words.is_none()
+            && raw.nonzero.is_none()
+            && raw.present.is_none()
+            && raw.absent.is_none()
+            || kind == ColKind::Boolean,
+        "true/false/nonzero/present/absent",
+        "boolean (abandoned, transferred)",
+    )?;
+    only(
+        raw.scale.is_none() || kind == ColKind::Csat,
+        "scale",
+        "csat",
+    )
+}
+
+/// A format jiff cannot use is refused when the mapping is read, not on
+/// every row.
+fn check_format(f: &str) -> Result<(), String> {
+    let probe = jiff::civil::date(2026, 1, 2)
+        .at(3, 4, 5, 0)
+        .in_tz("UTC")
+        .map_err(|e| e.to_string())?;
+    jiff::fmt::strtime::format(f, &probe)
+        .map_err(|e| format!("format: {f:?} is not a usable strftime format: {e}"))?;
+    Ok(())
+}
+
+/// The columns and `[source]` keys of the built-in a mapping `extends`
+/// (columns the file gives itself are not inherited).
+fn inherited<'t>(
+    raw: &RawMapping,
+    text: &'t str,
+    origin: &str,
+) -> Result<(Vec<ColumnEntry<'t>>, Option<Base>), String> {
+    let Some(ext) = &raw.source.extends else {
+        return Ok((Vec::new(), None));
+    };
+    let name = ext.get_ref();
+    let base_text = builtin_text(name).ok_or_else(|| {
+        format!(
+            "{origin}:{}: [source] extends: no built-in mapping {name:?} (the built-in ones are {})",
+            line_at(text, ext.span().start),
+            BUILTIN.map(|(n, _)| n).join(", ")
+        )
+    })?;
+    let base: RawMapping =
+        toml::from_str(base_text).map_err(|e| format!("built-in {name}: {}", e.message()))?;
+    let base_origin = format!("built-in {name}");
+    let columns = base
+        .columns
+        .into_iter()
+        .filter(|(col, _)| !raw.columns.contains_key(col))
+        .map(|(name, column)| ColumnEntry {
+            name,
+            column,
+            text: base_text,
+            origin: base_origin.clone(),
+        })
+        .collect();
+    let base = Base {
+        source: base.source,
+        text: base_text,
+        origin: base_origin,
+    };
+    Ok((columns, Some(base)))
+}
+
+/// `[source] format`, the file's own or its base's.
+fn source_format(
+    source: &RawSource,
+    base: Option<&Base>,
+    text: &str,
+    origin: &str,
+) -> Result<MapFormat, String> {
+    let key = match (&source.format, base) {
+        (Some(f), _) => Some((f, text, origin.to_string())),
+        (None, Some(b)) => b
+            .source
+            .format
+            .as_ref()
+            .map(|f| (f, b.text, b.origin.clone())),
+        (None, None) => None,
+    };
+    let Some((key, key_text, key_origin)) = key else {
+        return Err(format!(
+            "{origin}: [source] format is missing: csv or json (or extends = a built-in mapping)"
+        ));
+    };
+    match key.get_ref().as_str() {
+        "csv" => Ok(MapFormat::Csv),
+        "json" | "ndjson" => Ok(MapFormat::Json),
+        other => Err(format!(
+            "{key_origin}:{}: [source] format: {other:?} is not csv or json",
+            line_at(key_text, key.span().start)
+        )),
+    }
+}

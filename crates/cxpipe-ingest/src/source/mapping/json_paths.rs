@@ -1,0 +1,264 @@
+//! Reading a mapping's fields out of one JSON object in a single pass: the
+//! mapping's dotted paths form a tree, and a serde visitor walks the record
+//! along it, skipping everything else without building values.
+
+use std::borrow::Cow;
+
+use crate::reason::ReasonCode;
+use crate::row::Problem;
+
+/// A mapping's JSON paths as a tree, so one pass over a record picks out
+/// the fields it needs and skips everything else without building values.
+#[derive(Debug, Default)]
+pub(super) struct PathTree {
+    children: Vec<(String, PathTree)>,
+    /// The field id of the path ending here.
+    leaf: Option<usize>,
+}
+
+impl PathTree {
+    pub(super) fn build(paths: &[Vec<String>]) -> PathTree {
+        let mut root = PathTree::default();
+        for (id, path) in paths.iter().enumerate() {
+            let mut node = &mut root;
+            for key in path {
+                let i = match node.children.iter().position(|(k, _)| k == key) {
+                    Some(i) => i,
+                    None => {
+                        node.children.push((key.clone(), PathTree::default()));
+                        node.children.len() - 1
+                    }
+                };
+                node = &mut node.children[i].1;
+            }
+            node.leaf = Some(id);
+        }
+        root
+    }
+
+    fn child(&self, key: &str) -> Option<&PathTree> {
+        // Length and first byte rule out most keys without a memcmp.
+        let first = key.as_bytes().first();
+        self.children
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && k == key)
+            .map(|(_, c)| c)
+    }
+
+    fn leaves(&self, out: &mut Vec<usize>) {
+        out.extend(self.leaf);
+        for (_, c) in &self.children {
+            c.leaves(out);
+        }
+    }
+}
+
+/// A field's value in a JSON record.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum JsonVal<'r> {
+    /// Absent or null (also: a null object on its path).
+    Absent,
+    /// A string's text, or a number or boolean as written.
+    Text(Cow<'r, str>),
+    /// The path met a value of this JSON type after this many keys (the
+    /// whole path: the value itself is an object or array).
+    Wrong(&'static str, usize),
+}
+
+/// The fields a mapping reads from one JSON object.
+#[derive(Debug)]
+pub struct JsonRecord<'r> {
+    pub(super) vals: Vec<JsonVal<'r>>,
+}
+
+impl<'r> JsonRecord<'r> {
+    /// Parses one JSON object, keeping only the `fields` fields whose
+    /// paths form `tree`.
+    pub(super) fn parse(
+        tree: &PathTree,
+        fields: usize,
+        rec: &'r [u8],
+    ) -> Result<JsonRecord<'r>, Problem> {
+        let mut vals = vec![JsonVal::Absent; fields];
+        // Validated once, SIMD-fast, so the parser need not check each
+        // string again (`from_str`).
+        let text = simdutf8::basic::from_utf8(rec).map_err(|_| {
+            let at = std::str::from_utf8(rec)
+                .err()
+                .map_or(0, |e| e.valid_up_to());
+            (
+                ReasonCode::InvalidUtf8,
+                format!("the record is not valid UTF-8 (byte {at})"),
+            )
+        })?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = NodeSeed {
+            node: tree,
+            depth: 0,
+            out: &mut vals,
+            top: true,
+        };
+        serde::de::DeserializeSeed::deserialize(seed, &mut de)
+            .and_then(|()| de.end())
+            .map_err(|e| {
+                let msg = if e.is_data() {
+                    "the record is not a JSON object".to_string()
+                } else {
+                    format!("invalid JSON: {e}")
+                };
+                (ReasonCode::MalformedRow, msg)
+            })?;
+        Ok(JsonRecord { vals })
+    }
+}
+
+/// Visits the value at one node of the path tree.
+struct NodeSeed<'a, 'r> {
+    node: &'a PathTree,
+    /// Keys from the root to this node.
+    depth: usize,
+    out: &'a mut Vec<JsonVal<'r>>,
+    /// The record itself, which must be an object.
+    top: bool,
+}
+
+impl<'de> NodeSeed<'_, 'de> {
+    /// A value of the wrong type here: every field below is wrong.
+    fn wrong<E: serde::de::Error>(self, kind: &'static str) -> Result<(), E> {
+        if self.top {
+            return Err(E::custom("not an object"));
+        }
+        let mut ids = Vec::new();
+        self.node.leaves(&mut ids);
+        for id in ids {
+            let depth = if Some(id) == self.node.leaf {
+                usize::MAX
+            } else {
+                self.depth
+            };
+            self.out[id] = JsonVal::Wrong(kind, depth);
+        }
+        Ok(())
+    }
+
+    /// A string, number or boolean: the text of a leaf, or a wrong type
+    /// where an object is expected.
+    fn scalar<E: serde::de::Error>(self, kind: &'static str, text: Cow<'de, str>) -> Result<(), E> {
+        match self.node.leaf {
+            Some(id) if self.node.children.is_empty() && !self.top => {
+                self.out[id] = JsonVal::Text(text);
+                Ok(())
+            }
+            _ => self.wrong(kind),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NodeSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NodeSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.node.children.is_empty() && !self.top {
+            // A leaf holding an object: wrong, but the rest is read.
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            return self.wrong("object");
+        }
+        let out = self.out;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match self.node.child(&key) {
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Some(child) => map.next_value_seed(NodeSeed {
+                    node: child,
+                    depth: self.depth + 1,
+                    out: &mut *out,
+                    top: false,
+                })?,
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        self.wrong("array")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.scalar("string", Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.scalar("string", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
+        self.scalar("string", Cow::Owned(v))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar("boolean", Cow::Borrowed(if v { "true" } else { "false" }))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar("number", Cow::Owned(v.to_string()))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        if self.top {
+            return Err(E::custom("not an object"));
+        }
+        // null: every field below is absent (the default).
+        Ok(())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+}
+
+/// An object key, borrowed from the record when it has no escapes.
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}

@@ -1,0 +1,363 @@
+//! One record through a mapping: each canonical column's text (field,
+//! constant, default, value map) and typed value (timestamps with their
+//! formats and zones, derived times, boolean rules, CSAT scales), ready for
+//! `row::convert`.
+
+use std::borrow::Cow;
+
+use cxpipe_model::Zone;
+
+use super::compile::{Col, Mapping, Rule};
+use super::csv_layout::MappedCsv;
+use super::json_paths::{JsonRecord, JsonVal};
+use crate::csv::CsvParser;
+use crate::parse::{self, DurationUnit, Micros};
+use crate::reason::ReasonCode;
+use crate::row::{Fields, N_SLOTS, Problem, Slot};
+
+/// One record's source fields, as the mapping reads them.
+pub enum Record<'r> {
+    /// A parsed CSV record.
+    Csv {
+        /// The parser holding the record.
+        parser: &'r CsvParser,
+        /// The raw record.
+        rec: &'r [u8],
+        /// The file's layout.
+        layout: &'r MappedCsv,
+    },
+    /// The mapping's fields of a JSON object ([`Mapping::json_record`]).
+    Json(&'r JsonRecord<'r>),
+}
+
+impl<'r> Record<'r> {
+    /// The trimmed text of field `id`, `None` when absent, null or blank.
+    fn text(&self, m: &Mapping, id: usize) -> Result<Option<Cow<'r, str>>, Problem> {
+        match self {
+            Record::Csv {
+                parser,
+                rec,
+                layout,
+            } => {
+                let Some(i) = layout.col_of[id] else {
+                    return Ok(None);
+                };
+                let bytes = parser.field(rec, i).trim_ascii();
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                match std::str::from_utf8(bytes) {
+                    Ok(s) => Ok(Some(Cow::Borrowed(s))),
+                    Err(e) => Err((
+                        ReasonCode::InvalidUtf8,
+                        format!(
+                            "{} is not valid UTF-8 (byte {})",
+                            m.fields[id],
+                            e.valid_up_to()
+                        ),
+                    )),
+                }
+            }
+            Record::Json(r) => match &r.vals[id] {
+                JsonVal::Absent => Ok(None),
+                JsonVal::Text(t) => {
+                    let trimmed = t.trim_ascii();
+                    if trimmed.is_empty() {
+                        Ok(None)
+                    } else if trimmed.len() == t.len() {
+                        Ok(Some(t.clone()))
+                    } else {
+                        Ok(Some(Cow::Owned(trimmed.to_string())))
+                    }
+                }
+                JsonVal::Wrong(kind, depth) => {
+                    let path = &m.paths[id];
+                    Err((
+                        ReasonCode::MalformedRow,
+                        if *depth >= path.len() {
+                            format!(
+                                "{} is a JSON {kind}, expected text or a number",
+                                m.fields[id]
+                            )
+                        } else {
+                            format!(
+                                "{} is a JSON {kind}, expected an object with {}",
+                                path[..*depth].join("."),
+                                path[*depth..].join(".")
+                            )
+                        },
+                    ))
+                }
+            },
+        }
+    }
+}
+
+/// One record after mapping: every slot's text and typed value, computed
+/// up front so that `row::convert` sees them in its fixed order.
+pub struct Mapped<'r> {
+    m: &'r Mapping,
+    text: [Result<Option<Cow<'r, str>>, Problem>; N_SLOTS],
+    times: [Option<Result<Option<Micros>, Problem>>; 3],
+    /// The record's version, when the mapping has one.
+    pub version: Result<Option<Micros>, Problem>,
+}
+
+fn time_index(slot: Slot) -> usize {
+    match slot {
+        Slot::ArrivedAt => 0,
+        Slot::AnsweredAt => 1,
+        _ => 2,
+    }
+}
+
+impl<'r> Mapped<'r> {
+    /// Maps one record; `zone` reads wall-clock times of columns without
+    /// their own zone.
+    pub fn new(m: &'r Mapping, rec: &Record<'r>, zone: &Zone) -> Mapped<'r> {
+        let text = Slot::ALL.map(|s| match &m.cols[s.index()] {
+            None => Ok(None),
+            Some(col) => column_text(m, col, rec),
+        });
+        let mut out = Mapped {
+            m,
+            text,
+            times: [None, None, None],
+            version: Ok(None),
+        };
+        // Read times first, then the derived ones (which may use them).
+        for derived in [false, true] {
+            for slot in [Slot::ArrivedAt, Slot::AnsweredAt, Slot::EndedAt] {
+                let Some(col) = &m.cols[slot.index()] else {
+                    continue;
+                };
+                let is_derived = matches!(col.rule, Rule::Derived { .. });
+                if is_derived != derived {
+                    continue;
+                }
+                let v = out.time(slot, col, rec, zone);
+                out.times[time_index(slot)] = Some(v);
+            }
+        }
+        if let Some(id) = m.version {
+            out.version = match rec.text(m, id) {
+                Err(p) => Err(p),
+                Ok(None) => Ok(None),
+                Ok(Some(t)) => parse::timestamp(&t, zone).map(Some).map_err(|e| {
+                    (
+                        ReasonCode::BadTimestamp,
+                        format!("{} (the record version): {e}", m.fields[id]),
+                    )
+                }),
+            };
+        }
+        out
+    }
+
+    fn gated(&self, col: &Col) -> Result<bool, Problem> {
+        match col.only_if {
+            None => Ok(true),
+            Some(s) => match &self.text[s.index()] {
+                Ok(t) => Ok(t.is_some()),
+                Err(p) => Err(p.clone()),
+            },
+        }
+    }
+
+    fn time(
+        &self,
+        slot: Slot,
+        col: &Col,
+        rec: &Record<'r>,
+        zone: &Zone,
+    ) -> Result<Option<Micros>, Problem> {
+        if !self.gated(col)? {
+            return Ok(None);
+        }
+        let bad = |e: String| (ReasonCode::BadTimestamp, format!("{}: {e}", col.label));
+        if let Rule::Derived { from, plus } = &col.rule {
+            let Some(Some(Ok(base))) = self.times.get(time_index(*from)).cloned() else {
+                // The base time is missing or bad: that column reports it.
+                return Ok(None);
+            };
+            let Some(mut t) = base else {
+                return Ok(None);
+            };
+            for p in plus {
+                let Some(text) = rec.text(self.m, *p)? else {
+                    continue;
+                };
+                let ms = parse::duration_ms(&text, col.unit).map_err(|e| {
+                    (
+                        ReasonCode::BadDuration,
+                        format!("{}: {e}", self.m.fields[*p]),
+                    )
+                })?;
+                if ms < 0 {
+                    return Err((
+                        ReasonCode::NegativeDuration,
+                        format!("{} is negative ({text})", self.m.fields[*p]),
+                    ));
+                }
+                t = ms
+                    .checked_mul(1000)
+                    .and_then(|us| t.checked_add(us))
+                    .ok_or_else(|| bad(format!("{text} is too long")))?;
+            }
+            return Ok(Some(t));
+        }
+        let text = match &self.text[slot.index()] {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(None),
+            Err(p) => return Err(p.clone()),
+        };
+        let zone = col.zone.as_ref().unwrap_or(zone);
+        match &col.format {
+            Some(f) => parse::timestamp_with_format(text, f, zone),
+            None => parse::timestamp(text, zone),
+        }
+        .map(Some)
+        .map_err(bad)
+    }
+}
+
+/// The text of a column before typing: field (first present) or value,
+/// then `null`, `default` and `map`.
+fn column_text<'r>(
+    m: &'r Mapping,
+    col: &'r Col,
+    rec: &Record<'r>,
+) -> Result<Option<Cow<'r, str>>, Problem> {
+    let mut text = match &col.rule {
+        Rule::Value(v) => Some(Cow::Borrowed(v.as_str())),
+        Rule::Fields(ids) => {
+            let mut found = None;
+            for id in ids {
+                if let Some(t) = rec.text(m, *id)?
+                    && !col.null.iter().any(|n| n.eq_ignore_ascii_case(&t))
+                {
+                    found = Some(t);
+                    break;
+                }
+            }
+            found
+        }
+        Rule::Derived { .. } => None,
+        Rule::Presence { present, absent } => {
+            let mut all = true;
+            for id in present {
+                all &= rec.text(m, *id)?.is_some();
+            }
+            for id in absent {
+                all &= rec.text(m, *id)?.is_none();
+            }
+            Some(Cow::Borrowed(if all { "true" } else { "false" }))
+        }
+    };
+    if text.is_none() {
+        text = col.default.as_deref().map(Cow::Borrowed);
+    }
+    if let Some(t) = &text
+        && let Some((_, to)) = col
+            .map
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(t))
+    {
+        text = Some(Cow::Borrowed(to.as_str()));
+    }
+    Ok(text)
+}
+
+impl<'a> Fields<'a> for &'a Mapped<'_> {
+    fn get(&self, slot: Slot) -> Result<Option<&'a str>, Problem> {
+        match &self.text[slot.index()] {
+            Ok(t) => Ok(t.as_deref()),
+            Err(p) => Err(p.clone()),
+        }
+    }
+
+    fn unit(&self, slot: Slot) -> DurationUnit {
+        self.m.cols[slot.index()]
+            .as_ref()
+            .map_or(DurationUnit::Millis, |c| c.unit)
+    }
+
+    fn name(&self, slot: Slot) -> &str {
+        self.m.cols[slot.index()]
+            .as_ref()
+            .map_or_else(|| slot.column_name(), |c| c.label.as_str())
+    }
+
+    fn timestamp(&self, slot: Slot, _zone: &Zone) -> Result<Option<Micros>, Problem> {
+        match &self.times[time_index(slot)] {
+            Some(r) => r.clone(),
+            None => Ok(None),
+        }
+    }
+
+    fn boolean(&self, slot: Slot) -> Result<Option<bool>, Problem> {
+        let Some(col) = &self.m.cols[slot.index()] else {
+            return Ok(None);
+        };
+        let Some(t) = self.get(slot)? else {
+            return Ok(None);
+        };
+        let bad = |e: String| (ReasonCode::BadEnum, format!("{}: {e}", col.label));
+        if matches!(col.rule, Rule::Presence { .. }) {
+            return Ok(Some(t == "true"));
+        }
+        if col.nonzero {
+            return parse::integer(t).map(|n| Some(n > 0)).map_err(|_| {
+                (
+                    ReasonCode::BadNumber,
+                    format!("{}: {t:?} is not a count (0, 1, 2, …)", col.label),
+                )
+            });
+        }
+        match &col.words {
+            None => parse::boolean(t).map(Some).map_err(bad),
+            Some((yes, no)) => {
+                if yes.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+                    Ok(Some(true))
+                } else if no.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+                    Ok(Some(false))
+                } else {
+                    Err(bad(format!(
+                        "{t:?} is not one of {} / {}",
+                        yes.join(", "),
+                        no.join(", ")
+                    )))
+                }
+            }
+        }
+    }
+
+    fn csat(&self) -> Result<Option<i64>, Problem> {
+        let Some(col) = &self.m.cols[Slot::Csat.index()] else {
+            return Ok(None);
+        };
+        let Some(t) = self.get(Slot::Csat)? else {
+            return Ok(None);
+        };
+        let v = parse::integer(t)
+            .map_err(|e| (ReasonCode::BadNumber, format!("{}: {e}", col.label)))?;
+        let Some((lo, hi)) = col.scale else {
+            return Ok(Some(v));
+        };
+        if !(lo..=hi).contains(&v) {
+            return Err((
+                ReasonCode::CsatOutOfRange,
+                format!("{} {v} is outside its scale {lo}..{hi}", col.label),
+            ));
+        }
+        Ok(Some(scale_csat(v, lo, hi)))
+    }
+}
+
+/// Maps a score on `lo..=hi` onto 1..5: `1 + round(4 (v − lo) / (hi − lo))`,
+/// halves rounded up (1–10: 1,2 → 1; 3,4 → 2; 5,6 → 3; 7,8 → 4; 9,10 → 5).
+pub fn scale_csat(v: i64, lo: i64, hi: i64) -> i64 {
+    let num = 4 * (v - lo);
+    let den = hi - lo;
+    1 + (2 * num + den) / (2 * den)
+}

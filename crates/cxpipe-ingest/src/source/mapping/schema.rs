@@ -1,0 +1,78 @@
+//! The TOML schema of a mapping file, as serde reads it: every key is
+//! optional here; [`super::compile`] decides what is required and what
+//! goes with what.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A whole mapping file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMapping {
+    pub(super) source: RawSource,
+    #[serde(default)]
+    pub(super) columns: BTreeMap<String, toml::Spanned<RawColumn>>,
+}
+
+/// The `[source]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub(super) name: String,
+    /// A built-in mapping this one starts from: its `[source]` keys and
+    /// columns apply unless this file gives them.
+    #[serde(default)]
+    pub(super) extends: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    pub(super) format: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    pub(super) description: Option<String>,
+    #[serde(default)]
+    pub(super) detect: Option<Vec<String>>,
+    #[serde(default)]
+    pub(super) version: Option<String>,
+}
+
+/// `field = "x"` or `field = ["x", "y"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The field names, one or several.
+    pub(super) fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// One `[columns.<name>]` table.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawColumn {
+    pub(super) field: Option<OneOrMany>,
+    pub(super) value: Option<String>,
+    pub(super) default: Option<String>,
+    pub(super) null: Option<Vec<String>>,
+    pub(super) map: Option<BTreeMap<String, String>>,
+    pub(super) unit: Option<String>,
+    pub(super) format: Option<String>,
+    pub(super) zone: Option<String>,
+    pub(super) from: Option<String>,
+    pub(super) plus: Option<Vec<String>>,
+    pub(super) only_if: Option<String>,
+    #[serde(rename = "true")]
+    pub(super) true_words: Option<Vec<String>>,
+    #[serde(rename = "false")]
+    pub(super) false_words: Option<Vec<String>>,
+    pub(super) nonzero: Option<bool>,
+    pub(super) present: Option<Vec<String>>,
+    pub(super) absent: Option<Vec<String>>,
+    pub(super) scale: Option<[i64; 2]>,
+}
