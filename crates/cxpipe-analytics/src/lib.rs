@@ -10,6 +10,11 @@
 //! Module map: [`scan`] (the dataset's files) ← [`kpi`] (the KPI engine,
 //! with `agg` and [`fcr`]) ← [`sla`], [`turnover`] ← [`page`]; [`time`],
 //! [`names`] and [`table`] are used by all of them.
+//!
+//! Result types: [`kpi()`], the [`sla`] reports and the [`turnover`] frames
+//! return a polars [`DataFrame`], as the binary uses them today;
+//! [`kpi_table`] and `Table::from(frame)` give a [`Table`], the output type
+//! to use instead, so that callers need not name polars.
 #![warn(missing_docs)]
 
 mod agg;

@@ -243,3 +243,67 @@ fn parquet_files_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     files.sort();
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset folder laid out by hand: two partitions with files (one
+    /// partition listed out of order), an empty one, a hidden temporary
+    /// file, and folders and files that are not partitions.
+    fn layout(root: &Path) {
+        let part = |name: &str, files: &[&str]| {
+            let dir = root.join(INTERACTIONS).join(name);
+            fs::create_dir_all(&dir).expect("mkdir");
+            for f in files {
+                fs::write(dir.join(f), b"PAR1").expect("write");
+            }
+        };
+        part("date=2026-10-02", &["part-b-1.parquet", "part-a-1.parquet"]);
+        part(
+            "date=2026-10-01",
+            &["part-a-2.parquet", ".cxpipe-tmp-x.parquet"],
+        );
+        part("date=2026-10-03", &[]);
+        part("not-a-partition", &["part-z-1.parquet"]);
+        part("date=2026-13-01", &["part-z-2.parquet"]);
+        fs::write(root.join(INTERACTIONS).join("notes.txt"), b"x").expect("write");
+    }
+
+    fn names(files: Vec<PathBuf>) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                let day = f.parent().and_then(Path::file_name).expect("folder");
+                let name = f.file_name().expect("name");
+                format!("{}/{}", day.to_string_lossy(), name.to_string_lossy())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_guard_and_the_folder_list_the_same_partitions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        layout(dir.path());
+        let guard = cxpipe_dataset::Dataset::open_for_reading(dir.path()).expect("open");
+        let from_guard = Source::from_guard(&guard).expect("from guard");
+        let from_path = Source::open(dir.path()).expect("open path");
+        let oct1 = cxpipe_model::civil::days_from_civil(2026, 10, 1);
+        let want = [
+            "date=2026-10-01/part-a-2.parquet",
+            "date=2026-10-02/part-a-1.parquet",
+            "date=2026-10-02/part-b-1.parquet",
+        ];
+        for source in [&from_guard, &from_path] {
+            assert_eq!(source.day_range(), Some((oct1, oct1 + 1)));
+            assert!(!source.is_empty());
+            assert_eq!(names(source.files_between(None, None)), want);
+            // The second day only: [Oct 2 00:00, Oct 3 00:00) UTC.
+            let oct2 = (oct1 + 1) * DAY_US;
+            assert_eq!(
+                names(source.files_between(Some(oct2), Some(oct2 + DAY_US))),
+                want[1..]
+            );
+        }
+    }
+}
