@@ -352,7 +352,7 @@ fn top_risk(df: &DataFrame, n: usize) -> Result<Table, Error> {
     let mask: Vec<bool> = status
         .iter()
         .map(|s| {
-            if s == Some("departed") {
+            if s == Some(turnover::DEPARTED) {
                 true
             } else {
                 employed += 1;
@@ -370,7 +370,10 @@ mod tests {
     fn sla_frame() -> DataFrame {
         // Two rules; agent b has 3 + 1 breaches, a 2 + 2, c 0 + 0.
         DataFrame::new_infer_height(vec![
-            Column::new("rule".into(), ["r1", "r1", "r1", "r2", "r2", "r2"]),
+            Column::new(
+                crate::names::RULE.into(),
+                ["r1", "r1", "r1", "r2", "r2", "r2"],
+            ),
             Column::new(
                 col::AGENT_ID.into(),
                 [Some("b"), Some("a"), Some("c"), Some("a"), Some("b"), None],
@@ -433,6 +436,55 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&T { t: None }).expect("json"),
             r#"{"t":[]}"#
+        );
+    }
+
+    #[test]
+    fn the_data_block_has_the_page_keys_in_order_with_rounded_rows() {
+        let day = DataFrame::new_infer_height(vec![
+            Column::new(crate::names::DATE.into(), ["2026-10-01"]),
+            Column::new(crate::names::AHT_S.into(), [Some(312.345_67)]),
+            Column::new(crate::names::SERVICE_LEVEL.into(), [Some(0.812_345_678)]),
+        ])
+        .expect("frame");
+        let empty = DataFrame::new(0, vec![]).expect("frame");
+        let page = PageData {
+            meta: Meta {
+                sl_variant: "excl_short",
+                sl_threshold_s: 20.0,
+                interval: "30m",
+            },
+            sl_target: Some(0.8),
+            sl_target_rule: Some("voice".into()),
+            sla_policy: None,
+            counts: Counts {
+                agents: 3,
+                sla_agents: 0,
+                turnover: 0,
+            },
+            sl_by_interval: Table::from(empty.clone()),
+            by_day: Table::from(day),
+            agents: Table::from(empty),
+            sla_agents: None,
+            sla_chart: None,
+            turnover: None,
+            attrition: None,
+            as_of: Some(0),
+            time_range: "all data (none yet)".into(),
+            sections: vec![],
+            empty: vec![],
+        };
+        assert_eq!(page.as_of_text(), "1970-01-01");
+        assert_eq!(
+            serde_json::to_string(&page).expect("json"),
+            concat!(
+                r#"{"meta":{"sl_variant":"excl_short","sl_threshold_s":20.0,"interval":"30m"},"#,
+                r#""sl_target":0.8,"sl_target_rule":"voice","sla_policy":null,"#,
+                r#""counts":{"agents":3,"sla_agents":0,"turnover":0},"#,
+                r#""sl_by_interval":[],"#,
+                r#""by_day":[{"date":"2026-10-01","aht_s":312.346,"service_level":0.812346}],"#,
+                r#""agents":[],"sla_agents":[],"sla_chart":[],"turnover":[],"attrition":[]}"#
+            )
         );
     }
 }

@@ -18,7 +18,7 @@ pub use activity::{Activity, activity};
 pub use attrition::{AttritionBy, attrition};
 pub use evaluate::{Evaluation, evaluate, evaluation_frame};
 pub use roster::{Roster, RosterEntry};
-pub use signals::{Signals, signals, signals_frame};
+pub use signals::{DEPARTED, Signals, signals, signals_frame};
 
 use crate::time::Zone;
 

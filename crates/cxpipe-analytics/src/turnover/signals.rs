@@ -53,6 +53,9 @@ pub struct Signals {
     pub employed_from: i64,
 }
 
+/// `status` of an agent who left (by the roster, or inferred).
+pub const DEPARTED: &str = "departed";
+
 /// Relative change `(b − a) ÷ a`, `None` when `a` is 0.
 fn relative(a: f64, b: f64) -> Option<f64> {
     (a > 0.0).then(|| (b - a) / a)
@@ -173,7 +176,7 @@ fn agent_signals(
     };
     let (risk_score, reasons) = risk(&p.weights, &trends, tenure_days);
     let status = if departed_on.is_some() {
-        "departed"
+        DEPARTED
     } else if risk_score >= 0.5 {
         "at_risk"
     } else if as_of - start < 28 {
