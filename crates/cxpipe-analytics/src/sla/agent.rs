@@ -7,12 +7,24 @@ use cxpipe_model::col;
 use polars::prelude::{col as column, *};
 
 use super::interval::judged_intervals;
-use super::{Rule, rule_params, scope_filter};
+use super::query::{rule_params, scope_filter};
+use super::rule::Rule;
 use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
 use crate::scan::Source;
+
+/// The agent report's columns.
+pub const AGENT_COLUMNS: [&str; 7] = [
+    RULE,
+    col::AGENT_ID,
+    HANDLED,
+    BREACHES,
+    BREACH_RATE,
+    RANK,
+    MISSED_INTERVAL_SHARE,
+];
 
 /// One agent's counts for one rule.
 #[derive(Default)]

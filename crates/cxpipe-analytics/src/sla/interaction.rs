@@ -4,12 +4,25 @@
 use cxpipe_model::{Direction, col};
 use polars::prelude::{col as column, *};
 
-use super::{INTERACTION_COLUMNS, Kind, Rule, scope_filter};
+use super::query::scope_filter;
+use super::rule::{Kind, Rule};
 use crate::Error;
 use crate::frame::numbers;
 use crate::kpi::KpiParams;
 use crate::names::*;
 use crate::scan::{Source, T};
+
+/// The interaction report's columns.
+pub const INTERACTION_COLUMNS: [&str; 8] = [
+    RULE,
+    col::INTERACTION_ID,
+    col::AGENT_ID,
+    col::QUEUE,
+    col::ARRIVED_AT,
+    MEASURED_S,
+    THRESHOLD_S,
+    OVER_BY_S,
+];
 
 /// The measured duration (ms) of a breaching contact.
 const MEASURE: &str = "__m";

@@ -4,12 +4,26 @@
 use cxpipe_model::col;
 use polars::prelude::*;
 
-use super::{Kind, Rule, rule_params};
+use super::query::rule_params;
+use super::rule::{Kind, Rule};
 use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
 use crate::scan::Source;
+
+/// The interval report's columns.
+pub const INTERVAL_COLUMNS: [&str; 9] = [
+    RULE,
+    SCOPE,
+    col::QUEUE,
+    INTERVAL_START,
+    OFFERED,
+    MEASURED,
+    TARGET,
+    MET,
+    SHORTFALL,
+];
 
 /// One judged queue × interval of an interval-level rule.
 pub(super) struct Judged {

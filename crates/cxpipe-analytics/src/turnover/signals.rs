@@ -5,8 +5,8 @@ use cxpipe_model::col;
 use polars::prelude::*;
 
 use super::activity::{Activity, AgentActivity, Day};
+use super::params::{TurnoverParams, Weights};
 use super::roster::RosterEntry;
-use super::{TurnoverParams, Weights};
 use crate::Error;
 use crate::names::*;
 use crate::time::format_day;
