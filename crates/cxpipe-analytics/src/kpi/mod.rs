@@ -1,13 +1,13 @@
 //! KPIs per grouping (SPEC §8).
 //!
-//! A lazy polars query ([`rows`]) computes, batch by batch, each row's group
-//! keys and the flags and durations the KPIs count; [`crate::agg::Groups`]
-//! sums them per group in one pass ([`groups`]). FCR needs every contact
+//! A lazy polars query (`rows.rs`) computes, batch by batch, each row's group
+//! keys and the flags and durations the KPIs count; `agg::Groups`
+//! sums them per group in one pass (`groups.rs`). FCR needs every contact
 //! of a customer in time order: the inbound contacts with a `customer_key`
 //! are collected as compact [`crate::fcr::Candidates`], sorted by (customer,
 //! arrival) and walked once by [`crate::fcr::resolved_by`]. Ratios are
 //! computed from the sums (a zero denominator gives null), and the keys
-//! are formatted last ([`keys`]). Exact definitions: ARCHITECTURE.md, "KPI
+//! are formatted last (`keys.rs`). Exact definitions: ARCHITECTURE.md, "KPI
 //! definitions".
 
 mod groups;
@@ -36,8 +36,8 @@ use crate::table::Table;
 /// The files of the selected days, and of one FCR window after them
 /// (repeats may come later), are read in batches of about
 /// [`KpiParams::batch_bytes`]. polars computes per row the group keys and
-/// the flags and durations each KPI counts; [`Groups`] adds them up per
-/// group, and the inbound contacts with a customer go to [`Candidates`]. A
+/// the flags and durations each KPI counts; `Groups` adds them up per
+/// group, and the inbound contacts with a customer go to [`Candidates`](crate::fcr::Candidates). A
 /// second thread reads the next batch meanwhile. Once every batch is in,
 /// the FCR walk adds its counts to the groups, and the ratios are computed
 /// from the sums (a zero denominator gives null).
@@ -78,7 +78,7 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
     keys::finish(sorted, p)
 }
 
-/// [`kpi`] as a [`Table`].
+/// [`kpi()`] as a [`Table`].
 pub fn kpi_table(source: &Source, p: &KpiParams) -> Result<Table, Error> {
     kpi(source, p).map(Table::from)
 }
