@@ -145,7 +145,7 @@ impl Candidate {
 pub struct Candidates {
     rows: Vec<Candidate>,
     /// Dense numbers for keys that are not pseudonyms.
-    foreign: std::collections::HashMap<String, u64>,
+    foreign: rustc_hash::FxHashMap<String, u64>,
 }
 
 impl Candidates {
@@ -173,27 +173,14 @@ impl Candidates {
         });
     }
 
-    /// Sorts by (customer, arrival) and walks the contacts, on two
-    /// threads; calls `subject(slot, resolved)` for every subject.
+    /// Sorts by (customer, arrival) and walks the contacts, in parallel on
+    /// rayon's pool (plain Rust, never called from inside polars' pool);
+    /// calls `subject(slot, resolved)` for every subject.
     pub fn resolve(mut self, window_us: i64, mut subject: impl FnMut(u32, bool)) {
+        use rayon::slice::ParallelSliceMut;
         self.foreign = Default::default();
-        let rows = &mut self.rows[..];
-        // Sort on two threads without extra memory: the rows whose key has
-        // its first bit clear sort before all others, so move them to the
-        // front and sort both parts.
-        let mut mid = 0;
-        for i in 0..rows.len() {
-            if rows[i].foreign == 0 && rows[i].hi >> 63 == 0 {
-                rows.swap(i, mid);
-                mid += 1;
-            }
-        }
-        let (low, high) = rows.split_at_mut(mid);
-        std::thread::scope(|s| {
-            s.spawn(|| high.sort_unstable_by_key(Candidate::order));
-            low.sort_unstable_by_key(Candidate::order);
-        });
-        // Walk two halves split between customers, also on two threads.
+        self.rows.par_sort_unstable_by_key(Candidate::order);
+        // Walk two halves split between customers, side by side.
         let rows = &self.rows[..];
         let same =
             |a: &Candidate, b: &Candidate| (a.foreign, a.hi, a.lo) == (b.foreign, b.hi, b.lo);
@@ -211,11 +198,7 @@ impl Candidates {
             )
         };
         let (first, second) = rows.split_at(split);
-        let (a, b) = std::thread::scope(|s| {
-            let b = s.spawn(|| walk(second));
-            (walk(first), b.join())
-        });
-        let b = b.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (a, b) = rayon::join(|| walk(first), || walk(second));
         for (c, ok) in rows.iter().zip(a.into_iter().chain(b)) {
             if c.slot != NOT_A_SUBJECT {
                 subject(c.slot, ok);
@@ -313,7 +296,7 @@ mod tests {
             );
         }
 
-        /// The sorted, two-thread walk over mixed keys (pseudonyms with
+        /// The parallel sort and walk over mixed keys (pseudonyms with
         /// either first bit, and foreign keys) in any input order.
         #[test]
         fn candidates_equal_the_quadratic_definition(

@@ -2,22 +2,39 @@
 //!
 //! This is the only crate of the workspace that depends on polars. It reads
 //! the dataset's Parquet files directly (pruning day partitions by the
-//! requested dates) and returns plain [`polars::prelude::DataFrame`]s that
-//! [`table`] renders as an aligned table, CSV, JSON or Parquet.
+//! requested dates), only through a [`Source`] made from the dataset's
+//! [`cxpipe_dataset::ReadGuard`], and returns result tables that [`table`]
+//! renders as an aligned table, CSV, JSON or Parquet; [`page`] gathers what
+//! the HTML report shows.
+//!
+//! Module map: [`scan`] (the dataset's files) ← [`kpi`] (the KPI engine,
+//! with `agg` and [`fcr`]) ← [`sla`], [`turnover`] ← [`page`]; [`time`],
+//! [`names`] and [`table`] are used by all of them.
+//!
+//! Result types: [`kpi()`], the [`sla`] reports and the [`turnover`] frames
+//! return a polars [`DataFrame`], as the binary uses them today;
+//! [`kpi_table`] and `Table::from(frame)` give a [`Table`], the output type
+//! to use instead, so that callers need not name polars.
+#![warn(missing_docs)]
 
 mod agg;
 pub mod fcr;
 mod frame;
 pub mod kpi;
+pub mod names;
+pub mod page;
 pub mod scan;
 pub mod sla;
 pub mod table;
 pub mod time;
 pub mod turnover;
 
-pub use kpi::{Group, KpiParams, SlVariant, kpi};
+pub use kpi::{Group, KpiParams, SlVariant, kpi, kpi_table};
+/// The polars frame the reports return. Used by the binary until it works
+/// on [`Table`] only.
 pub use polars::prelude::DataFrame;
 pub use scan::Source;
+pub use table::Table;
 pub use time::{Interval, Shift, Shifts, Zone};
 
 /// The rows of `df` where `keep` is true (`keep` has one entry per row).
@@ -54,6 +71,9 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// Listing the dataset's files failed (the message names the folder).
+    #[error(transparent)]
+    Dataset(#[from] cxpipe_dataset::Error),
     /// polars refused a query or a file.
     #[error("{context}: {source}")]
     Polars {

@@ -10,10 +10,16 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
+use cxpipe_dataset::ReadGuard;
+use cxpipe_model::col;
+use cxpipe_model::layout::{INTERACTIONS, partition_day, partition_day_of_path};
+use polars::prelude::{col as column, *};
 
 use crate::Error;
-use crate::time::{DAY_US, parse_day};
+use crate::time::DAY_US;
+
+/// The arrival as µs UTC (`Int64`), the column [`Source::scan_range`] adds.
+pub(crate) const T: &str = "__t";
 
 /// The day partitions of a dataset and their files.
 #[derive(Debug, Clone)]
@@ -23,14 +29,33 @@ pub struct Source {
 }
 
 impl Source {
-    /// Lists the partitions under `root/interactions`. The caller is expected
-    /// to have opened the dataset first (which finishes or discards an
-    /// interrupted ingest) and to hold its lock while the query runs.
+    /// Lists the partitions of a dataset open for reading. Holding the
+    /// [`ReadGuard`] is the proof that an interrupted ingest was finished or
+    /// discarded and that no ingest runs while the query does: keep it alive
+    /// as long as this source is used.
+    pub fn from_guard(guard: &ReadGuard) -> Result<Source, Error> {
+        let root = guard.root();
+        let files = guard.parquet_files()?;
+        let mut parts: BTreeMap<i64, Vec<PathBuf>> = BTreeMap::new();
+        for rel in files {
+            if let Some(day) = partition_day_of_path(&rel) {
+                parts.entry(day).or_default().push(root.join(rel));
+            }
+        }
+        Ok(Source {
+            root: root.to_path_buf(),
+            parts,
+        })
+    }
+
+    /// Lists the partitions under `root/interactions` without the dataset's
+    /// lock. Used by the binary until it switches to [`Source::from_guard`]
+    /// (it opens the dataset for reading first and holds the guard).
     pub fn open(root: &Path) -> Result<Source, Error> {
-        let base = root.join("interactions");
+        let base = root.join(INTERACTIONS);
         if !base.is_dir() {
             return Err(Error::Usage(format!(
-                "{} is not a cxpipe dataset (no interactions/ folder); create one with `cxpipe ingest`",
+                "{} is not a cxpipe dataset (no {INTERACTIONS}/ folder); create one with `cxpipe ingest`",
                 root.display()
             )));
         }
@@ -40,25 +65,11 @@ impl Source {
         for entry in entries {
             let entry = entry.map_err(Error::io(format!("listing {}", base.display())))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(date) = name.strip_prefix("date=") else {
+            let Some(day) = partition_day(&name) else {
                 continue;
             };
-            let Ok(day) = parse_day(date) else {
-                continue;
-            };
-            let dir = entry.path();
-            let mut files = Vec::new();
-            let listing =
-                fs::read_dir(&dir).map_err(Error::io(format!("listing {}", dir.display())))?;
-            for f in listing {
-                let f = f.map_err(Error::io(format!("listing {}", dir.display())))?;
-                let fname = f.file_name().to_string_lossy().into_owned();
-                if fname.ends_with(".parquet") && !fname.starts_with('.') {
-                    files.push(f.path());
-                }
-            }
+            let files = parquet_files_in(&entry.path())?;
             if !files.is_empty() {
-                files.sort();
                 parts.insert(day, files);
             }
         }
@@ -125,15 +136,14 @@ impl Source {
         lo: Option<i64>,
         hi: Option<i64>,
     ) -> Result<LazyFrame, Error> {
-        use crate::kpi::T;
         let mut lf = self
             .scan(files)?
-            .with_column(col("arrived_at").cast(DataType::Int64).alias(T));
+            .with_column(column(col::ARRIVED_AT).cast(DataType::Int64).alias(T));
         if let Some(lo) = lo {
-            lf = lf.filter(col(T).gt_eq(lit(lo)));
+            lf = lf.filter(column(T).gt_eq(lit(lo)));
         }
         if let Some(hi) = hi {
-            lf = lf.filter(col(T).lt(lit(hi)));
+            lf = lf.filter(column(T).lt(lit(hi)));
         }
         Ok(lf)
     }
@@ -151,24 +161,24 @@ impl Source {
     }
 
     /// The distinct non-null values of a text column over the whole dataset.
-    pub fn distinct_strings(&self, column: &str) -> Result<Vec<String>, Error> {
+    pub fn distinct_strings(&self, name: &str) -> Result<Vec<String>, Error> {
         let files: Vec<PathBuf> = self.parts.values().flatten().cloned().collect();
         if files.is_empty() {
             return Ok(Vec::new());
         }
         let lf = self
             .scan(&files)?
-            .select([col(column).cast(DataType::String)])
-            .group_by([col(column)])
+            .select([column(name).cast(DataType::String)])
+            .group_by([column(name)])
             .agg(Vec::<Expr>::new());
         let df = self.collect(lf, &files)?;
         let values = df
-            .column(column)
+            .column(name)
             .and_then(|c| {
                 c.str()
                     .map(|ca| ca.iter().flatten().map(str::to_string).collect())
             })
-            .map_err(Error::polars(format!("listing the values of {column}")))?;
+            .map_err(Error::polars(format!("listing the values of {name}")))?;
         Ok(values)
     }
 
@@ -205,14 +215,95 @@ impl Source {
         let Some((_, files)) = self.parts.iter().next_back() else {
             return Ok(None);
         };
-        let lf = self
-            .scan(files)?
-            .select([col("arrived_at").cast(DataType::Int64).max().alias("max")]);
+        let lf = self.scan(files)?.select([column(col::ARRIVED_AT)
+            .cast(DataType::Int64)
+            .max()
+            .alias("max")]);
         let df = self.collect(lf, files)?;
         let max = df
             .column("max")
             .and_then(|c| c.i64().map(|ca| ca.get(0)))
             .map_err(Error::polars("reading the last arrival"))?;
         Ok(max)
+    }
+}
+
+/// The Parquet files of one partition folder, sorted (hidden files, such
+/// as an ingest's temporary ones, are not part of the dataset).
+fn parquet_files_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    let listing = fs::read_dir(dir).map_err(Error::io(format!("listing {}", dir.display())))?;
+    for f in listing {
+        let f = f.map_err(Error::io(format!("listing {}", dir.display())))?;
+        let fname = f.file_name().to_string_lossy().into_owned();
+        if fname.ends_with(".parquet") && !fname.starts_with('.') {
+            files.push(f.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset folder laid out by hand: two partitions with files (one
+    /// partition listed out of order), an empty one, a hidden temporary
+    /// file, and folders and files that are not partitions.
+    fn layout(root: &Path) {
+        let part = |name: &str, files: &[&str]| {
+            let dir = root.join(INTERACTIONS).join(name);
+            fs::create_dir_all(&dir).expect("mkdir");
+            for f in files {
+                fs::write(dir.join(f), b"PAR1").expect("write");
+            }
+        };
+        part("date=2026-10-02", &["part-b-1.parquet", "part-a-1.parquet"]);
+        part(
+            "date=2026-10-01",
+            &["part-a-2.parquet", ".cxpipe-tmp-x.parquet"],
+        );
+        part("date=2026-10-03", &[]);
+        part("not-a-partition", &["part-z-1.parquet"]);
+        part("date=2026-13-01", &["part-z-2.parquet"]);
+        fs::write(root.join(INTERACTIONS).join("notes.txt"), b"x").expect("write");
+    }
+
+    fn names(files: Vec<PathBuf>) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                let day = f.parent().and_then(Path::file_name).expect("folder");
+                let name = f.file_name().expect("name");
+                format!("{}/{}", day.to_string_lossy(), name.to_string_lossy())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_guard_and_the_folder_list_the_same_partitions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        layout(dir.path());
+        let guard = cxpipe_dataset::Dataset::open_for_reading(dir.path()).expect("open");
+        let from_guard = Source::from_guard(&guard).expect("from guard");
+        let from_path = Source::open(dir.path()).expect("open path");
+        let oct1 = cxpipe_model::civil::days_from_civil(2026, 10, 1);
+        let want = [
+            "date=2026-10-01/part-a-2.parquet",
+            "date=2026-10-02/part-a-1.parquet",
+            "date=2026-10-02/part-b-1.parquet",
+        ];
+        for source in [&from_guard, &from_path] {
+            assert_eq!(source.day_range(), Some((oct1, oct1 + 1)));
+            assert!(!source.is_empty());
+            assert_eq!(names(source.files_between(None, None)), want);
+            // The second day only: [Oct 2 00:00, Oct 3 00:00) UTC.
+            let oct2 = (oct1 + 1) * DAY_US;
+            assert_eq!(
+                names(source.files_between(Some(oct2), Some(oct2 + DAY_US))),
+                want[1..]
+            );
+        }
     }
 }

@@ -6,13 +6,17 @@
 //! `missed_interval_share`, `precision`, `recall`) are fractions, shown as
 //! percentages in the text table; durations (`*_s`) are seconds, shown with
 //! one decimal. CSV and JSON carry fractions and seconds rounded to 6 and 3
-//! decimals; Parquet keeps full precision.
+//! decimals (JSON through serde_json: a number that is not finite becomes
+//! null); Parquet keeps full precision. [`Table`] wraps a result frame with
+//! this rendering.
 
 use std::io::Write;
 
 use polars::prelude::*;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::Error;
+use crate::names::{CSAT_TOP2, MISSED_INTERVAL_SHARE, PRECISION, RECALL, SERVICE_LEVEL};
 
 /// Output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +63,7 @@ fn style(name: &str, dtype: &DataType) -> Style {
                 || name.ends_with("_trend")
                 || matches!(
                     name,
-                    "service_level"
-                        | "csat_top2"
-                        | "missed_interval_share"
-                        | "precision"
-                        | "recall"
+                    SERVICE_LEVEL | CSAT_TOP2 | MISSED_INTERVAL_SHARE | PRECISION | RECALL
                 )
             {
                 Style::Rate
@@ -292,52 +292,196 @@ fn write_csv(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     w.flush()
 }
 
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// One cell of a JSON row: what [`plain_cell`] writes in CSV, typed.
+enum JsonCell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Already rounded by style; a non-finite number is written as null.
+    Float(f64),
+    Text(String),
 }
 
+impl JsonCell {
+    fn of(v: &AnyValue, style: Style) -> JsonCell {
+        let Some(plain) = plain_cell(v, style) else {
+            return JsonCell::Null;
+        };
+        match (v, style) {
+            (AnyValue::Boolean(b), _) => JsonCell::Bool(*b),
+            (_, Style::Text) => JsonCell::Text(plain),
+            (_, Style::Int) => plain.parse().map_or(JsonCell::Text(plain), JsonCell::Int),
+            // `plain` is the number rounded and trimmed (or `NaN`, `inf`).
+            _ => plain.parse().map_or(JsonCell::Null, JsonCell::Float),
+        }
+    }
+}
+
+impl Serialize for JsonCell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonCell::Null => s.serialize_none(),
+            JsonCell::Bool(b) => s.serialize_bool(*b),
+            JsonCell::Int(i) => s.serialize_i64(*i),
+            JsonCell::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            JsonCell::Float(_) => s.serialize_none(),
+            JsonCell::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Row `row` of a frame as a JSON object, columns in the frame's order.
+struct JsonRow<'a> {
+    cols: &'a [(String, Style, &'a Column)],
+    row: usize,
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.cols.len()))?;
+        for (name, style, c) in self.cols {
+            let v = c.get(self.row).unwrap_or(AnyValue::Null);
+            map.serialize_entry(name, &JsonCell::of(&v, *style))?;
+        }
+        map.end()
+    }
+}
+
+/// A frame's rows as a JSON array of objects, with the numbers rounded as
+/// in [`write`]'s JSON: what a page embeds as data.
+pub struct JsonRows<'a>(pub &'a DataFrame);
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let cols = columns(self.0);
+        let mut seq = s.serialize_seq(Some(self.0.height()))?;
+        for row in 0..self.0.height() {
+            seq.serialize_element(&JsonRow { cols: &cols, row })?;
+        }
+        seq.end()
+    }
+}
+
+/// serde_json's compact output with a space after `:` and `,`, and
+/// numbers in plain decimal notation (`0.000001`, not `1e-6`; `2`, not
+/// `2.0`): the rounded numbers read as they do in CSV.
+struct RowFormatter;
+
+impl serde_json::ser::Formatter for RowFormatter {
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> std::io::Result<()> {
+        // Rust's `Display` is the shortest text that reads back as `value`,
+        // never in exponent notation; serde_json calls this for finite
+        // values only.
+        write!(w, "{value}")
+    }
+}
+
+/// One JSON row object per line, in an array.
 fn write_json(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     let cols = columns(df);
     writeln!(out, "[")?;
-    for i in 0..df.height() {
-        let mut obj = String::from("  {");
-        for (j, (name, style, c)) in cols.iter().enumerate() {
-            if j > 0 {
-                obj.push_str(", ");
-            }
-            obj.push_str(&json_string(name));
-            obj.push_str(": ");
-            let v = c.get(i).unwrap_or(AnyValue::Null);
-            match plain_cell(&v, *style) {
-                None => obj.push_str("null"),
-                // true/false as JSON booleans, not strings.
-                Some(s) if matches!(v, AnyValue::Boolean(_)) => obj.push_str(&s),
-                Some(s) if *style == Style::Text => obj.push_str(&json_string(&s)),
-                Some(s) => obj.push_str(&s),
-            }
+    for row in 0..df.height() {
+        out.write_all(b"  ")?;
+        let mut ser = serde_json::Serializer::with_formatter(&mut *out, RowFormatter);
+        JsonRow { cols: &cols, row }
+            .serialize(&mut ser)
+            .map_err(std::io::Error::other)?;
+        if row + 1 < df.height() {
+            out.write_all(b",")?;
         }
-        obj.push('}');
-        if i + 1 < df.height() {
-            obj.push(',');
-        }
-        writeln!(out, "{obj}")?;
+        writeln!(out)?;
     }
     writeln!(out, "]")?;
     Ok(())
+}
+
+/// A result table (KPIs, an SLA report, turnover signals, …): a frame with
+/// the rendering of this module, so that callers need not name polars.
+#[derive(Debug, Clone)]
+pub struct Table(DataFrame);
+
+impl Table {
+    /// The number of rows.
+    pub fn height(&self) -> usize {
+        self.0.height()
+    }
+
+    /// The column names, in order.
+    pub fn column_names(&self) -> Vec<String> {
+        self.0
+            .get_column_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    /// These columns, in this order.
+    pub fn select(&self, names: &[&str]) -> Result<Table, Error> {
+        self.0
+            .select(names.iter().copied())
+            .map(Table)
+            .map_err(Error::polars("selecting columns"))
+    }
+
+    /// Every column but these (names it does not have are ignored).
+    pub fn drop(&self, names: &[&str]) -> Table {
+        Table(self.0.drop_many(names.iter().copied()))
+    }
+
+    /// Writes the table in `format` (see [`write`]).
+    pub fn write(
+        &mut self,
+        format: Format,
+        caption: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        write(&mut self.0, format, caption, out)
+    }
+
+    /// The width of each column in the text table ([`table_widths`]).
+    pub fn widths(&self) -> Vec<(String, usize)> {
+        table_widths(&self.0)
+    }
+
+    /// The rows as JSON objects, rounded as [`Format::Json`] writes them.
+    pub fn json_rows(&self) -> JsonRows<'_> {
+        JsonRows(&self.0)
+    }
+
+    /// The frame, for code that still works on polars directly.
+    pub fn frame(&self) -> &DataFrame {
+        &self.0
+    }
+
+    /// The frame, taken out.
+    pub fn into_frame(self) -> DataFrame {
+        self.0
+    }
+}
+
+impl From<DataFrame> for Table {
+    fn from(df: DataFrame) -> Table {
+        Table(df)
+    }
+}
+
+impl Serialize for Table {
+    /// As [`Table::json_rows`].
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json_rows().serialize(s)
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +549,27 @@ mod tests {
         // The keys are shown even when they alone are too wide.
         let (kept, _) = fit_columns(&w, &["k", "a"], &["c"], 5);
         assert_eq!(names(kept), "k,a");
+    }
+
+    #[test]
+    fn json_writes_nan_as_null_and_small_numbers_plainly() {
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("x_rate".into(), [f64::NAN, 0.000_001_2, 2.0, -0.000_000_1]),
+            Column::new("ok".into(), [true, false, true, false]),
+            Column::new("name".into(), ["a\"b\u{1}", "", "é", "\n"]),
+        ])
+        .expect("frame");
+        let mut buf = Vec::new();
+        write(&mut df, Format::Json, None, &mut buf).expect("write");
+        assert_eq!(
+            String::from_utf8(buf).expect("utf8"),
+            "[\n  {\"x_rate\": null, \"ok\": true, \"name\": \"a\\\"b\\u0001\"},\n  \
+             {\"x_rate\": 0.000001, \"ok\": false, \"name\": \"\"},\n  \
+             {\"x_rate\": 2, \"ok\": true, \"name\": \"é\"},\n  \
+             {\"x_rate\": 0, \"ok\": false, \"name\": \"\\n\"}\n]\n"
+        );
+        let rows = serde_json::to_string(&Table::from(df).json_rows()).expect("json");
+        assert!(rows.starts_with("[{\"x_rate\":null,\"ok\":true,"), "{rows}");
     }
 
     #[test]

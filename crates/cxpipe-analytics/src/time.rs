@@ -7,16 +7,11 @@
 //! into a `when/then` chain, so polars only ever does integer arithmetic on
 //! microseconds: `local = arrived_at + offset(arrived_at)`.
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use polars::prelude::*;
 
 use crate::Error;
 
-/// Microseconds in a day.
-pub const DAY_US: i64 = 86_400_000_000;
-/// Microseconds in a minute.
-pub const MINUTE_US: i64 = 60_000_000;
+pub use cxpipe_model::zone::{DAY_US, MINUTE_US};
 
 /// `a mod b` in 0..b for an Int64 expression (whatever sign `a` has).
 pub fn rem_euclid_expr(a: Expr, b: i64) -> Expr {
@@ -31,117 +26,45 @@ pub fn div_floor_expr(a: Expr, b: i64) -> Expr {
     ((a.clone() - rem_euclid_expr(a, b)) / lit(b)).cast(DataType::Int64)
 }
 
-/// The site time zone.
+/// The site time zone: [`cxpipe_model::Zone`] (the one zone type of
+/// cxpipe, so `--tz` means the same to every command), with this crate's
+/// errors: an unknown name or an impossible day is an [`Error::Usage`],
+/// which the binary maps to its usage exit code. It dereferences to the
+/// model's zone for everything else (`name`, `offset_us`, `format_instant`,
+/// …).
 #[derive(Debug, Clone)]
-pub struct Zone {
-    name: String,
-    tz: TimeZone,
-}
+pub struct Zone(cxpipe_model::Zone);
 
 impl Zone {
     /// UTC, the default.
     pub fn utc() -> Zone {
-        Zone {
-            name: "UTC".to_string(),
-            tz: TimeZone::UTC,
-        }
+        Zone(cxpipe_model::Zone::utc())
     }
 
-    /// An IANA zone by name (`Europe/Berlin`).
+    /// A zone by name (see [`cxpipe_model::Zone::named`]); an unknown name
+    /// is an [`Error::Usage`] that names it.
     pub fn named(name: &str) -> Result<Zone, Error> {
-        if name.eq_ignore_ascii_case("utc") {
-            return Ok(Zone::utc());
-        }
-        let tz = TimeZone::get(name).map_err(|e| {
-            Error::Usage(format!(
-                "unknown time zone {name:?} (use an IANA name such as Europe/Berlin): {e}"
-            ))
-        })?;
-        Ok(Zone {
-            name: name.to_string(),
-            tz,
-        })
+        cxpipe_model::Zone::named(name)
+            .map(Zone)
+            .map_err(|e| Error::Usage(e.to_string()))
     }
 
-    /// The zone's name as given.
-    pub fn name(&self) -> &str {
-        &self.name
+    /// The model's zone.
+    pub fn model(&self) -> &cxpipe_model::Zone {
+        &self.0
     }
 
-    fn ts(us: i64) -> Timestamp {
-        Timestamp::from_microsecond(us).unwrap_or(if us < 0 {
-            Timestamp::MIN
-        } else {
-            Timestamp::MAX
-        })
-    }
-
-    /// The UTC offset in force at `utc_us`, in microseconds.
-    pub fn offset_us(&self, utc_us: i64) -> i64 {
-        i64::from(self.tz.to_offset(Self::ts(utc_us)).seconds()) * 1_000_000
-    }
-
-    /// Local wall-clock microseconds since the epoch for the instant `utc_us`.
-    pub fn local_us(&self, utc_us: i64) -> i64 {
-        utc_us + self.offset_us(utc_us)
-    }
-
-    /// The offset in force at `lo_us` and every change of it up to `hi_us`:
-    /// `(from_utc_us, offset_us)`, ascending; the first entry starts at `lo_us`.
-    pub fn offsets_between(&self, lo_us: i64, hi_us: i64) -> Vec<(i64, i64)> {
-        let mut out = vec![(lo_us, self.offset_us(lo_us))];
-        for t in self.tz.following(Self::ts(lo_us)) {
-            let at = t.timestamp().as_microsecond();
-            if at > hi_us {
-                break;
-            }
-            let off = i64::from(t.offset().seconds()) * 1_000_000;
-            if out.last().is_some_and(|&(_, o)| o != off) {
-                out.push((at, off));
-            }
-        }
-        out
-    }
-
-    /// The UTC instant at which local day `day` (days since 1970-01-01)
-    /// starts. On a day whose midnight is skipped by DST this is the first
-    /// instant of the day.
+    /// The UTC instant at which local day `day` starts (see
+    /// [`cxpipe_model::Zone::day_start_utc`]); a day out of range is an
+    /// [`Error::Usage`].
     pub fn day_start_utc(&self, day: i64) -> Result<i64, Error> {
-        let (y, m, d) = civil_from_days(day);
-        let date = jiff::civil::Date::new(y as i16, m as i8, d as i8)
-            .map_err(|e| Error::Usage(format!("date out of range: {e}")))?;
-        let zdt = date
-            .to_zoned_datetime(self.tz.clone())
-            .and_then(|z| z.start_of_day())
-            .map_err(|e| Error::Usage(format!("date {} in {}: {e}", format_day(day), self.name)))?;
-        Ok(zdt.timestamp().as_microsecond())
-    }
-
-    /// RFC 3339 with the zone's offset at that instant, to the second:
-    /// `2026-10-25T02:00:00+01:00` (`Z` is written as `+00:00`).
-    pub fn format_instant(&self, utc_us: i64) -> String {
-        let off_us = self.offset_us(utc_us);
-        let local = utc_us + off_us;
-        let day = local.div_euclid(DAY_US);
-        let secs = local.rem_euclid(DAY_US) / 1_000_000;
-        let off_min = off_us / MINUTE_US;
-        let sign = if off_min < 0 { '-' } else { '+' };
-        let off_min = off_min.abs();
-        format!(
-            "{}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-            format_day(day),
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60,
-            off_min / 60,
-            off_min % 60
-        )
+        self.0.day_start_utc(day).map_err(Error::Usage)
     }
 
     /// An expression for the zone's offset (µs) at the instant in `utc`
     /// (an Int64 µs expression), exact for instants in `lo_us..=hi_us`.
     pub fn offset_expr(&self, utc: Expr, lo_us: i64, hi_us: i64) -> Expr {
-        let offsets = self.offsets_between(lo_us, hi_us);
+        let offsets = self.0.offsets_between(lo_us, hi_us);
         let mut expr = lit(offsets[0].1);
         for &(from, off) in &offsets[1..] {
             expr = when(utc.clone().gt_eq(lit(from)))
@@ -149,6 +72,20 @@ impl Zone {
                 .otherwise(expr);
         }
         expr
+    }
+}
+
+impl std::ops::Deref for Zone {
+    type Target = cxpipe_model::Zone;
+
+    fn deref(&self) -> &cxpipe_model::Zone {
+        &self.0
+    }
+}
+
+impl From<cxpipe_model::Zone> for Zone {
+    fn from(zone: cxpipe_model::Zone) -> Zone {
+        Zone(zone)
     }
 }
 
@@ -373,24 +310,12 @@ impl Shifts {
 
 pub use cxpipe_model::civil::{civil_from_days, days_from_civil, format_day};
 
-/// Parses a `YYYY-MM-DD` date to a day number.
+/// Parses a `YYYY-MM-DD` date to a day number with
+/// [`cxpipe_model::civil::parse_day`]; anything else is an
+/// [`Error::Usage`] that quotes it.
 pub fn parse_day(s: &str) -> Result<i64, Error> {
-    let bad = || Error::Usage(format!("{s:?} is not a date (YYYY-MM-DD)"));
-    let parts: Vec<&str> = s.trim().split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(bad());
-    }
-    let y: i32 = y.parse().map_err(|_| bad())?;
-    let m: u32 = m.parse().map_err(|_| bad())?;
-    let d: u32 = d.parse().map_err(|_| bad())?;
-    let day = days_from_civil(y, m, d);
-    if !(1..=12).contains(&m) || civil_from_days(day) != (y, m, d) {
-        return Err(bad());
-    }
-    Ok(day)
+    cxpipe_model::civil::parse_day(s)
+        .ok_or_else(|| Error::Usage(format!("{s:?} is not a date (YYYY-MM-DD)")))
 }
 
 /// The Monday (day number) of the ISO week of `day`.

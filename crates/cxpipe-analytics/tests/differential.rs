@@ -649,7 +649,9 @@ fn check(
         p.from = Some(first + from);
         p.to = Some(first + from + len);
     }
-    let src = Source::open(&ds).unwrap();
+    // The engine reads through the guard, as the binary will.
+    let guard = cxpipe_dataset::Dataset::open_for_reading(&ds).unwrap();
+    let src = Source::from_guard(&guard).unwrap();
     let df = kpi(&src, &p).unwrap();
     prop_assert_eq!(
         df.get_column_names()

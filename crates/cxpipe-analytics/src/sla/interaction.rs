@@ -1,0 +1,150 @@
+//! `--level interaction`: the contacts over an interaction-level rule's
+//! threshold, worst first.
+
+use cxpipe_model::{Direction, col};
+use polars::prelude::{col as column, *};
+
+use super::query::scope_filter;
+use super::rule::{Kind, Rule};
+use crate::Error;
+use crate::frame::numbers;
+use crate::kpi::KpiParams;
+use crate::names::*;
+use crate::scan::{Source, T};
+
+/// The interaction report's columns.
+pub const INTERACTION_COLUMNS: [&str; 8] = [
+    RULE,
+    col::INTERACTION_ID,
+    col::AGENT_ID,
+    col::QUEUE,
+    col::ARRIVED_AT,
+    MEASURED_S,
+    THRESHOLD_S,
+    OVER_BY_S,
+];
+
+/// The measured duration (ms) of a breaching contact.
+const MEASURE: &str = "__m";
+
+/// `--level interaction`: the contacts that breached an interaction-level
+/// rule, worst first within each rule (policy order); `agent` keeps one
+/// agent's, `top` the worst `top` of each rule. `arrived_at` is local time
+/// in the site zone.
+pub fn interaction_report(
+    source: &Source,
+    base: &KpiParams,
+    rules: &[Rule],
+    agent: Option<&str>,
+    top: Option<usize>,
+) -> Result<DataFrame, Error> {
+    let (lo, hi) = base.bounds()?;
+    let files = source.files_between(lo, hi);
+    let mut frames: Vec<DataFrame> = Vec::new();
+    for rule in rules.iter().filter(|r| !r.kind.interval_level()) {
+        if files.is_empty() {
+            break;
+        }
+        let mut lf = source.scan_range(&files, lo, hi)?;
+        if let Some(f) = scope_filter(source, &rule.scope)? {
+            lf = lf.filter(f);
+        }
+        let df = source.collect(breaches(lf, rule, agent, top), &files)?;
+        frames.push(rule_frame(&df, rule, base)?);
+    }
+    let mut out = match frames.first() {
+        Some(f) => f.clone(),
+        None => empty(&INTERACTION_COLUMNS)?,
+    };
+    for f in frames.iter().skip(1) {
+        out.vstack_mut(f)
+            .map_err(Error::polars("building the interaction report"))?;
+    }
+    Ok(out)
+}
+
+/// The query for one rule's breaching contacts, worst first: the
+/// contact's ids, arrival and measured duration.
+fn breaches(lf: LazyFrame, rule: &Rule, agent: Option<&str>, top: Option<usize>) -> LazyFrame {
+    let threshold = rule.threshold_ms.unwrap_or_default();
+    let m = column(rule.kind.column());
+    let subject = if rule.kind == Kind::Wait {
+        column(col::DIRECTION).eq(lit(Direction::Inbound.as_str()))
+    } else {
+        column(col::ANSWERED_AT).is_not_null()
+    };
+    let mut lf = lf.filter(subject.and(m.clone().gt(lit(threshold))));
+    if let Some(a) = agent {
+        lf = lf.filter(column(col::AGENT_ID).eq(lit(a.to_string())));
+    }
+    let mut lf = lf
+        .select([
+            column(col::INTERACTION_ID),
+            column(col::AGENT_ID).cast(DataType::String),
+            column(col::QUEUE).cast(DataType::String),
+            column(T),
+            m.alias(MEASURE),
+        ])
+        .sort(
+            [MEASURE, T, col::INTERACTION_ID],
+            SortMultipleOptions::new().with_order_descending_multi([true, false, false]),
+        );
+    if let Some(n) = top {
+        lf = lf.limit(n as IdxSize);
+    }
+    lf
+}
+
+/// One rule's rows of the report, from its [`breaches`].
+fn rule_frame(df: &DataFrame, rule: &Rule, base: &KpiParams) -> Result<DataFrame, Error> {
+    let threshold = rule.threshold_ms.unwrap_or_default();
+    let times = numbers::<Int64Type>(df, T)?;
+    let arrived: Vec<Option<String>> = times
+        .iter()
+        .map(|t| t.map(|t| base.zone.format_instant(t)))
+        .collect();
+    let secs = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
+    let measured: Vec<Option<f64>> = numbers::<Int64Type>(df, MEASURE)?
+        .into_iter()
+        .map(secs)
+        .collect();
+    let over: Vec<Option<f64>> = numbers::<Int64Type>(df, MEASURE)?
+        .into_iter()
+        .map(|v| secs(v.map(|v| v - threshold)))
+        .collect();
+    let n = df.height();
+    let stored = |name: &str| {
+        df.column(name)
+            .cloned()
+            .map_err(Error::polars("building the interaction report"))
+    };
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(RULE.into(), vec![rule.name.as_str(); n]),
+            stored(col::INTERACTION_ID)?,
+            stored(col::AGENT_ID)?,
+            stored(col::QUEUE)?,
+            Column::new(col::ARRIVED_AT.into(), arrived),
+            Column::new(MEASURED_S.into(), measured),
+            Column::new(THRESHOLD_S.into(), vec![threshold as f64 / 1000.0; n]),
+            Column::new(OVER_BY_S.into(), over),
+        ],
+    )
+    .map_err(Error::polars("building the interaction report"))
+}
+
+/// A frame with these columns and no rows.
+fn empty(names: &[&str]) -> Result<DataFrame, Error> {
+    let cols = names
+        .iter()
+        .map(|n| {
+            let dtype = match *n {
+                MEASURED_S | THRESHOLD_S | OVER_BY_S => DataType::Float64,
+                _ => DataType::String,
+            };
+            Column::new_empty((*n).into(), &dtype)
+        })
+        .collect();
+    DataFrame::new(0, cols).map_err(Error::polars("building an empty report"))
+}
