@@ -14,7 +14,7 @@ pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard,
     if let Some(note) = ds.recovered() {
         tracing::info!("{note}");
     }
-    let source = Source::open(dataset)?;
+    let source = Source::from_guard(&ds)?;
     if source.is_empty() {
         tracing::warn!("{} has no rows yet", dataset.display());
     }

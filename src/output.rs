@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cxpipe_analytics::table::{self, Format};
-use cxpipe_analytics::{DataFrame, KpiParams, Source};
+use cxpipe_analytics::{KpiParams, Source, Table};
 
 use crate::exit::UsageError;
 
@@ -33,14 +33,9 @@ impl OutputArgs {
         output_format(self.format.as_deref(), self.out.as_deref())
     }
 
-    /// Writes `df` to --out (replaced atomically) or stdout.
-    pub fn emit(
-        &self,
-        df: &mut cxpipe_analytics::DataFrame,
-        format: Format,
-        caption: &str,
-    ) -> anyhow::Result<()> {
-        emit_frame(df, format, Some(caption), self.out.as_deref())
+    /// Writes `t` to --out (replaced atomically) or stdout.
+    pub fn emit(&self, t: &mut Table, format: Format, caption: &str) -> anyhow::Result<()> {
+        emit_table(t, format, Some(caption), self.out.as_deref())
     }
 }
 
@@ -87,15 +82,15 @@ pub fn write_atomic(
     })
 }
 
-/// Writes `df` to `out` (a file, replaced atomically) or stdout.
-pub fn emit_frame(
-    df: &mut cxpipe_analytics::DataFrame,
+/// Writes `t` to `out` (a file, replaced atomically) or stdout.
+pub fn emit_table(
+    t: &mut Table,
     format: Format,
     caption: Option<&str>,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     match out.filter(|p| p.as_os_str() != "-") {
-        Some(path) => write_atomic(path, |w| Ok(table::write(df, format, caption, w)?)),
+        Some(path) => write_atomic(path, |w| Ok(t.write(format, caption, w)?)),
         None => {
             let stdout = std::io::stdout();
             if format == Format::Parquet && stdout.is_terminal() {
@@ -104,7 +99,7 @@ pub fn emit_frame(
                 );
             }
             let mut w = std::io::BufWriter::new(stdout.lock());
-            table::write(df, format, caption, &mut w)?;
+            t.write(format, caption, &mut w)?;
             w.flush()?;
             Ok(())
         }
@@ -113,16 +108,7 @@ pub fn emit_frame(
 
 /// The dates a report covers, in words: `--from`/`--to`, else all data.
 pub fn date_range(p: &KpiParams, source: &Source) -> String {
-    use cxpipe_analytics::time::format_day;
-    match (p.from, p.to) {
-        (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
-        (Some(f), None) => format!("from {}", format_day(f)),
-        (None, Some(t)) => format!("up to {}", format_day(t)),
-        (None, None) => match source.day_range() {
-            Some((a, b)) => format!("all data ({} to {} UTC)", format_day(a), format_day(b)),
-            None => "all data (none yet)".to_string(),
-        },
-    }
+    cxpipe_analytics::page::time_range(p, source)
 }
 
 /// The KPIs a narrow table shows first, after the keys (then the others
@@ -155,19 +141,15 @@ pub fn table_width() -> Option<usize> {
 /// The columns of the text table (`--columns`, else those that fit
 /// `width`), and the line that names what was left out.
 pub fn table_columns(
-    df: DataFrame,
+    t: Table,
     keys: &[&str],
     columns: Option<&str>,
     width: Option<usize>,
-) -> anyhow::Result<(DataFrame, Option<String>)> {
+) -> anyhow::Result<(Table, Option<String>)> {
     let chosen: Vec<String> = match columns.map(str::trim) {
-        Some("all") => return Ok((df, None)),
+        Some("all") => return Ok((t, None)),
         Some(list) => {
-            let names: Vec<String> = df
-                .get_column_names()
-                .iter()
-                .map(|n| n.to_string())
-                .collect();
+            let names = t.column_names();
             let mut chosen: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             for want in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
                 if !names.iter().any(|n| n == want) {
@@ -185,19 +167,20 @@ pub fn table_columns(
         }
         None => {
             let Some(width) = width else {
-                return Ok((df, None));
+                return Ok((t, None));
             };
-            let (kept, left) =
-                table::fit_columns(&table::table_widths(&df), keys, &FIRST_COLUMNS, width);
+            let (kept, left) = table::fit_columns(&t.widths(), keys, &FIRST_COLUMNS, width);
             if left.is_empty() {
-                return Ok((df, None));
+                return Ok((t, None));
             }
             let note = format!(
                 "not shown: {} (--columns all, or --columns a,b,c)",
                 left.join(", ")
             );
-            return Ok((df.select(kept)?, Some(note)));
+            let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
+            return Ok((t.select(&kept)?, Some(note)));
         }
     };
-    Ok((df.select(chosen)?, None))
+    let chosen: Vec<&str> = chosen.iter().map(String::as_str).collect();
+    Ok((t.select(&chosen)?, None))
 }

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use cxpipe_ingest::parse::Zone;
 use cxpipe_ingest::{Input, RunReport, SourceKind};
+use cxpipe_model::Zone;
 
 use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE};
 use crate::global::Global;
@@ -99,7 +99,7 @@ fn source_kind(source: Source, mapping: Option<&std::path::Path>) -> anyhow::Res
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
-    Zone::named(s)
+    cxpipe_ingest::parse::zone_named(s)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -102,19 +102,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let format = args.output.format()?;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
-    let mut df = cxpipe_analytics::kpi(&source, &p)?;
+    let mut t = cxpipe_analytics::kpi_table(&source, &p)?;
     tracing::debug!(
-        rows = df.height(),
+        rows = t.height(),
         seconds = started.elapsed().as_secs_f64(),
         "KPIs computed"
     );
     let mut note = None;
     if format == Format::Table {
         // The caption names them once instead of on every line.
-        df = df.drop_many(["sl_variant", "sl_threshold_s"]);
+        t = t.drop(&["sl_variant", "sl_threshold_s"]);
         // Fitted to the terminal only when the table goes to it.
         let width = args.output.to_stdout().then(table_width).flatten();
-        (df, note) = table_columns(df, &p.key_columns(), args.columns.as_deref(), width)?;
+        (t, note) = table_columns(t, &p.key_columns(), args.columns.as_deref(), width)?;
     } else if args.columns.is_some() {
         return Err(UsageError(
             "--columns chooses the columns of the text table; csv, json and parquet always carry every column"
@@ -123,7 +123,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .into());
     }
     let caption = caption(&p);
-    args.output.emit(&mut df, format, &caption)?;
+    args.output.emit(&mut t, format, &caption)?;
     if let Some(note) = note {
         emit(&format!("{note}\n"))?;
     }

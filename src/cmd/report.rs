@@ -62,7 +62,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.from.as_deref(),
         args.to.as_deref(),
     )?;
-    req.table_rows = args.table_rows;
+    req.page.table_rows = args.table_rows;
     let (_lock, source) = open_source(&args.dataset)?;
     let started = std::time::Instant::now();
     let page = crate::html::render(&source, &req)?;

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::turnover;
-use cxpipe_analytics::{DataFrame, Source, sla};
+use cxpipe_analytics::{Source, Table, sla};
 use cxpipe_ingest::{Input, RunReport};
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS};
 use crate::global::Global;
 use crate::interrupt::CANCEL;
 use crate::open::open_source;
-use crate::output::{TEMP_PREFIX, emit, emit_frame, write_atomic};
+use crate::output::{TEMP_PREFIX, emit, emit_table, write_atomic};
 use crate::progress::IngestProgress;
 use crate::settings::reports::{Job, Plan, RunSettings, run_settings};
 use crate::settings::{self, Config, IngestFlags};
@@ -335,7 +335,7 @@ fn write_report(
     turnover_rows: &mut Option<TurnoverRows>,
 ) -> anyhow::Result<Written> {
     let rules = &plan.rules;
-    let mut df: DataFrame = match job {
+    let mut t = Table::from(match job {
         Job::Kpi(p) => cxpipe_analytics::kpi(source, p)?,
         Job::Sla { level, base } => match level.as_str() {
             "interval" => sla::interval_report(source, base, rules)?,
@@ -363,7 +363,7 @@ fn write_report(
             write_atomic(path, |w| Ok(w.write_all(page.html.as_bytes())?))?;
             return Ok(Written::Page(page));
         }
-    };
-    emit_frame(&mut df, format, None, Some(path))?;
-    Ok(Written::Table { rows: df.height() })
+    });
+    emit_table(&mut t, format, None, Some(path))?;
+    Ok(Written::Table { rows: t.height() })
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cxpipe_analytics::sla::{self, Rule};
 use cxpipe_analytics::table::Format;
-use cxpipe_analytics::{Group, KpiParams, Source};
+use cxpipe_analytics::{Group, KpiParams, Source, Table};
 
 use crate::exit::UsageError;
 use crate::open::open_source;
@@ -110,15 +110,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     let started = std::time::Instant::now();
-    let mut df = match args.level.as_str() {
+    let mut t = Table::from(match args.level.as_str() {
         "interval" => sla::interval_report(&source, &base, &rules)?,
         "interaction" => {
             sla::interaction_report(&source, &base, &rules, args.agent.as_deref(), args.top)?
         }
         _ => sla::agent_report(&source, &base, &rules)?,
-    };
+    });
     tracing::debug!(
-        rows = df.height(),
+        rows = t.height(),
         seconds = started.elapsed().as_secs_f64(),
         "SLA report computed"
     );
@@ -127,7 +127,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         tracing::info!("{caption}");
     }
     args.output
-        .emit(&mut df, format, &caption)
+        .emit(&mut t, format, &caption)
         .context("writing the SLA report")
 }
 

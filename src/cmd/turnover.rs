@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use cxpipe_analytics::Table;
 use cxpipe_analytics::table::Format;
 use cxpipe_analytics::time::{format_day, parse_day};
 use cxpipe_analytics::turnover::{self, AttritionBy, Roster};
@@ -111,7 +112,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let activity = turnover::activity(&source, &p.zone)?;
     let (as_of, inferred) = turnover::signals(&activity, &p)?;
     let caption;
-    let mut df = if args.evaluate {
+    let mut t = Table::from(if args.evaluate {
         let roster = roster.context("--evaluate needs --roster")?;
         let e = turnover::evaluate(&inferred, &roster, as_of);
         caption = format!(
@@ -161,9 +162,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             );
             turnover::signals_frame(&rows)?
         }
-    };
+    });
     tracing::debug!(
-        rows = df.height(),
+        rows = t.height(),
         seconds = started.elapsed().as_secs_f64(),
         "turnover computed"
     );
@@ -171,7 +172,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         tracing::info!("{caption}");
     }
     args.output
-        .emit(&mut df, format, &caption)
+        .emit(&mut t, format, &caption)
         .context("writing the turnover report")
 }
 

@@ -191,7 +191,9 @@ impl Config {
     /// Checks the values, so a bad zone or shift is reported at load time.
     fn check(&self) -> anyhow::Result<()> {
         if let Some(z) = &self.time.zone {
-            Zone::named(z).context("[time] zone")?;
+            Zone::named(z)
+                .map_err(|e| UsageError(e.to_string()))
+                .context("[time] zone")?;
         }
         self.shifts().context("[[shift]]")?;
         if let Some(v) = &self.kpi.sl_variant {
@@ -244,12 +246,11 @@ impl Config {
         Ok(())
     }
 
-    /// `[privacy] key_file`, relative to the config file's folder.
     /// The zone ingest reads wall-clock timestamps in: `[time] zone`, else
     /// UTC (checked at load time).
-    pub fn ingest_zone(&self) -> anyhow::Result<cxpipe_ingest::parse::Zone> {
+    pub fn ingest_zone(&self) -> anyhow::Result<Zone> {
         let name = self.time.zone.as_deref().unwrap_or("UTC");
-        cxpipe_ingest::parse::Zone::named(name)
+        cxpipe_ingest::parse::zone_named(name)
             .map_err(anyhow::Error::msg)
             .context("[time] zone")
     }
@@ -272,6 +273,7 @@ impl Config {
         })
     }
 
+    /// `[privacy] key_file`, relative to the config file's folder.
     pub fn key_file(&self) -> Option<PathBuf> {
         let f = self.privacy.key_file.as_ref()?;
         Some(self.resolve(f))

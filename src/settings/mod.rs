@@ -12,7 +12,6 @@ pub mod reports;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cxpipe_analytics::sla::Rule;
 use cxpipe_analytics::time::parse_day;
 use cxpipe_analytics::turnover::TurnoverParams;
 use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Zone};
@@ -129,7 +128,7 @@ pub fn kpi_params(config: &Config, by: Vec<Group>, flags: &KpiFlags) -> anyhow::
 /// The site zone: `--tz`, else `[time] zone`, else UTC.
 pub fn zone(config: &Config, tz: Option<&str>) -> anyhow::Result<Zone> {
     match tz.or(config.time.zone.as_deref()) {
-        Some(z) => Ok(Zone::named(z)?),
+        Some(z) => Ok(Zone::named(z).map_err(|e| UsageError(e.to_string()))?),
         None => Ok(Zone::utc()),
     }
 }
@@ -151,7 +150,7 @@ fn day(s: Option<&str>) -> anyhow::Result<Option<i64>> {
 #[derive(Debug, Default)]
 pub struct IngestFlags {
     /// `--tz`: the zone of timestamps without an offset.
-    pub tz: Option<cxpipe_ingest::parse::Zone>,
+    pub tz: Option<Zone>,
     /// `--source` / `--mapping` (`None`: `[run] source` / `mapping`).
     pub source: Option<cxpipe_ingest::SourceKind>,
     /// `--max-reject-rate` (`None`: `[run] max_reject_rate`, else 0.05).
@@ -190,23 +189,17 @@ pub fn ingest_options(
     Ok(opts)
 }
 
-/// What a report covers.
+/// What the HTML report covers: the dataset it names, and the analytics
+/// request (zone, dates, service-level settings, SLA rules, turnover).
 pub struct PageRequest {
-    /// The dataset's folder, named in the header.
+    /// The dataset's folder, named in the header and the title.
     pub dataset: PathBuf,
-    /// Zone, dates, service-level settings and interval (from config).
-    pub base: KpiParams,
-    /// SLA rules and where they came from.
-    pub rules: Vec<Rule>,
-    /// Where the rules came from (a policy file or cxpipe.toml).
-    pub policy_name: Option<String>,
-    /// Turnover settings (gap, weights).
-    pub turnover: TurnoverParams,
-    /// Rows of the big tables on the page (see `--table-rows`).
-    pub table_rows: usize,
+    /// What the page's queries need.
+    pub page: cxpipe_analytics::page::PageRequest,
 }
 
-/// Builds the request from flags and config.
+/// Builds the page request from flags and config; the SLA rules are
+/// `--policy`'s, else `[[sla]]` of `cxpipe.toml`, else none.
 pub fn page_request(
     dataset: &Path,
     config: &Config,
@@ -238,11 +231,13 @@ pub fn page_request(
     let turnover = turnover_params(config, tz)?;
     Ok(PageRequest {
         dataset: dataset.to_path_buf(),
-        base,
-        rules,
-        policy_name,
-        turnover,
-        table_rows: 500,
+        page: cxpipe_analytics::page::PageRequest {
+            base,
+            rules,
+            policy_name,
+            turnover,
+            table_rows: 500,
+        },
     })
 }
 

@@ -327,7 +327,7 @@ fn planted_breaches_come_out_on_top() {
         .map(|v| v.as_str().expect("id").to_string())
         .collect();
     assert!(!prone.is_empty());
-    let agents = sla_csv(&ds, &policy, &[]);
+    let agents = sla_csv(ds, &policy, &[]);
     let mut top: Vec<String> = agents
         .lines()
         .filter(|l| l.starts_with("acw,"))
@@ -348,7 +348,7 @@ fn planted_breaches_come_out_on_top() {
             (u["queue"].as_str().expect("queue").to_string(), start)
         })
         .collect();
-    let report = sla_csv(&ds, &policy, &["--level", "interval"]);
+    let report = sla_csv(ds, &policy, &["--level", "interval"]);
     let rows: Vec<Vec<&str>> = report
         .lines()
         .skip(1)

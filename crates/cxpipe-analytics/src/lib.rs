@@ -12,9 +12,10 @@
 //! [`names`] and [`table`] are used by all of them.
 //!
 //! Result types: [`kpi()`], the [`sla`] reports and the [`turnover`] frames
-//! return a polars [`DataFrame`], as the binary uses them today;
-//! [`kpi_table`] and `Table::from(frame)` give a [`Table`], the output type
-//! to use instead, so that callers need not name polars.
+//! return a polars `DataFrame` (the crate's own code and tests work on
+//! it); [`kpi_table`] and `Table::from(frame)` give a [`Table`], the output
+//! type callers outside use, so that they need not name polars (the
+//! binary does not depend on it).
 #![warn(missing_docs)]
 
 mod agg;
@@ -29,23 +30,22 @@ pub mod table;
 pub mod time;
 pub mod turnover;
 
+use polars::prelude::DataFrame;
+
 pub use kpi::{Group, KpiParams, SlVariant, kpi, kpi_table};
-/// The polars frame the reports return. Used by the binary until it works
-/// on [`Table`] only.
-pub use polars::prelude::DataFrame;
 pub use scan::Source;
 pub use table::Table;
 pub use time::{Interval, Shift, Shifts, Zone};
 
 /// The rows of `df` where `keep` is true (`keep` has one entry per row).
-pub fn filter_rows(df: &DataFrame, keep: Vec<bool>) -> Result<DataFrame, Error> {
+pub(crate) fn filter_rows(df: &DataFrame, keep: Vec<bool>) -> Result<DataFrame, Error> {
     use polars::prelude::{BooleanChunked, NewChunkedArray};
     df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
         .map_err(Error::polars("selecting rows"))
 }
 
 /// `df` sorted by `column`, largest first; ties keep their order.
-pub fn sort_descending(df: &DataFrame, column: &str) -> Result<DataFrame, Error> {
+pub(crate) fn sort_descending(df: &DataFrame, column: &str) -> Result<DataFrame, Error> {
     use polars::prelude::SortMultipleOptions;
     let options = SortMultipleOptions::new()
         .with_order_descending(true)

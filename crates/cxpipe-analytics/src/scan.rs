@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use cxpipe_dataset::ReadGuard;
 use cxpipe_model::col;
-use cxpipe_model::layout::{INTERACTIONS, partition_day, partition_day_of_path};
+use cxpipe_model::layout::partition_day_of_path;
 use polars::prelude::{col as column, *};
 
 use crate::Error;
@@ -40,37 +40,6 @@ impl Source {
         for rel in files {
             if let Some(day) = partition_day_of_path(&rel) {
                 parts.entry(day).or_default().push(root.join(rel));
-            }
-        }
-        Ok(Source {
-            root: root.to_path_buf(),
-            parts,
-        })
-    }
-
-    /// Lists the partitions under `root/interactions` without the dataset's
-    /// lock. Used by the binary until it switches to [`Source::from_guard`]
-    /// (it opens the dataset for reading first and holds the guard).
-    pub fn open(root: &Path) -> Result<Source, Error> {
-        let base = root.join(INTERACTIONS);
-        if !base.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is not a cxpipe dataset (no {INTERACTIONS}/ folder); create one with `cxpipe ingest`",
-                root.display()
-            )));
-        }
-        let mut parts = BTreeMap::new();
-        let entries =
-            fs::read_dir(&base).map_err(Error::io(format!("listing {}", base.display())))?;
-        for entry in entries {
-            let entry = entry.map_err(Error::io(format!("listing {}", base.display())))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(day) = partition_day(&name) else {
-                continue;
-            };
-            let files = parquet_files_in(&entry.path())?;
-            if !files.is_empty() {
-                parts.insert(day, files);
             }
         }
         Ok(Source {
@@ -228,25 +197,10 @@ impl Source {
     }
 }
 
-/// The Parquet files of one partition folder, sorted (hidden files, such
-/// as an ingest's temporary ones, are not part of the dataset).
-fn parquet_files_in(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
-    let listing = fs::read_dir(dir).map_err(Error::io(format!("listing {}", dir.display())))?;
-    for f in listing {
-        let f = f.map_err(Error::io(format!("listing {}", dir.display())))?;
-        let fname = f.file_name().to_string_lossy().into_owned();
-        if fname.ends_with(".parquet") && !fname.starts_with('.') {
-            files.push(f.path());
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cxpipe_model::layout::INTERACTIONS;
 
     /// A dataset folder laid out by hand: two partitions with files (one
     /// partition listed out of order), an empty one, a hidden temporary
@@ -282,19 +236,19 @@ mod tests {
     }
 
     #[test]
-    fn the_guard_and_the_folder_list_the_same_partitions() {
+    fn the_guard_lists_the_partitions_and_their_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         layout(dir.path());
         let guard = cxpipe_dataset::Dataset::open_for_reading(dir.path()).expect("open");
         let from_guard = Source::from_guard(&guard).expect("from guard");
-        let from_path = Source::open(dir.path()).expect("open path");
         let oct1 = cxpipe_model::civil::days_from_civil(2026, 10, 1);
         let want = [
             "date=2026-10-01/part-a-2.parquet",
             "date=2026-10-02/part-a-1.parquet",
             "date=2026-10-02/part-b-1.parquet",
         ];
-        for source in [&from_guard, &from_path] {
+        let source = &from_guard;
+        {
             assert_eq!(source.day_range(), Some((oct1, oct1 + 1)));
             assert!(!source.is_empty());
             assert_eq!(names(source.files_between(None, None)), want);

@@ -26,67 +26,35 @@ pub fn div_floor_expr(a: Expr, b: i64) -> Expr {
     ((a.clone() - rem_euclid_expr(a, b)) / lit(b)).cast(DataType::Int64)
 }
 
-/// The site time zone: [`cxpipe_model::Zone`] (the one zone type of
-/// cxpipe, so `--tz` means the same to every command), with this crate's
-/// errors: an unknown name or an impossible day is an [`Error::Usage`],
-/// which the binary maps to its usage exit code. It dereferences to the
-/// model's zone for everything else (`name`, `offset_us`, `format_instant`,
-/// …).
-#[derive(Debug, Clone)]
-pub struct Zone(cxpipe_model::Zone);
+/// The site time zone: the one zone type of cxpipe, so `--tz` means the
+/// same to every command.
+pub use cxpipe_model::Zone;
 
-impl Zone {
-    /// UTC, the default.
-    pub fn utc() -> Zone {
-        Zone(cxpipe_model::Zone::utc())
-    }
-
-    /// A zone by name (see [`cxpipe_model::Zone::named`]); an unknown name
-    /// is an [`Error::Usage`] that names it.
-    pub fn named(name: &str) -> Result<Zone, Error> {
-        cxpipe_model::Zone::named(name)
-            .map(Zone)
-            .map_err(|e| Error::Usage(e.to_string()))
-    }
-
-    /// The model's zone.
-    pub fn model(&self) -> &cxpipe_model::Zone {
-        &self.0
-    }
-
-    /// The UTC instant at which local day `day` starts (see
-    /// [`cxpipe_model::Zone::day_start_utc`]); a day out of range is an
-    /// [`Error::Usage`].
-    pub fn day_start_utc(&self, day: i64) -> Result<i64, Error> {
-        self.0.day_start_utc(day).map_err(Error::Usage)
-    }
-
-    /// An expression for the zone's offset (µs) at the instant in `utc`
-    /// (an Int64 µs expression), exact for instants in `lo_us..=hi_us`.
-    pub fn offset_expr(&self, utc: Expr, lo_us: i64, hi_us: i64) -> Expr {
-        let offsets = self.0.offsets_between(lo_us, hi_us);
-        let mut expr = lit(offsets[0].1);
-        for &(from, off) in &offsets[1..] {
-            expr = when(utc.clone().gt_eq(lit(from)))
-                .then(lit(off))
-                .otherwise(expr);
-        }
-        expr
-    }
+/// A zone by name; an unknown name is an [`Error::Usage`] that names it.
+pub fn zone_named(name: &str) -> Result<Zone, Error> {
+    Zone::named(name).map_err(|e| Error::Usage(e.to_string()))
 }
 
-impl std::ops::Deref for Zone {
-    type Target = cxpipe_model::Zone;
-
-    fn deref(&self) -> &cxpipe_model::Zone {
-        &self.0
-    }
+/// The UTC instant at which local day `day` starts in `zone` (see
+/// [`cxpipe_model::Zone::day_start_utc`]); a day out of range is an
+/// [`Error::Usage`].
+pub fn day_start_utc(zone: &Zone, day: i64) -> Result<i64, Error> {
+    zone.day_start_utc(day).map_err(Error::Usage)
 }
 
-impl From<cxpipe_model::Zone> for Zone {
-    fn from(zone: cxpipe_model::Zone) -> Zone {
-        Zone(zone)
+/// An expression for `zone`'s offset (µs) at the instant in `utc` (an
+/// Int64 µs expression), exact for instants in `lo_us..=hi_us`: a
+/// `when/then` chain over the offset changes in that range, so polars only
+/// does integer arithmetic.
+pub fn offset_expr(zone: &Zone, utc: Expr, lo_us: i64, hi_us: i64) -> Expr {
+    let offsets = zone.offsets_between(lo_us, hi_us);
+    let mut expr = lit(offsets[0].1);
+    for &(from, off) in &offsets[1..] {
+        expr = when(utc.clone().gt_eq(lit(from)))
+            .then(lit(off))
+            .otherwise(expr);
     }
+    expr
 }
 
 /// Interval length for `--by interval`.
@@ -371,7 +339,7 @@ mod tests {
 
     #[test]
     fn berlin_offsets_and_formatting() {
-        let z = Zone::named("Europe/Berlin").expect("zone");
+        let z = zone_named("Europe/Berlin").expect("zone");
         // 2026-10-25: clocks go back at 01:00 UTC (03:00 CEST -> 02:00 CET).
         let day = parse_day("2026-10-25").unwrap_or_default();
         let start = z.day_start_utc(day).unwrap_or_default();
@@ -387,7 +355,7 @@ mod tests {
         let len =
             z.day_start_utc(day + 1).unwrap_or_default() - z.day_start_utc(day).unwrap_or_default();
         assert_eq!(len, 23 * 3600 * 1_000_000);
-        assert!(Zone::named("Mars/Olympus").is_err());
+        assert!(matches!(zone_named("Mars/Olympus"), Err(Error::Usage(_))));
     }
 
     #[test]

@@ -16,10 +16,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int8Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use cxpipe_analytics::time::{Shift, Shifts};
-use cxpipe_analytics::{DataFrame, Group, Interval, KpiParams, SlVariant, Source, Zone, kpi};
+use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Source, Zone, kpi};
 use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
+use polars::prelude::DataFrame;
 use proptest::prelude::*;
 
 /// A stored row, as the naive side needs it.
@@ -202,7 +203,8 @@ fn arrow_cast_to_utf8(a: &dyn Array) -> arrow_array::StringArray {
 
 fn read_back(ds: &Path) -> Vec<Rec> {
     let mut out = Vec::new();
-    let src = Source::open(ds).unwrap();
+    let guard = cxpipe_dataset::Dataset::open_for_reading(ds).unwrap();
+    let src = Source::from_guard(&guard).unwrap();
     for f in src.files_between(None, None) {
         for b in cxpipe_ingest::read_all(&f).unwrap() {
             let s = |n| strings(&b, n);

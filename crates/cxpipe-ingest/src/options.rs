@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::parse;
 use crate::source::mapping;
 
 /// Which mapping reads the files.
@@ -58,7 +57,7 @@ pub struct IngestOptions {
     /// Mapping to use.
     pub source: SourceKind,
     /// Zone of timestamps without an offset.
-    pub zone: parse::Zone,
+    pub zone: cxpipe_model::Zone,
     /// Above this share of quarantined rows the run is flagged (exit 3).
     pub max_reject_rate: f64,
     /// Re-read files the ledger already has.
@@ -79,7 +78,7 @@ impl IngestOptions {
         IngestOptions {
             dataset: dataset.into(),
             source: SourceKind::Auto,
-            zone: parse::Zone::utc(),
+            zone: cxpipe_model::Zone::utc(),
             max_reject_rate: 0.05,
             force: false,
             threads: 0,

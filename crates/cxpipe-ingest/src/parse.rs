@@ -10,53 +10,8 @@ pub use cxpipe_model::civil::{civil_from_days, days_from_civil, format_day};
 /// Microseconds since the Unix epoch, UTC.
 pub type Micros = i64;
 
-/// The binary's name for the site zone: [`cxpipe_model::Zone`] behind the
-/// `named() -> Result<Zone, String>` the binary's `--tz` parser and
-/// `[time] zone` loader were written against. Ingest itself works with
-/// `cxpipe_model::Zone` throughout ([`Zone::model`], or through `Deref`).
-///
-/// Once the binary maps [`cxpipe_model::zone::UnknownZone`] to text itself
-/// (`Zone::named(s).map_err(|e| e.to_string())`) this can become
-/// `pub use cxpipe_model::Zone`.
-#[derive(Debug, Clone)]
-pub struct Zone(cxpipe_model::Zone);
-
-impl Zone {
-    /// UTC: no conversion at all (the fast path).
-    pub fn utc() -> Zone {
-        Zone(cxpipe_model::Zone::utc())
-    }
-
-    /// A zone by name (see [`cxpipe_model::Zone::named`]); the error says
-    /// which name is unknown.
-    pub fn named(name: &str) -> Result<Zone, String> {
-        zone_named(name).map(Zone)
-    }
-
-    /// The zone's name (`UTC` for every spelling of UTC).
-    pub fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    /// The vocabulary crate's zone.
-    pub fn model(&self) -> &cxpipe_model::Zone {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Zone {
-    type Target = cxpipe_model::Zone;
-
-    fn deref(&self) -> &cxpipe_model::Zone {
-        &self.0
-    }
-}
-
-impl From<cxpipe_model::Zone> for Zone {
-    fn from(zone: cxpipe_model::Zone) -> Zone {
-        Zone(zone)
-    }
-}
+/// The site zone: the one zone type of cxpipe (`cxpipe_model::Zone`).
+pub use cxpipe_model::Zone;
 
 /// [`cxpipe_model::Zone::named`] with ingest's message for an unknown name
 /// (the one `--tz` and a mapping's `zone` key have always given).

@@ -251,10 +251,13 @@ impl KpiParams {
                 format_day(t)
             )));
         }
-        let lo = self.from.map(|d| self.zone.day_start_utc(d)).transpose()?;
+        let lo = self
+            .from
+            .map(|d| crate::time::day_start_utc(&self.zone, d))
+            .transpose()?;
         let hi = self
             .to
-            .map(|d| self.zone.day_start_utc(d + 1))
+            .map(|d| crate::time::day_start_utc(&self.zone, d + 1))
             .transpose()?;
         Ok((lo, hi))
     }

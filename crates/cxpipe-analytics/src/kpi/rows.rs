@@ -105,10 +105,7 @@ impl<'a> RowQuery<'a> {
         if let Some(f) = &self.p.filter {
             lf = lf.filter(f.clone());
         }
-        let offset = self
-            .p
-            .zone
-            .offset_expr(column(T), self.zone_lo, self.zone_hi);
+        let offset = crate::time::offset_expr(&self.p.zone, column(T), self.zone_lo, self.zone_hi);
         let lf = lf
             .with_column((column(T) + offset).alias(LOCAL))
             .select(select);

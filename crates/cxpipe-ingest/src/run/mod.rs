@@ -115,7 +115,7 @@ fn stream<'r>(
     let parts = Parts::new(&run.staging, &run.ingest_id);
     let shared = Shared {
         parts: &parts,
-        zone: opts.zone.model(),
+        zone: &opts.zone,
         pii: &run.pii,
         failed: AtomicBool::new(false),
     };
