@@ -3,11 +3,11 @@
 
 mod vendor;
 
-use crate::civil::TsFormatter;
 use crate::sim::{
     CHANNELS, DISPOSITIONS, F_ABANDONED, F_MIXED_CASE, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION,
     NONE32, NONE64, Row, by_phone,
 };
+use crate::timefmt::{DIGIT_PAIRS, TsFormatter};
 use crate::world::{QUEUES, SITES, World};
 use crate::{Error, Format, Layout};
 
@@ -338,12 +338,12 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
         let p = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&crate::civil::DIGIT_PAIRS[p..p + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[p..p + 2]);
     }
     if v >= 10 {
         let p = v as usize * 2;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&crate::civil::DIGIT_PAIRS[p..p + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[p..p + 2]);
     } else {
         i -= 1;
         buf[i] = b'0' + v as u8;

@@ -89,12 +89,12 @@
 //! This crate never prints; it returns a [`Summary`] or an [`Error`].
 #![warn(missing_docs)]
 
-mod civil;
 mod facts;
 mod fmt;
 mod rng;
 mod sim;
 mod sink;
+mod timefmt;
 mod world;
 
 use std::io;
@@ -104,6 +104,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 pub use fmt::FIELDS;
 
+use cxpipe_model::civil::{format_day, is_valid_date};
 use facts::{AgentFacts, Departed, Facts, NewHire, RepeatRec, RepeatTracker, UnderstaffedFact};
 use sim::{DayStats, F_ABANDONED, F_OUTBOUND, NONE64, Row, by_phone};
 use sink::{AtomicFile, Compression};
@@ -588,7 +589,7 @@ pub fn generate_with_cancel(
 
 fn validate(cfg: &GenConfig) -> Result<(), Error> {
     let (y, m, d) = cfg.start;
-    if !(1900..=9000).contains(&y) || !civil::is_valid_date(y, u32::from(m), u32::from(d)) {
+    if !(1900..=9000).contains(&y) || !is_valid_date(y, u32::from(m), u32::from(d)) {
         return Err(Error::Config(format!(
             "start {y:04}-{m:02}-{d:02} is not a valid date in 1900..=9000"
         )));
@@ -706,7 +707,7 @@ fn build_facts(
     repeat_contact_rate: Option<f64>,
     repeat_contact_eligible: u64,
 ) -> Facts {
-    let date = |d: u32| civil::date_string(w.start_day + i64::from(d));
+    let date = |d: u32| format_day(w.start_day + i64::from(d));
     let ids = |p: &dyn Fn(&world::Agent) -> bool| -> Vec<String> {
         w.agents
             .iter()
@@ -763,7 +764,7 @@ fn build_facts(
         .understaffed
         .iter()
         .map(|u| UnderstaffedFact {
-            start: civil::timestamp_string(
+            start: timefmt::timestamp_string(
                 (w.start_day + i64::from(u.day)) * 86_400
                     + i64::from(u.interval as u32 * INTERVAL_S),
             ),
@@ -822,7 +823,7 @@ pub fn write_roster(cfg: &GenConfig, path: &Path) -> Result<(), Error> {
             w.start_day + i64::from(a.first_day)
         };
         let termination = if a.departed {
-            civil::date_string(w.start_day + i64::from(a.last_day))
+            format_day(w.start_day + i64::from(a.last_day))
         } else {
             String::new()
         };
@@ -830,7 +831,7 @@ pub fn write_roster(cfg: &GenConfig, path: &Path) -> Result<(), Error> {
         out.push_str(&format!(
             "{},{},{termination},{team}\n",
             a.id,
-            civil::date_string(hire)
+            format_day(hire)
         ));
     }
     std::fs::write(path, out).map_err(|source| Error::Io {

@@ -4,8 +4,8 @@
 //! configuration, computed once before any contact is generated.
 
 use crate::GenConfig;
-use crate::civil::{days_from_civil, weekday};
 use crate::rng::{Rng, cumulative, stream_key};
+use cxpipe_model::civil::{days_from_civil, weekday};
 
 /// Queues, and the share of inbound contacts each receives.
 pub(crate) const QUEUES: [&str; 5] = ["general", "billing", "tech_support", "sales", "retention"];
@@ -67,7 +67,9 @@ impl Agent {
         } else {
             i64::from(self.first_day)
         };
-        d >= employed_from && d <= i64::from(self.last_day) && !self.off[weekday(start_day + d)]
+        d >= employed_from
+            && d <= i64::from(self.last_day)
+            && !self.off[weekday(start_day + d) as usize]
     }
 
     /// Whether day `d` lies in the agent's last two weeks while fading out.

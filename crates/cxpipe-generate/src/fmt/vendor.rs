@@ -13,12 +13,14 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::{RowFormatter, push_customer, push_id, push_u64};
-use crate::civil::{civil_from_days, pair, push_clock};
+use cxpipe_model::civil::civil_from_days;
+
 use crate::rng::mix64;
 use crate::sim::{
     CHAT, DISPOSITIONS, EMAIL, F_ABANDONED, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION, NONE32,
     NONE64, Row, SMS, VOICE, by_phone,
 };
+use crate::timefmt::{pair, push_clock};
 use crate::world::{QUEUES, SITES};
 use crate::{Error, Format, Layout};
 
@@ -876,8 +878,8 @@ mod tests {
         };
         // 2026-03-08 07:00 UTC is 03:00 EDT (02:00 EST never happens);
         // 2026-11-01 06:00 UTC is 01:00 EST (01:00 EDT was an hour before).
-        let mar8 = crate::civil::days_from_civil(2026, 3, 8) * 86_400;
-        let nov1 = crate::civil::days_from_civil(2026, 11, 1) * 86_400;
+        let mar8 = cxpipe_model::civil::days_from_civil(2026, 3, 8) * 86_400;
+        let nov1 = cxpipe_model::civil::days_from_civil(2026, 11, 1) * 86_400;
         assert_eq!(show(mar8 + 6 * 3600 + 59 * 60 + 59), "03/08/2026 01:59:59");
         assert_eq!(show(mar8 + 7 * 3600), "03/08/2026 03:00:00");
         assert_eq!(show(nov1 + 5 * 3600 + 59 * 60 + 59), "11/01/2026 01:59:59");

@@ -1,36 +1,10 @@
-//! Civil (proleptic Gregorian, UTC) dates and fast RFC 3339 formatting.
+//! Fast formatting of UTC times and digits on the per-row hot path.
 //!
-//! The generator only needs UTC calendar arithmetic, which Howard Hinnant's
-//! `days_from_civil` / `civil_from_days` do exactly in a few integer steps;
-//! that is cheaper than a date-time crate on the per-row hot path.
+//! Calendar arithmetic (day numbers, leap years, weekdays) is
+//! `cxpipe_model::civil`'s; this module only writes the results, caching the
+//! date part of consecutive rows, which is cheaper than a date-time crate.
 
-pub(crate) use cxpipe_model::civil::{civil_from_days, days_from_civil};
-
-/// Whether `y-m-d` is a real calendar date.
-pub(crate) fn is_valid_date(y: i32, m: u32, d: u32) -> bool {
-    if !(1..=12).contains(&m) || d == 0 {
-        return false;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let len = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    d <= len
-}
-
-/// Weekday of a day number, Monday = 0 … Sunday = 6.
-pub(crate) fn weekday(z: i64) -> usize {
-    (z + 3).rem_euclid(7) as usize
-}
-
-/// `YYYY-MM-DD` of a day number.
-pub(crate) fn date_string(z: i64) -> String {
-    let (y, m, d) = civil_from_days(z);
-    format!("{y:04}-{m:02}-{d:02}")
-}
+use cxpipe_model::civil::civil_from_days;
 
 /// RFC 3339 UTC timestamp with second precision of a Unix time.
 pub(crate) fn timestamp_string(t: i64) -> String {
@@ -103,27 +77,14 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn known_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2026, 10, 1), 20_727);
-        assert_eq!(civil_from_days(20_727), (2026, 10, 1));
-        assert_eq!(weekday(days_from_civil(2026, 10, 1)), 3); // a Thursday
+    fn known_timestamps() {
         assert_eq!(timestamp_string(1_790_842_532), "2026-10-01T08:15:32Z");
-        assert_eq!(date_string(days_from_civil(2028, 2, 29)), "2028-02-29");
-        assert!(is_valid_date(2028, 2, 29));
-        assert!(!is_valid_date(2026, 2, 29));
-        assert!(!is_valid_date(2026, 13, 1));
-        assert!(!is_valid_date(2026, 4, 31));
+        assert_eq!(timestamp_string(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp_string(951_782_399), "2000-02-28T23:59:59Z");
+        assert_eq!(timestamp_string(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     proptest! {
-        #[test]
-        fn civil_round_trips(z in -200_000i64..2_900_000) {
-            let (y, m, d) = civil_from_days(z);
-            prop_assert!(is_valid_date(y, m, d));
-            prop_assert_eq!(days_from_civil(y, m, d), z);
-        }
-
         #[test]
         fn timestamp_matches_naive_formatting(t in 0i64..253_402_300_799) {
             let (y, m, d) = civil_from_days(t.div_euclid(86_400));
