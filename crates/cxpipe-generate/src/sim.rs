@@ -307,9 +307,6 @@ pub(crate) struct DayStats {
     pub abandoned: u64,
     pub transfers: u64,
     pub cards: u64,
-    /// Records written besides one per row (older duplicate versions); set
-    /// by the writer, which knows the layout.
-    pub extra_records: u64,
 }
 
 /// Agents on shift, by queue and half-hour, for one day (and the next, for

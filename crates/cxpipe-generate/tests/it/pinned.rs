@@ -180,3 +180,22 @@ fn roster_bytes_are_pinned() -> TestResult {
     );
     Ok(())
 }
+
+/// Generation runs on the caller's rayon pool; the bytes do not depend on
+/// its size (one thread, or more threads than this machine has cores).
+#[test]
+fn the_bytes_do_not_depend_on_the_number_of_threads() -> TestResult {
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        let (csv, _, _) =
+            pool.install(|| hashes(Layout::Generic, "generic.csv").map_err(|e| e.to_string()))?;
+        assert_eq!(csv, 0x4ebc_5eb6_0117_6e16, "{threads} threads");
+        let (json, facts, _) = pool
+            .install(|| hashes(Layout::AmazonConnect, "connect.json").map_err(|e| e.to_string()))?;
+        assert_eq!(json, 0xde23_2b50_6c62_b4ce, "{threads} threads");
+        assert_eq!(facts, 0x6bab_f296_aa9d_cff8, "{threads} threads");
+    }
+    Ok(())
+}
