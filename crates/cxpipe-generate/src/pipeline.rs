@@ -44,8 +44,9 @@ const RECORD_BATCHES_AHEAD: usize = 16;
 /// What the writer saw of one agent's rows.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct AgentSeen {
-    /// The first and last day (index from the start) with a handled contact.
+    /// The first day (index from the start) with a contact they handled.
     pub first_day: Option<u32>,
+    /// The last such day.
     pub last_day: Option<u32>,
     /// Rows handled.
     pub handled: u64,
@@ -54,8 +55,11 @@ pub(crate) struct AgentSeen {
 /// Counts over the whole file.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Totals {
+    /// Abandoned rows.
     pub abandoned: u64,
+    /// Transferred contacts (each is two rows).
     pub transfers: u64,
+    /// Card numbers planted in wrap-up notes.
     pub cards: u64,
     /// Records written besides one per row (the older duplicate versions of
     /// the amazon-connect layout).
@@ -67,13 +71,16 @@ pub(crate) struct Totals {
 pub(crate) struct Observed {
     /// By agent index.
     pub agents: Vec<AgentSeen>,
+    /// Over the whole file.
     pub totals: Totals,
+    /// The repeat-contact rate of the rows, in file order.
     pub repeat: RepeatRate,
 }
 
 /// One day's rows, sorted by arrival, and its statistics (until they are
 /// sent with the day's last piece).
 struct GeneratedDay {
+    /// Index from the start.
     day: u32,
     rows: Vec<Row>,
     stats: Option<DayStats>,
@@ -81,6 +88,7 @@ struct GeneratedDay {
 
 /// Rows `rows` of the `day`-th day of a window; `last` for its last piece.
 struct Chunk {
+    /// Index into the window.
     day: usize,
     rows: Range<usize>,
     last: bool,
@@ -88,9 +96,13 @@ struct Chunk {
 
 /// A run of formatted rows, in file order.
 struct Piece {
+    /// The day the rows are of (index from the start).
     day: u32,
+    /// The rows, formatted.
     bytes: Vec<u8>,
+    /// Their repeat records (inbound rows only).
     recs: Vec<RepeatRec>,
+    /// Records written besides one per row.
     extra_records: u64,
     /// The day's statistics, on the day's last piece.
     day_done: Option<DayStats>,
@@ -290,6 +302,7 @@ impl Sink<'_> {
         Ok((seen, totals))
     }
 
+    /// [`Error::Cancelled`] once `cancel` is true.
     fn check_cancel(&self) -> Result<(), Error> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled {
@@ -299,6 +312,8 @@ impl Sink<'_> {
         Ok(())
     }
 
+    /// Appends `bytes` to the file (without the separator before the first
+    /// record of a JSON array).
     fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let bytes = match bytes.split_first() {
             Some((b',', rest)) if self.first_in_array => {

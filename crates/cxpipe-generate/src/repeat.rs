@@ -16,6 +16,7 @@ pub(crate) struct RepeatRec {
     pub customer: u64,
     /// Id of the first leg of its chain.
     pub chain: u64,
+    /// Answered by an agent (else abandoned).
     pub handled: bool,
 }
 
