@@ -12,7 +12,7 @@ mod testing;
 mod wallclock;
 
 use crate::sim::{DISPOSITIONS, F_MIXED_CASE, NO_DISPOSITION, Row, by_phone};
-use crate::timefmt::{DIGIT_PAIRS, TsFormatter};
+use crate::timefmt::{DIGIT_PAIRS, DateOrder, TsFormatter};
 use crate::world::World;
 use crate::{Error, Format, Layout};
 
@@ -90,11 +90,11 @@ impl<'w> RowFormatter<'w> {
     ) -> Result<RowFormatter<'w>, Error> {
         let (wall, zone) = match layout {
             Layout::Five9 => (
-                wallclock::WallClock::new(wallclock::DateOrder::MonthFirst),
+                wallclock::WallClock::new(DateOrder::MonthFirst),
                 Some(wallclock::ZoneOffsets::get(crate::FIVE9_TIME_ZONE, layout)?),
             ),
             _ => (
-                wallclock::WallClock::new(wallclock::DateOrder::YearFirst),
+                wallclock::WallClock::new(DateOrder::YearFirst),
                 None,
             ),
         };

@@ -22,35 +22,89 @@ pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Writes `YYYY-MM-DDTHH:MM:SSZ`, caching the date part of the last day seen
-/// (consecutive rows almost always share it).
-#[derive(Default, Clone)]
-pub(crate) struct TsFormatter {
+/// Field order of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DateOrder {
+    /// `YYYY-MM-DD` (RFC 3339, Talkdesk).
+    YearFirst,
+    /// `MM/DD/YYYY` (Five9).
+    MonthFirst,
+}
+
+/// Writes the date of a day number in a [`DateOrder`] followed by a
+/// separator, caching it for the last day seen (consecutive rows almost
+/// always share it).
+#[derive(Debug, Clone)]
+pub(crate) struct DatePrefix {
+    order: DateOrder,
     day: Option<i64>,
+    /// The date and the separator.
     prefix: [u8; 11],
+}
+
+impl DatePrefix {
+    /// Dates in `order`, each followed by `separator`.
+    pub(crate) fn new(order: DateOrder, separator: u8) -> DatePrefix {
+        DatePrefix {
+            order,
+            day: None,
+            prefix: [separator; 11],
+        }
+    }
+
+    /// Appends the date of day `day` (years 0000..=9999) and the separator.
+    #[inline]
+    pub(crate) fn push(&mut self, out: &mut Vec<u8>, day: i64) {
+        if self.day != Some(day) {
+            let (y, m, d) = civil_from_days(day);
+            let y = y.clamp(0, 9999) as usize;
+            let mut year = [0u8; 4];
+            year[..2].copy_from_slice(pair(y / 100));
+            year[2..].copy_from_slice(pair(y % 100));
+            let (month, date) = (pair(m as usize), pair(d as usize));
+            let p = &mut self.prefix;
+            match self.order {
+                DateOrder::YearFirst => {
+                    p[0..4].copy_from_slice(&year);
+                    p[4] = b'-';
+                    p[5..7].copy_from_slice(month);
+                    p[7] = b'-';
+                    p[8..10].copy_from_slice(date);
+                }
+                DateOrder::MonthFirst => {
+                    p[0..2].copy_from_slice(month);
+                    p[2] = b'/';
+                    p[3..5].copy_from_slice(date);
+                    p[5] = b'/';
+                    p[6..10].copy_from_slice(&year);
+                }
+            }
+            self.day = Some(day);
+        }
+        out.extend_from_slice(&self.prefix);
+    }
+}
+
+/// Writes `YYYY-MM-DDTHH:MM:SSZ`.
+#[derive(Debug, Clone)]
+pub(crate) struct TsFormatter {
+    date: DatePrefix,
+}
+
+impl Default for TsFormatter {
+    fn default() -> TsFormatter {
+        TsFormatter {
+            date: DatePrefix::new(DateOrder::YearFirst, b'T'),
+        }
+    }
 }
 
 impl TsFormatter {
     /// Appends the timestamp of Unix time `t` (years 0000..=9999).
     #[inline]
     pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: i64) {
-        let day = t.div_euclid(86_400);
-        let sod = t.rem_euclid(86_400) as usize;
-        if self.day != Some(day) {
-            let (y, m, d) = civil_from_days(day);
-            let y = y.clamp(0, 9999) as usize;
-            let p = &mut self.prefix;
-            p[0..2].copy_from_slice(pair(y / 100));
-            p[2..4].copy_from_slice(pair(y % 100));
-            p[4] = b'-';
-            p[5..7].copy_from_slice(pair(m as usize));
-            p[7] = b'-';
-            p[8..10].copy_from_slice(pair(d as usize));
-            p[10] = b'T';
-            self.day = Some(day);
-        }
-        out.extend_from_slice(&self.prefix);
-        push_clock(out, sod);
+        self.date.push(out, t.div_euclid(86_400));
+        push_clock(out, t.rem_euclid(86_400) as usize);
         out.push(b'Z');
     }
 }

@@ -4,74 +4,30 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use cxpipe_model::civil::civil_from_days;
-
-use crate::timefmt::{pair, push_clock};
+use crate::timefmt::DateOrder;
+use crate::timefmt::{DatePrefix, push_clock};
 use crate::{Error, Layout};
 
-/// Field order of a date written without an offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DateOrder {
-    /// `YYYY-MM-DD` (Talkdesk).
-    YearFirst,
-    /// `MM/DD/YYYY` (Five9).
-    MonthFirst,
-}
-
 /// Writes a wall-clock time given as seconds since 1970-01-01 00:00 of its
-/// own clock, as the date in a [`DateOrder`], a space and `HH:MM:SS`;
-/// caches the date part of the last day seen.
+/// own clock, as the date in a [`DateOrder`], a space and `HH:MM:SS`.
 #[derive(Debug, Clone)]
 pub(crate) struct WallClock {
-    order: DateOrder,
-    day: Option<i64>,
-    prefix: [u8; 11],
+    date: DatePrefix,
 }
 
 impl WallClock {
     /// A clock writing dates in `order`.
     pub(crate) fn new(order: DateOrder) -> WallClock {
         WallClock {
-            order,
-            day: None,
-            prefix: [b' '; 11],
+            date: DatePrefix::new(order, b' '),
         }
     }
 
     /// Appends the wall-clock time `t`.
     #[inline]
     pub(crate) fn push(&mut self, out: &mut Vec<u8>, t: i64) {
-        let day = t.div_euclid(86_400);
-        let sod = t.rem_euclid(86_400) as usize;
-        if self.day != Some(day) {
-            let (y, m, d) = civil_from_days(day);
-            let y = y.clamp(0, 9999) as usize;
-            let mut year = [0u8; 4];
-            year[..2].copy_from_slice(pair(y / 100));
-            year[2..].copy_from_slice(pair(y % 100));
-            let (month, date) = (pair(m as usize), pair(d as usize));
-            let p = &mut self.prefix;
-            match self.order {
-                DateOrder::YearFirst => {
-                    p[0..4].copy_from_slice(&year);
-                    p[4] = b'-';
-                    p[5..7].copy_from_slice(month);
-                    p[7] = b'-';
-                    p[8..10].copy_from_slice(date);
-                }
-                DateOrder::MonthFirst => {
-                    p[0..2].copy_from_slice(month);
-                    p[2] = b'/';
-                    p[3..5].copy_from_slice(date);
-                    p[5] = b'/';
-                    p[6..10].copy_from_slice(&year);
-                }
-            }
-            p[10] = b' ';
-            self.day = Some(day);
-        }
-        out.extend_from_slice(&self.prefix);
-        push_clock(out, sod);
+        self.date.push(out, t.div_euclid(86_400));
+        push_clock(out, t.rem_euclid(86_400) as usize);
     }
 }
 
