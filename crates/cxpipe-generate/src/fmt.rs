@@ -93,10 +93,7 @@ impl<'w> RowFormatter<'w> {
                 wallclock::WallClock::new(DateOrder::MonthFirst),
                 Some(wallclock::ZoneOffsets::get(crate::FIVE9_TIME_ZONE, layout)?),
             ),
-            _ => (
-                wallclock::WallClock::new(DateOrder::YearFirst),
-                None,
-            ),
+            _ => (wallclock::WallClock::new(DateOrder::YearFirst), None),
         };
         Ok(RowFormatter {
             w,

@@ -12,9 +12,10 @@
 //! measurement needs the rows in file order too, and has its own thread so
 //! that it overlaps the writing.
 //!
-//! Memory is bounded by one window of days of compact rows (a few days per
-//! thread, about 72 bytes a row) plus a few formatted pieces per thread in
-//! flight; no day's formatted output is ever held whole.
+//! Memory is bounded by two windows of days of compact rows (a few days per
+//! thread, about 72 bytes a row: one being generated, one being formatted)
+//! plus a few formatted pieces per thread in flight; no day's formatted
+//! output is ever held whole.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -170,6 +171,12 @@ fn count_slots(w: &World) -> Vec<u64> {
 /// Generates the days in windows of `DAYS_PER_THREAD * threads` and sends
 /// their formatted rows to the writer in file order. Stops when the writer
 /// hangs up or `cancel` becomes true.
+///
+/// Each window is generated while the previous one is formatted and sent
+/// (`rayon::join`), so that threads done with their days of one step help
+/// with the other instead of waiting for the slowest day. Sending may block
+/// a pool thread until the writer catches up; that cannot deadlock, as the
+/// writer never waits for the pool.
 fn produce(
     w: &World,
     n_slots: &[u64],
@@ -179,39 +186,70 @@ fn produce(
     tx: &SyncSender<Piece>,
     cancel: &AtomicBool,
 ) {
+    let send = |days: Vec<GeneratedDay>| -> bool {
+        send_window(days, formatter, threads, rows_per_piece, tx)
+    };
     let days: Vec<u32> = (0..w.days).collect();
+    let mut previous: Option<Vec<GeneratedDay>> = None;
     for window in days.chunks(DAYS_PER_THREAD * threads) {
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let mut generated: Vec<GeneratedDay> = window
+        let (generated, sent) = rayon::join(
+            || generate_window(w, n_slots, window),
+            || previous.take().is_none_or(send),
+        );
+        if !sent {
+            return;
+        }
+        previous = Some(generated);
+    }
+    if let Some(last) = previous {
+        send(last);
+    }
+}
+
+/// Generates the days of `window`, in parallel, in order.
+fn generate_window(w: &World, n_slots: &[u64], window: &[u32]) -> Vec<GeneratedDay> {
+    window
+        .par_iter()
+        .map_init(Vec::new, |scratch, &day| {
+            let mut rows = Vec::new();
+            let stats = sim::generate_day(w, n_slots, day, &mut rows, scratch);
+            GeneratedDay {
+                day,
+                rows,
+                stats: Some(stats),
+            }
+        })
+        .collect()
+}
+
+/// Formats the rows of `days` in pieces, in parallel, and sends them in
+/// order; false when the writer hung up.
+fn send_window(
+    mut days: Vec<GeneratedDay>,
+    formatter: &RowFormatter<'_>,
+    threads: usize,
+    rows_per_piece: usize,
+    tx: &SyncSender<Piece>,
+) -> bool {
+    let chunks = chunks_of(&days, rows_per_piece);
+    for group in chunks.chunks(PIECES_PER_THREAD * threads) {
+        let pieces: Vec<Piece> = group
             .par_iter()
-            .map_init(Vec::new, |scratch, &day| {
-                let mut rows = Vec::new();
-                let stats = sim::generate_day(w, n_slots, day, &mut rows, scratch);
-                GeneratedDay {
-                    day,
-                    rows,
-                    stats: Some(stats),
-                }
-            })
+            .map(|c| format_piece(formatter, &days[c.day], c.rows.clone()))
             .collect();
-        let chunks = chunks_of(&generated, rows_per_piece);
-        for group in chunks.chunks(PIECES_PER_THREAD * threads) {
-            let pieces: Vec<Piece> = group
-                .par_iter()
-                .map(|c| format_piece(formatter, &generated[c.day], c.rows.clone()))
-                .collect();
-            for (mut piece, c) in pieces.into_iter().zip(group) {
-                if c.last {
-                    piece.day_done = generated[c.day].stats.take();
-                }
-                if tx.send(piece).is_err() {
-                    return;
-                }
+        for (mut piece, c) in pieces.into_iter().zip(group) {
+            if c.last {
+                piece.day_done = days[c.day].stats.take();
+            }
+            if tx.send(piece).is_err() {
+                return false;
             }
         }
     }
+    true
 }
 
 /// The pieces of a window's days, in file order: every day has at least
