@@ -2,22 +2,21 @@
 //! order.
 //!
 //! Every day is a pure function of the [`World`] and the seed (module
-//! `sim`), so days are generated independently on rayon's pool and their
-//! rows formatted independently in pieces of about [`PIECE_BYTES`]; both
-//! steps collect their results in order, so the bytes do not depend on the
-//! number of threads. The file itself is written by one thread in file
-//! order, fed through a bounded channel: the order of the bytes matters, and
-//! the channel's back-pressure is what bounds memory, since generation stops
-//! when the writer (compressing, say) falls behind. The repeat-rate
-//! measurement needs the rows in file order too, and has its own thread so
-//! that it overlaps the writing.
+//! `sim`), so the slots of every day are counted with a `par_iter` over the
+//! days, and then days are generated independently on rayon's pool and
+//! their rows formatted independently in pieces of about [`PIECE_BYTES`]
+//! (module `produce`); the results are put back in file order, so the bytes
+//! do not depend on the number of threads. The file itself is written by
+//! one thread in file order, fed through a bounded channel: the order of
+//! the bytes matters, and the channel's back-pressure is what bounds
+//! memory, since generation stops when the writer (compressing, say) falls
+//! behind. The repeat-rate measurement needs the rows in file order too,
+//! and has its own thread so that it overlaps the writing.
 //!
-//! Memory is bounded by two windows of days of compact rows (a few days per
-//! thread, about 72 bytes a row: one being generated, one being formatted)
-//! plus a few formatted pieces per thread in flight; no day's formatted
-//! output is ever held whole.
+//! Memory is bounded by a few days of compact rows per thread (about 72
+//! bytes a row) plus a few formatted pieces per thread in flight; no day's
+//! formatted output is ever held whole.
 
-use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,20 +26,19 @@ use rayon::prelude::*;
 
 use crate::fmt::RowFormatter;
 use crate::repeat::{RepeatRate, RepeatRec, RepeatTracker};
-use crate::sim::{self, DayStats, Row};
+use crate::sim::{self, DayStats};
 use crate::sink::AtomicFile;
 use crate::world::World;
 use crate::{Error, Format, Layout};
 
+mod produce;
+
 /// About how many bytes of output a piece handed to the writer holds.
 const PIECE_BYTES: u64 = 1 << 20;
-/// Days generated in one parallel step, per thread of the pool: more than
-/// one, so that a short day (a Sunday) and a long one balance out.
-const DAYS_PER_THREAD: usize = 2;
-/// Pieces formatted in one parallel step, per thread of the pool.
-const PIECES_PER_THREAD: usize = 4;
 /// Batches of repeat records waiting for the repeat tracker.
 const RECORD_BATCHES_AHEAD: usize = 16;
+/// Formatted pieces waiting for the writer, per thread of the pool.
+const PIECES_QUEUED_PER_THREAD: usize = 8;
 
 /// What the writer saw of one agent's rows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,23 +76,6 @@ pub(crate) struct Observed {
     pub repeat: RepeatRate,
 }
 
-/// One day's rows, sorted by arrival, and its statistics (until they are
-/// sent with the day's last piece).
-struct GeneratedDay {
-    /// Index from the start.
-    day: u32,
-    rows: Vec<Row>,
-    stats: Option<DayStats>,
-}
-
-/// Rows `rows` of the `day`-th day of a window; `last` for its last piece.
-struct Chunk {
-    /// Index into the window.
-    day: usize,
-    rows: Range<usize>,
-    last: bool,
-}
-
 /// A run of formatted rows, in file order.
 struct Piece {
     /// The day the rows are of (index from the start).
@@ -129,7 +110,7 @@ pub(crate) fn write_days(
     std::thread::scope(|s| {
         let (rec_tx, rec_rx) = sync_channel(RECORD_BATCHES_AHEAD);
         let tracker = s.spawn(move || track_repeats(rec_rx));
-        let (tx, rx) = sync_channel(2 * PIECES_PER_THREAD * threads);
+        let (tx, rx) = sync_channel(PIECES_QUEUED_PER_THREAD * threads);
         let writer = s.spawn(move || {
             let sink = Sink {
                 file,
@@ -144,7 +125,14 @@ pub(crate) fn write_days(
         // caller's rayon pool; a panic in it (a bug) is reported as
         // `Error::Worker` like one in the writer or the tracker.
         let produced = catch_unwind(AssertUnwindSafe(|| {
-            produce(w, &n_slots, formatter, threads, rows_per_piece, &tx, cancel);
+            let producer = produce::Producer {
+                w,
+                n_slots: &n_slots,
+                formatter,
+                threads,
+                rows_per_piece,
+            };
+            producer.run(&tx, cancel);
         }));
         // Hanging up ends the writer (and, through it, the tracker).
         drop(tx);
@@ -166,137 +154,6 @@ fn count_slots(w: &World) -> Vec<u64> {
         .into_par_iter()
         .map(|day| sim::count_slots(w, day))
         .collect()
-}
-
-/// Generates the days in windows of `DAYS_PER_THREAD * threads` and sends
-/// their formatted rows to the writer in file order. Stops when the writer
-/// hangs up or `cancel` becomes true.
-///
-/// Each window is generated while the previous one is formatted and sent
-/// (`rayon::join`), so that threads done with their days of one step help
-/// with the other instead of waiting for the slowest day. Sending may block
-/// a pool thread until the writer catches up; that cannot deadlock, as the
-/// writer never waits for the pool.
-fn produce(
-    w: &World,
-    n_slots: &[u64],
-    formatter: &RowFormatter<'_>,
-    threads: usize,
-    rows_per_piece: usize,
-    tx: &SyncSender<Piece>,
-    cancel: &AtomicBool,
-) {
-    let send = |days: Vec<GeneratedDay>| -> bool {
-        send_window(days, formatter, threads, rows_per_piece, tx)
-    };
-    let days: Vec<u32> = (0..w.days).collect();
-    let mut previous: Option<Vec<GeneratedDay>> = None;
-    for window in days.chunks(DAYS_PER_THREAD * threads) {
-        if cancel.load(Ordering::Relaxed) {
-            return;
-        }
-        let (generated, sent) = rayon::join(
-            || generate_window(w, n_slots, window),
-            || previous.take().is_none_or(send),
-        );
-        if !sent {
-            return;
-        }
-        previous = Some(generated);
-    }
-    if let Some(last) = previous {
-        send(last);
-    }
-}
-
-/// Generates the days of `window`, in parallel, in order.
-fn generate_window(w: &World, n_slots: &[u64], window: &[u32]) -> Vec<GeneratedDay> {
-    window
-        .par_iter()
-        .map_init(Vec::new, |scratch, &day| {
-            let mut rows = Vec::new();
-            let stats = sim::generate_day(w, n_slots, day, &mut rows, scratch);
-            GeneratedDay {
-                day,
-                rows,
-                stats: Some(stats),
-            }
-        })
-        .collect()
-}
-
-/// Formats the rows of `days` in pieces, in parallel, and sends them in
-/// order; false when the writer hung up.
-fn send_window(
-    mut days: Vec<GeneratedDay>,
-    formatter: &RowFormatter<'_>,
-    threads: usize,
-    rows_per_piece: usize,
-    tx: &SyncSender<Piece>,
-) -> bool {
-    let chunks = chunks_of(&days, rows_per_piece);
-    for group in chunks.chunks(PIECES_PER_THREAD * threads) {
-        let pieces: Vec<Piece> = group
-            .par_iter()
-            .map(|c| format_piece(formatter, &days[c.day], c.rows.clone()))
-            .collect();
-        for (mut piece, c) in pieces.into_iter().zip(group) {
-            if c.last {
-                piece.day_done = days[c.day].stats.take();
-            }
-            if tx.send(piece).is_err() {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// The pieces of a window's days, in file order: every day has at least
-/// one (an empty day an empty one, which carries its statistics).
-fn chunks_of(days: &[GeneratedDay], rows_per_piece: usize) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    for (i, g) in days.iter().enumerate() {
-        let n = g.rows.len();
-        let mut start = 0;
-        loop {
-            let end = (start + rows_per_piece).min(n);
-            chunks.push(Chunk {
-                day: i,
-                rows: start..end,
-                last: end == n,
-            });
-            if end == n {
-                break;
-            }
-            start = end;
-        }
-    }
-    chunks
-}
-
-/// Formats rows `rows` of day `g`, with the repeat records of its inbound
-/// rows. The formatter's caches only save work, so a piece's bytes do not
-/// depend on which formatter wrote the piece before.
-fn format_piece(formatter: &RowFormatter<'_>, g: &GeneratedDay, rows: Range<usize>) -> Piece {
-    let mut f = formatter.clone();
-    f.set_day(g.day);
-    let day_t = g.day * 86_400;
-    let rows = &g.rows[rows];
-    let mut bytes = Vec::with_capacity(PIECE_BYTES as usize + 4096);
-    let mut recs = Vec::with_capacity(rows.len());
-    let mut extra_records = 0;
-    for r in rows {
-        extra_records += u64::from(f.push(&mut bytes, r) - 1);
-        recs.extend(RepeatRec::of_row(day_t, r));
-    }
-    Piece {
-        day: g.day,
-        bytes,
-        recs,
-        extra_records,
-        day_done: None,
-    }
 }
 
 /// The writer's end: the file and what it needs to write it.
