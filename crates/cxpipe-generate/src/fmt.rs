@@ -1,14 +1,19 @@
-//! Writing rows into a reusable byte buffer, without per-row allocation: the
-//! generic layout (CSV or NDJSON) here, the vendor layouts in [`vendor`].
+//! Writing rows into a byte buffer, without per-row allocation, in every
+//! layout: the generic one in [`generic`], Amazon Connect's CTRs in [`ctr`],
+//! the Five9 and Talkdesk CSV reports in [`reports`]. Whatever a layout adds
+//! that the generic row does not have is derived from the contact's id
+//! alone, so the bytes of a row never depend on the rows written before it.
 
-mod vendor;
+mod ctr;
+mod generic;
+mod reports;
+#[cfg(test)]
+mod testing;
+mod wallclock;
 
-use crate::civil::TsFormatter;
-use crate::sim::{
-    CHANNELS, DISPOSITIONS, F_ABANDONED, F_MIXED_CASE, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION,
-    NONE32, NONE64, Row, by_phone,
-};
-use crate::world::{QUEUES, SITES, World};
+use crate::sim::{DISPOSITIONS, F_MIXED_CASE, NO_DISPOSITION, Row, by_phone};
+use crate::timefmt::{DIGIT_PAIRS, DateOrder, TsFormatter};
+use crate::world::World;
 use crate::{Error, Format, Layout};
 
 /// The generic layout's fields, in CSV column order.
@@ -59,8 +64,9 @@ const DOMAINS: [&str; 4] = [
 ];
 
 /// Formats rows of one [`World`] in one [`Layout`] and [`Format`] (a
-/// combination that [`Layout::writes`] accepts). Cloned once per generator
-/// thread.
+/// combination that [`Layout::writes`] accepts). Cloned for every piece of
+/// rows: its state only caches work (the date of the last time written, the
+/// zone's offset), never changes the bytes.
 #[derive(Clone)]
 pub(crate) struct RowFormatter<'w> {
     w: &'w World,
@@ -69,9 +75,9 @@ pub(crate) struct RowFormatter<'w> {
     day_start: i64,
     ts: TsFormatter,
     /// Date-and-time without offset, for the CSV vendor layouts.
-    wall: vendor::WallClock,
+    wall: wallclock::WallClock,
     /// The Five9 layout's time zone.
-    zone: Option<vendor::Zone>,
+    zone: Option<wallclock::ZoneOffsets>,
 }
 
 impl<'w> RowFormatter<'w> {
@@ -84,10 +90,10 @@ impl<'w> RowFormatter<'w> {
     ) -> Result<RowFormatter<'w>, Error> {
         let (wall, zone) = match layout {
             Layout::Five9 => (
-                vendor::WallClock::new(vendor::DateOrder::MonthFirst),
-                Some(vendor::Zone::get(crate::FIVE9_TIME_ZONE, layout)?),
+                wallclock::WallClock::new(DateOrder::MonthFirst),
+                Some(wallclock::ZoneOffsets::get(crate::FIVE9_TIME_ZONE, layout)?),
             ),
-            _ => (vendor::WallClock::new(vendor::DateOrder::YearFirst), None),
+            _ => (wallclock::WallClock::new(DateOrder::YearFirst), None),
         };
         Ok(RowFormatter {
             w,
@@ -106,9 +112,9 @@ impl<'w> RowFormatter<'w> {
         match (layout, format) {
             (_, Format::Ndjson) => Vec::new(),
             (_, Format::JsonArray) => b"[".to_vec(),
-            (Layout::Five9, Format::Csv) => format!("{}\n", vendor::FIVE9_HEADER).into_bytes(),
+            (Layout::Five9, Format::Csv) => format!("{}\n", reports::FIVE9_HEADER).into_bytes(),
             (Layout::Talkdesk, Format::Csv) => {
-                format!("{}\n", vendor::TALKDESK_HEADER).into_bytes()
+                format!("{}\n", reports::TALKDESK_HEADER).into_bytes()
             }
             (Layout::Generic | Layout::AmazonConnect, Format::Csv) => {
                 let mut h = FIELDS.join(",").into_bytes();
@@ -155,139 +161,6 @@ impl<'w> RowFormatter<'w> {
             }
         }
     }
-
-    fn push_csv(&mut self, out: &mut Vec<u8>, r: &Row) {
-        push_id(out, r.id);
-        out.push(b',');
-        if r.chain != NONE64 {
-            push_id(out, r.chain);
-        }
-        out.push(b',');
-        out.extend_from_slice(CHANNELS[usize::from(r.channel)].as_bytes());
-        out.extend_from_slice(if r.flags & F_OUTBOUND != 0 {
-            b",outbound,"
-        } else {
-            b",inbound,"
-        });
-        out.extend_from_slice(QUEUES[usize::from(r.queue)].as_bytes());
-        out.push(b',');
-        if r.agent != NONE32 {
-            let a = &self.w.agents[r.agent as usize];
-            out.extend_from_slice(a.id.as_bytes());
-            out.push(b',');
-            out.extend_from_slice(self.w.team_names[a.team as usize].as_bytes());
-            out.push(b',');
-            out.extend_from_slice(SITES[a.site].as_bytes());
-            out.push(b',');
-        } else {
-            out.extend_from_slice(b",,,");
-        }
-        push_customer(out, r);
-        out.push(b',');
-        self.ts.push(out, self.day_start + i64::from(r.arrived));
-        out.push(b',');
-        if r.answered != NONE32 {
-            self.ts.push(out, self.day_start + i64::from(r.answered));
-        }
-        out.push(b',');
-        self.ts.push(out, self.day_start + i64::from(r.ended));
-        out.push(b',');
-        push_u64(out, u64::from(r.talk));
-        out.push(b',');
-        push_u64(out, u64::from(r.hold));
-        out.push(b',');
-        push_u64(out, u64::from(r.acw));
-        out.extend_from_slice(if r.flags & F_ABANDONED != 0 {
-            b",true"
-        } else {
-            b",false"
-        });
-        out.extend_from_slice(if r.flags & F_TRANSFERRED != 0 {
-            b",true,"
-        } else {
-            b",false,"
-        });
-        if r.card != 0 {
-            // The note contains a comma, so it is quoted (RFC 4180).
-            out.extend_from_slice(b"\"refund issued, card ");
-            push_u64(out, r.card);
-            out.push(b'"');
-        } else if r.disposition != NO_DISPOSITION {
-            out.extend_from_slice(DISPOSITIONS[usize::from(r.disposition)].as_bytes());
-        }
-        out.push(b',');
-        if r.csat != 0 {
-            out.push(b'0' + r.csat);
-        }
-        out.push(b'\n');
-    }
-
-    fn push_json(&mut self, out: &mut Vec<u8>, r: &Row) {
-        out.extend_from_slice(b"{\"interaction_id\":\"");
-        push_id(out, r.id);
-        if r.chain != NONE64 {
-            out.extend_from_slice(b"\",\"chain_id\":\"");
-            push_id(out, r.chain);
-        }
-        out.extend_from_slice(b"\",\"channel\":\"");
-        out.extend_from_slice(CHANNELS[usize::from(r.channel)].as_bytes());
-        out.extend_from_slice(if r.flags & F_OUTBOUND != 0 {
-            b"\",\"direction\":\"outbound"
-        } else {
-            b"\",\"direction\":\"inbound"
-        });
-        out.extend_from_slice(b"\",\"queue\":\"");
-        out.extend_from_slice(QUEUES[usize::from(r.queue)].as_bytes());
-        if r.agent != NONE32 {
-            let a = &self.w.agents[r.agent as usize];
-            out.extend_from_slice(b"\",\"agent_id\":\"");
-            out.extend_from_slice(a.id.as_bytes());
-            out.extend_from_slice(b"\",\"team\":\"");
-            out.extend_from_slice(self.w.team_names[a.team as usize].as_bytes());
-            out.extend_from_slice(b"\",\"site\":\"");
-            out.extend_from_slice(SITES[a.site].as_bytes());
-        }
-        out.extend_from_slice(b"\",\"customer_id\":\"");
-        push_customer(out, r);
-        out.extend_from_slice(b"\",\"arrived_at\":\"");
-        self.ts.push(out, self.day_start + i64::from(r.arrived));
-        if r.answered != NONE32 {
-            out.extend_from_slice(b"\",\"answered_at\":\"");
-            self.ts.push(out, self.day_start + i64::from(r.answered));
-        }
-        out.extend_from_slice(b"\",\"ended_at\":\"");
-        self.ts.push(out, self.day_start + i64::from(r.ended));
-        out.extend_from_slice(b"\",\"talk_s\":");
-        push_u64(out, u64::from(r.talk));
-        out.extend_from_slice(b",\"hold_s\":");
-        push_u64(out, u64::from(r.hold));
-        out.extend_from_slice(b",\"acw_s\":");
-        push_u64(out, u64::from(r.acw));
-        out.extend_from_slice(if r.flags & F_ABANDONED != 0 {
-            b",\"abandoned\":true"
-        } else {
-            b",\"abandoned\":false"
-        });
-        out.extend_from_slice(if r.flags & F_TRANSFERRED != 0 {
-            b",\"transferred\":true"
-        } else {
-            b",\"transferred\":false"
-        });
-        if r.card != 0 {
-            out.extend_from_slice(b",\"disposition\":\"refund issued, card ");
-            push_u64(out, r.card);
-            out.push(b'"');
-        } else if r.disposition != NO_DISPOSITION {
-            out.extend_from_slice(b",\"disposition\":\"");
-            out.extend_from_slice(DISPOSITIONS[usize::from(r.disposition)].as_bytes());
-            out.push(b'"');
-        }
-        if r.csat != 0 {
-            out.extend_from_slice(b",\"csat\":");
-            out.push(b'0' + r.csat);
-        }
-        out.extend_from_slice(b"}\n");
-    }
 }
 
 /// `c` and 12 lowercase hex digits.
@@ -329,6 +202,16 @@ fn push_customer(out: &mut Vec<u8>, r: &Row) {
     word(out, DOMAINS[(c % 7 % 4) as usize]);
 }
 
+/// The wrap-up code or note, unquoted (nothing when there is none).
+fn push_disposition(out: &mut Vec<u8>, r: &Row) {
+    if r.card != 0 {
+        out.extend_from_slice(b"refund issued, card ");
+        push_u64(out, r.card);
+    } else if r.disposition != NO_DISPOSITION {
+        out.extend_from_slice(DISPOSITIONS[usize::from(r.disposition)].as_bytes());
+    }
+}
+
 /// Decimal digits of `v`.
 #[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
@@ -338,12 +221,12 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
         let p = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&crate::civil::DIGIT_PAIRS[p..p + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[p..p + 2]);
     }
     if v >= 10 {
         let p = v as usize * 2;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&crate::civil::DIGIT_PAIRS[p..p + 2]);
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[p..p + 2]);
     } else {
         i -= 1;
         buf[i] = b'0' + v as u8;

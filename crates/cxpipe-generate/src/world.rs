@@ -4,8 +4,8 @@
 //! configuration, computed once before any contact is generated.
 
 use crate::GenConfig;
-use crate::civil::{days_from_civil, weekday};
 use crate::rng::{Rng, cumulative, stream_key};
+use cxpipe_model::civil::{days_from_civil, weekday};
 
 /// Queues, and the share of inbound contacts each receives.
 pub(crate) const QUEUES: [&str; 5] = ["general", "billing", "tech_support", "sales", "retention"];
@@ -67,7 +67,9 @@ impl Agent {
         } else {
             i64::from(self.first_day)
         };
-        d >= employed_from && d <= i64::from(self.last_day) && !self.off[weekday(start_day + d)]
+        d >= employed_from
+            && d <= i64::from(self.last_day)
+            && !self.off[weekday(start_day + d) as usize]
     }
 
     /// Whether day `d` lies in the agent's last two weeks while fading out.
@@ -232,114 +234,138 @@ pub(crate) fn for_each_shift_interval(
     }
 }
 
+/// Mid-month joiners need room for a few weeks of work, departures a gap
+/// of two weeks before the end (SPEC §11's default departure rule): the
+/// shortest periods in which either is planted.
+const MIN_DAYS_TO_HIRE: u32 = 14;
+const MIN_DAYS_TO_DEPART: u32 = 25;
+
+/// `n` agents for a period of `days`, in teams of [`TEAM_SIZE`] spread over
+/// the sites, and the team names.
 fn plan_agents(seed: u64, n: u32, days: u32) -> (Vec<Agent>, Vec<String>) {
     let key = stream_key(seed, domain::AGENTS);
     let n_teams = n.div_ceil(TEAM_SIZE);
     let n_sites = (n_teams as usize).clamp(1, SITES.len());
-    let id_width = (n.to_string().len()).max(4);
     let team_width = (n_teams.to_string().len()).max(2);
     let team_names = (0..n_teams)
         .map(|t| format!("team-{:0team_width$}", t + 1))
         .collect();
     let queue_cdf = cumulative(&QUEUE_SHARE);
-    // Mid-month joiners need room for a few weeks of work, departures a gap
-    // of two weeks before the end (SPEC §11's default departure rule).
-    let can_hire = days >= 14;
-    let can_depart = days >= 25;
-    let shift_starts: [u32; 11] = [6, 7, 8, 8, 9, 9, 10, 11, 12, 13, 14];
     let mut agents: Vec<Agent> = (0..n)
-        .map(|i| {
-            let mut r = Rng::for_item(key, 0, u64::from(i));
-            // Home queues in contiguous blocks proportional to volume, so a
-            // team of consecutive agents mostly shares a queue.
-            let pos = (f64::from(i) + 0.5) / f64::from(n);
-            let queue = queue_cdf
-                .partition_point(|&c| c <= pos)
-                .min(QUEUES.len() - 1);
-            let team = i / TEAM_SIZE;
-            let new_hire = can_hire && r.chance(0.08);
-            let first_day = if new_hire {
-                2 + r.below(u64::from(days / 2 - 1)) as u32
-            } else {
-                0
-            };
-            let departed = can_depart && !new_hire && r.chance(0.08);
-            let last_day = if departed {
-                9 + r.below(u64::from(days - 15 - 9 + 1)) as u32
-            } else {
-                days - 1
-            };
-            let fading = departed && r.chance(0.5);
-            let breach_prone = r.chance(0.05);
-            let rising_aht = r.chance(0.06);
-            let falling_csat = if rising_aht {
-                r.chance(0.5)
-            } else {
-                r.chance(0.04)
-            };
-            let speed = r.lognormal(1.0, 0.12);
-            let shift_start = if r.chance(0.06) {
-                22 * 60
-            } else {
-                shift_starts[r.below(11) as usize] * 60
-            };
-            let mut off = [false; 7];
-            if r.chance(0.55) {
-                off[5] = true;
-                off[6] = true;
-            } else {
-                let o = r.below(7) as usize;
-                off[o] = true;
-                off[(o + 1) % 7] = true;
-            }
-            Agent {
-                id: format!("A{:0id_width$}", i + 1),
-                team,
-                site: 0,
-                queue,
-                first_day,
-                last_day,
-                departed,
-                fading,
-                breach_prone,
-                rising_aht,
-                falling_csat,
-                speed,
-                shift_start,
-                shift_len: 540,
-                off,
-            }
-        })
+        .map(|i| draw_agent(key, i, n, days, &queue_cdf))
         .collect();
     for a in &mut agents {
         a.site = a.team as usize % n_sites;
     }
-    // Guarantee at least one of each planted pattern when the month allows
-    // it, so that every generated file exercises the detectors.
     if n >= 8 {
-        let mut r = Rng::for_item(key, 1, 0);
-        let pick = |r: &mut Rng, agents: &[Agent], ok: &dyn Fn(&Agent) -> bool| -> Option<usize> {
-            let candidates: Vec<usize> = (0..agents.len()).filter(|&i| ok(&agents[i])).collect();
-            (!candidates.is_empty()).then(|| candidates[r.below(candidates.len() as u64) as usize])
-        };
-        let plain = |a: &Agent| a.first_day == 0 && !a.departed;
-        let spare = |a: &Agent| plain(a) && !a.breach_prone;
-        let none_breach_prone = !agents.iter().any(|a| a.breach_prone);
-        if let Some(i) = pick(&mut r, &agents, &plain).filter(|_| none_breach_prone) {
-            agents[i].breach_prone = true;
-        }
-        let none_hired = can_hire && !agents.iter().any(|a| a.first_day > 0);
-        if let Some(i) = pick(&mut r, &agents, &spare).filter(|_| none_hired) {
-            agents[i].first_day = 2 + r.below(u64::from(days / 2 - 1)) as u32;
-        }
-        let none_departed = can_depart && !agents.iter().any(|a| a.departed);
-        if let Some(i) = pick(&mut r, &agents, &spare).filter(|_| none_departed) {
-            agents[i].departed = true;
-            agents[i].last_day = 9 + r.below(u64::from(days - 15 - 9 + 1)) as u32;
-            agents[i].fading = true;
-        }
+        plant_every_pattern(key, &mut agents, days);
     }
     (agents, team_names)
+}
+
+/// Agent `i` of `n`, drawn from its own stream of `key` (its site is set
+/// by the caller, from its team).
+fn draw_agent(key: u64, i: u32, n: u32, days: u32, queue_cdf: &[f64]) -> Agent {
+    const SHIFT_STARTS: [u32; 11] = [6, 7, 8, 8, 9, 9, 10, 11, 12, 13, 14];
+    let id_width = (n.to_string().len()).max(4);
+    let mut r = Rng::for_item(key, 0, u64::from(i));
+    // Home queues in contiguous blocks proportional to volume, so a team of
+    // consecutive agents mostly shares a queue.
+    let pos = (f64::from(i) + 0.5) / f64::from(n);
+    let queue = queue_cdf
+        .partition_point(|&c| c <= pos)
+        .min(QUEUES.len() - 1);
+    let new_hire = days >= MIN_DAYS_TO_HIRE && r.chance(0.08);
+    let first_day = if new_hire { hire_day(&mut r, days) } else { 0 };
+    let departed = days >= MIN_DAYS_TO_DEPART && !new_hire && r.chance(0.08);
+    let last_day = if departed {
+        departure_day(&mut r, days)
+    } else {
+        days - 1
+    };
+    let fading = departed && r.chance(0.5);
+    let breach_prone = r.chance(0.05);
+    let rising_aht = r.chance(0.06);
+    let falling_csat = if rising_aht {
+        r.chance(0.5)
+    } else {
+        r.chance(0.04)
+    };
+    let speed = r.lognormal(1.0, 0.12);
+    let shift_start = if r.chance(0.06) {
+        22 * 60
+    } else {
+        SHIFT_STARTS[r.below(11) as usize] * 60
+    };
+    Agent {
+        id: format!("A{:0id_width$}", i + 1),
+        team: i / TEAM_SIZE,
+        site: 0,
+        queue,
+        first_day,
+        last_day,
+        departed,
+        fading,
+        breach_prone,
+        rising_aht,
+        falling_csat,
+        speed,
+        shift_start,
+        shift_len: 540,
+        off: draw_days_off(&mut r),
+    }
+}
+
+/// The first working day of an agent hired during a period of `days`.
+fn hire_day(r: &mut Rng, days: u32) -> u32 {
+    2 + r.below(u64::from(days / 2 - 1)) as u32
+}
+
+/// The last working day of an agent leaving during a period of `days`: at
+/// least two weeks before its end.
+fn departure_day(r: &mut Rng, days: u32) -> u32 {
+    9 + r.below(u64::from(days - 15 - 9 + 1)) as u32
+}
+
+/// Two days off a week: the weekend for most, else two consecutive days.
+fn draw_days_off(r: &mut Rng) -> [bool; 7] {
+    let mut off = [false; 7];
+    if r.chance(0.55) {
+        off[5] = true;
+        off[6] = true;
+    } else {
+        let o = r.below(7) as usize;
+        off[o] = true;
+        off[(o + 1) % 7] = true;
+    }
+    off
+}
+
+/// Guarantees at least one of each planted pattern (a breach-prone agent,
+/// a new hire, a departure) when the period allows it, so that every
+/// generated file exercises the detectors.
+fn plant_every_pattern(key: u64, agents: &mut [Agent], days: u32) {
+    let mut r = Rng::for_item(key, 1, 0);
+    let pick = |r: &mut Rng, agents: &[Agent], ok: &dyn Fn(&Agent) -> bool| -> Option<usize> {
+        let candidates: Vec<usize> = (0..agents.len()).filter(|&i| ok(&agents[i])).collect();
+        (!candidates.is_empty()).then(|| candidates[r.below(candidates.len() as u64) as usize])
+    };
+    let plain = |a: &Agent| a.first_day == 0 && !a.departed;
+    let spare = |a: &Agent| plain(a) && !a.breach_prone;
+    let none_breach_prone = !agents.iter().any(|a| a.breach_prone);
+    if let Some(i) = pick(&mut r, agents, &plain).filter(|_| none_breach_prone) {
+        agents[i].breach_prone = true;
+    }
+    let none_hired = days >= MIN_DAYS_TO_HIRE && !agents.iter().any(|a| a.first_day > 0);
+    if let Some(i) = pick(&mut r, agents, &spare).filter(|_| none_hired) {
+        agents[i].first_day = hire_day(&mut r, days);
+    }
+    let none_departed = days >= MIN_DAYS_TO_DEPART && !agents.iter().any(|a| a.departed);
+    if let Some(i) = pick(&mut r, agents, &spare).filter(|_| none_departed) {
+        agents[i].departed = true;
+        agents[i].last_day = departure_day(&mut r, days);
+        agents[i].fading = true;
+    }
 }
 
 /// Rows per day: weekdays full, Saturdays 60 %, Sundays 50 %, ±5 % noise;

@@ -50,6 +50,18 @@ pub fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
+/// Whether `y-m-d` is a real calendar date (`m` in 1..=12, `d` within the
+/// month).
+pub fn is_valid_date(y: i32, m: u32, d: u32) -> bool {
+    (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+}
+
+/// The weekday of a day number since 1970-01-01 (a Thursday), Monday = 0
+/// … Sunday = 6.
+pub fn weekday(day: i64) -> u32 {
+    (day + 3).rem_euclid(7) as u32
+}
+
 /// Parses a `YYYY-MM-DD` date (exactly that shape, a real calendar day) to
 /// its day number since 1970-01-01; `None` for anything else. The one date
 /// parser of cxpipe: flags, config keys and rosters all go through it.
@@ -105,6 +117,22 @@ mod tests {
         assert!(is_leap_year(2000) && !is_leap_year(1900) && is_leap_year(2028));
         assert_eq!(days_in_month(2026, 2), 28);
         assert_eq!(days_in_month(2026, 12), 31);
+    }
+
+    #[test]
+    fn valid_dates_and_weekdays() {
+        assert!(is_valid_date(2028, 2, 29) && is_valid_date(2000, 2, 29));
+        assert!(is_valid_date(2026, 12, 31) && is_valid_date(2026, 1, 1));
+        for (y, m, d) in [(2026, 2, 29), (1900, 2, 29), (2026, 13, 1), (2026, 0, 1)] {
+            assert!(!is_valid_date(y, m, d), "{y}-{m}-{d}");
+        }
+        assert!(!is_valid_date(2026, 4, 31) && !is_valid_date(2026, 4, 0));
+        // 1970-01-01 was a Thursday, 2026-10-01 too; 2026-10-05 a Monday,
+        // 1969-12-28 a Sunday (as any calendar shows).
+        assert_eq!(weekday(0), 3);
+        assert_eq!(weekday(days_from_civil(2026, 10, 1)), 3);
+        assert_eq!(weekday(days_from_civil(2026, 10, 5)), 0);
+        assert_eq!(weekday(-4), 6);
     }
 
     #[test]

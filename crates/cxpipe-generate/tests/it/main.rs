@@ -4,6 +4,7 @@
 
 mod facts;
 mod layout;
+mod pinned;
 mod vendor;
 
 use std::collections::HashMap;
