@@ -321,3 +321,39 @@ fn no_test_file_is_forgotten_by_the_harness() {
     }
     assert!(checked > 10, "only {checked} test files found");
 }
+/// Edges `module → module it names with crate::` of one crate.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in rust_files(src) {
+        let from = top_module(src, &file);
+        if from.is_empty() {
+            continue;
+        }
+        let entry = graph.entry(from.clone()).or_default();
+        for to in referenced(&code(&file), "crate::") {
+            if to != from {
+                entry.insert(to);
+            }
+        }
+    }
+    graph
+}
+
+/// No module cycle inside a library crate (a module never uses one that
+/// uses it back).
+#[test]
+fn library_modules_have_no_cycles() {
+    for entry in fs::read_dir(root().join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
+        let graph = module_graph(&entry.path().join("src"));
+        if let Some(cycle) = find_cycle(&graph) {
+            panic!(
+                "crates/{}: module cycle {}",
+                entry.file_name().to_string_lossy(),
+                cycle.join(" -> ")
+            );
+        }
+    }
+}

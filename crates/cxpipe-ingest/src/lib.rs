@@ -17,6 +17,7 @@
 mod csv;
 mod dedupe;
 mod error;
+mod input_file;
 mod options;
 pub mod parse;
 pub mod pii;

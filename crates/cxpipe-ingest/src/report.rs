@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::read::input::{Compression, InputFile};
+use crate::input_file::{Compression, InputFile};
 
 /// What happened to one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

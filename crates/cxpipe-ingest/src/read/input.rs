@@ -1,6 +1,7 @@
 //! Inputs: expanding folders, opening files or stdin, decompressing, and
 //! hashing the bytes as read for the ledger.
 
+pub use crate::input_file::{Compression, InputFile};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -16,15 +17,6 @@ pub enum Input {
     Path(PathBuf),
     /// Standard input (`-`).
     Stdin,
-}
-
-/// One file to ingest, after folders were expanded.
-#[derive(Debug, Clone)]
-pub struct InputFile {
-    /// Where to read it; `None` for stdin.
-    pub path: Option<PathBuf>,
-    /// File name, as stored in `source_file`.
-    pub name: String,
 }
 
 /// Extensions of the files taken from a folder (before `.gz` / `.zst`).
@@ -103,18 +95,6 @@ pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
-}
-
-/// How a file is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    /// Not compressed.
-    None,
-    /// gzip (one or more members).
-    Gzip,
-    /// Zstandard.
-    Zstd,
 }
 
 /// Splits a `.gz` / `.zst` suffix off a name.
