@@ -7,7 +7,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use cxpipe_generate::{Format, GenConfig, generate};
+use cxpipe_generate::{FileFormat, GenConfig, generate};
 use cxpipe_ingest::{IngestOptions, Input, Quiet, ingest};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let csv = dir.path().join("month.csv");
     let cfg = GenConfig {
         rows,
-        format: Format::Csv,
+        format: FileFormat::Csv,
         ..GenConfig::default()
     };
     let t = Instant::now();

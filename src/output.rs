@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cxpipe_analytics::table::{self, Format};
+use cxpipe_analytics::table::{self, OutputFormat};
 use cxpipe_analytics::{KpiParams, Source, Table};
 
 use crate::exit::UsageError;
@@ -29,34 +29,34 @@ impl OutputArgs {
     }
 
     /// The output format: --format, else from --out, else by terminal.
-    pub fn format(&self) -> anyhow::Result<Format> {
+    pub fn format(&self) -> anyhow::Result<OutputFormat> {
         output_format(self.format.as_deref(), self.out.as_deref())
     }
 
     /// Writes `t` to --out (replaced atomically) or stdout.
-    pub fn emit(&self, t: &mut Table, format: Format, caption: &str) -> anyhow::Result<()> {
+    pub fn emit(&self, t: &mut Table, format: OutputFormat, caption: &str) -> anyhow::Result<()> {
         emit_table(t, format, Some(caption), self.out.as_deref())
     }
 }
 
 /// Where and how the result goes.
-pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<Format> {
+pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result<OutputFormat> {
     if let Some(f) = format {
-        return Ok(Format::parse(f)?);
+        return Ok(OutputFormat::parse(f)?);
     }
     let to_file = out.filter(|p| p.as_os_str() != "-");
     if let Some(p) = to_file {
         return Ok(match p.extension().and_then(|e| e.to_str()) {
-            Some("parquet") => Format::Parquet,
-            Some("json") => Format::Json,
-            Some("txt") => Format::Table,
-            _ => Format::Csv,
+            Some("parquet") => OutputFormat::Parquet,
+            Some("json") => OutputFormat::Json,
+            Some("txt") => OutputFormat::Table,
+            _ => OutputFormat::Csv,
         });
     }
     Ok(if std::io::stdout().is_terminal() {
-        Format::Table
+        OutputFormat::Table
     } else {
-        Format::Csv
+        OutputFormat::Csv
     })
 }
 
@@ -85,7 +85,7 @@ pub fn write_atomic(
 /// Writes `t` to `out` (a file, replaced atomically) or stdout.
 pub fn emit_table(
     t: &mut Table,
-    format: Format,
+    format: OutputFormat,
     caption: Option<&str>,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -93,7 +93,7 @@ pub fn emit_table(
         Some(path) => write_atomic(path, |w| Ok(t.write(format, caption, w)?)),
         None => {
             let stdout = std::io::stdout();
-            if format == Format::Parquet && stdout.is_terminal() {
+            if format == OutputFormat::Parquet && stdout.is_terminal() {
                 anyhow::bail!(
                     "will not write Parquet to a terminal; use --out FILE.parquet or a pipe"
                 );

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cxpipe_analytics::table::Format;
+use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::{Group, KpiParams};
 
 use crate::exit::UsageError;
@@ -109,7 +109,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "KPIs computed"
     );
     let mut note = None;
-    if format == Format::Table {
+    if format == OutputFormat::Table {
         // The caption names them once instead of on every line.
         t = t.drop(&["sl_variant", "sl_threshold_s"]);
         // Fitted to the terminal only when the table goes to it.

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context;
-use cxpipe_analytics::table::Format;
+use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::turnover;
 use cxpipe_analytics::{Source, Table, sla};
 use cxpipe_ingest::{Input, RunReport};
@@ -331,7 +331,7 @@ fn write_report(
     plan: &Plan,
     source: &Source,
     path: &Path,
-    format: Format,
+    format: OutputFormat,
     turnover_rows: &mut Option<TurnoverRows>,
 ) -> anyhow::Result<Written> {
     let rules = &plan.rules;

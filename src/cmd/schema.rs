@@ -8,13 +8,13 @@ use cxpipe_model::{COLUMNS, SCHEMA_VERSION};
 #[command(after_help = "Example:\n  cxpipe schema --format json | jq '.columns[].name'")]
 pub struct Args {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
+    pub format: SchemaFormat,
 }
 
 /// Output format of `schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum SchemaFormat {
     /// Aligned text.
     Table,
     /// JSON.
@@ -23,19 +23,19 @@ pub enum Format {
 
 fn type_name(c: &cxpipe_model::Column) -> String {
     match c.kind {
-        cxpipe_model::Kind::Text => "Utf8".into(),
-        cxpipe_model::Kind::Dict => "Utf8 (dictionary)".into(),
-        cxpipe_model::Kind::Timestamp => "Timestamp(µs, UTC)".into(),
-        cxpipe_model::Kind::Int64 => "Int64".into(),
-        cxpipe_model::Kind::Bool => "Boolean".into(),
-        cxpipe_model::Kind::Int8 => "Int8".into(),
+        cxpipe_model::ColumnKind::Text => "Utf8".into(),
+        cxpipe_model::ColumnKind::Dict => "Utf8 (dictionary)".into(),
+        cxpipe_model::ColumnKind::Timestamp => "Timestamp(µs, UTC)".into(),
+        cxpipe_model::ColumnKind::Int64 => "Int64".into(),
+        cxpipe_model::ColumnKind::Bool => "Boolean".into(),
+        cxpipe_model::ColumnKind::Int8 => "Int8".into(),
     }
 }
 
 /// Prints the schema.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let text = match args.format {
-        Format::Json => {
+        SchemaFormat::Json => {
             let cols: Vec<_> = COLUMNS
                 .iter()
                 .map(|c| {
@@ -50,7 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let doc = serde_json::json!({"schema_version": SCHEMA_VERSION, "columns": cols});
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
-        Format::Table => {
+        SchemaFormat::Table => {
             let mut s =
                 format!("cxpipe canonical interaction record, schema version {SCHEMA_VERSION}\n\n");
             s.push_str(&format!(

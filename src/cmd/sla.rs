@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use cxpipe_analytics::sla::{self, Rule};
-use cxpipe_analytics::table::Format;
+use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::{Group, KpiParams, Source, Table};
 
 use crate::exit::UsageError;
@@ -123,7 +123,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "SLA report computed"
     );
     let caption = caption(&policy_name, &rules, &base, &source);
-    if format != Format::Table {
+    if format != OutputFormat::Table {
         tracing::info!("{caption}");
     }
     args.output
@@ -139,7 +139,7 @@ fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Source) -> Stri
         dates,
         format!("zone {}", p.zone.name()),
     ];
-    if rules.iter().any(|r| r.kind == sla::Kind::ServiceLevel) {
+    if rules.iter().any(|r| r.kind == sla::RuleKind::ServiceLevel) {
         parts.push(format!(
             "service level {} at a rule's threshold_s, else {} s (short abandon < {} s)",
             p.sl_variant.name(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use cxpipe_analytics::Table;
-use cxpipe_analytics::table::Format;
+use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::time::{format_day, parse_day};
 use cxpipe_analytics::turnover::{self, AttritionBy, Roster};
 
@@ -168,7 +168,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "turnover computed"
     );
-    if format != Format::Table {
+    if format != OutputFormat::Table {
         tracing::info!("{caption}");
     }
     args.output

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cxpipe_analytics::table::Format;
+use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::turnover::{AttritionBy, TurnoverParams};
 use cxpipe_analytics::{Group, KpiParams, sla};
 
@@ -210,7 +210,7 @@ pub struct RunSettings {
     /// Where the reports go.
     pub reports_dir: PathBuf,
     /// The tables' format (csv, json or parquet).
-    pub format: Format,
+    pub format: OutputFormat,
     /// Every report, resolved, and the defaults skipped.
     pub plan: Plan,
 }
@@ -219,8 +219,8 @@ impl RunSettings {
     /// The file extension of the tables.
     pub fn ext(&self) -> &'static str {
         match self.format {
-            Format::Json => "json",
-            Format::Parquet => "parquet",
+            OutputFormat::Json => "json",
+            OutputFormat::Parquet => "parquet",
             _ => "csv",
         }
     }
@@ -248,8 +248,8 @@ pub fn run_settings(config: &Config) -> anyhow::Result<RunSettings> {
         return Err(UsageError(format!("[run] inbox {} is not a folder", inbox.display())).into());
     }
     let format = match section.format.as_deref() {
-        Some(f) => Format::parse(f)?,
-        None => Format::Csv,
+        Some(f) => OutputFormat::parse(f)?,
+        None => OutputFormat::Csv,
     };
     let plan = plan(section, config, &dataset)?;
     Ok(RunSettings {

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::names::{BREACHES, HANDLED, RANK, STATUS};
 use crate::scan::Source;
-use crate::sla::{self, Kind, Rule};
+use crate::sla::{self, Rule, RuleKind};
 use crate::table::Table;
 use crate::time::format_day;
 use crate::turnover::{self, AttritionBy, TurnoverParams};
@@ -151,7 +151,7 @@ pub fn page_data(source: &Source, req: &PageRequest) -> Result<PageData, Error> 
     let full = queries(source, req)?;
     let (sections, empty) = sections(&full, req);
     let p = &req.base;
-    let target = req.rules.iter().find(|r| r.kind == Kind::ServiceLevel);
+    let target = req.rules.iter().find(|r| r.kind == RuleKind::ServiceLevel);
     let rows = match req.table_rows {
         0 => usize::MAX,
         n => n,

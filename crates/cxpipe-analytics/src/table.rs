@@ -20,7 +20,7 @@ use crate::names::{CSAT_TOP2, MISSED_INTERVAL_SHARE, PRECISION, RECALL, SERVICE_
 
 /// Output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum OutputFormat {
     /// Aligned text table.
     Table,
     /// RFC 4180 CSV with a header.
@@ -31,14 +31,14 @@ pub enum Format {
     Parquet,
 }
 
-impl Format {
+impl OutputFormat {
     /// Parses `table`, `csv`, `json` or `parquet`.
-    pub fn parse(s: &str) -> Result<Format, Error> {
+    pub fn parse(s: &str) -> Result<OutputFormat, Error> {
         match s {
-            "table" => Ok(Format::Table),
-            "csv" => Ok(Format::Csv),
-            "json" => Ok(Format::Json),
-            "parquet" => Ok(Format::Parquet),
+            "table" => Ok(OutputFormat::Table),
+            "csv" => Ok(OutputFormat::Csv),
+            "json" => Ok(OutputFormat::Json),
+            "parquet" => Ok(OutputFormat::Parquet),
             _ => Err(Error::Usage(format!(
                 "unknown format {s:?}; choose table, csv, json or parquet"
             ))),
@@ -135,16 +135,16 @@ fn plain_cell(v: &AnyValue, style: Style) -> Option<String> {
 /// carry it in their columns.
 pub fn write(
     df: &mut DataFrame,
-    format: Format,
+    format: OutputFormat,
     caption: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let io = |what: &str| Error::io(format!("writing the {what} output"));
     match format {
-        Format::Table => write_table(df, caption, out).map_err(io("table")),
-        Format::Csv => write_csv(df, out).map_err(io("CSV")),
-        Format::Json => write_json(df, out).map_err(io("JSON")),
-        Format::Parquet => {
+        OutputFormat::Table => write_table(df, caption, out).map_err(io("table")),
+        OutputFormat::Csv => write_csv(df, out).map_err(io("CSV")),
+        OutputFormat::Json => write_json(df, out).map_err(io("JSON")),
+        OutputFormat::Parquet => {
             ParquetWriter::new(out)
                 .with_compression(ParquetCompression::Zstd(None))
                 .finish(df)
@@ -443,7 +443,7 @@ impl Table {
     /// Writes the table in `format` (see [`write`]).
     pub fn write(
         &mut self,
-        format: Format,
+        format: OutputFormat,
         caption: Option<&str>,
         out: &mut dyn Write,
     ) -> Result<(), Error> {
@@ -455,7 +455,7 @@ impl Table {
         table_widths(&self.0)
     }
 
-    /// The rows as JSON objects, rounded as [`Format::Json`] writes them.
+    /// The rows as JSON objects, rounded as [`OutputFormat::Json`] writes them.
     pub fn json_rows(&self) -> JsonRows<'_> {
         JsonRows(&self.0)
     }
@@ -498,7 +498,7 @@ mod tests {
         .expect("frame")
     }
 
-    fn render(format: Format) -> String {
+    fn render(format: OutputFormat) -> String {
         let mut buf = Vec::new();
         write(&mut sample(), format, Some("caption"), &mut buf).expect("write");
         String::from_utf8(buf).expect("utf8")
@@ -506,7 +506,7 @@ mod tests {
 
     #[test]
     fn table_is_aligned_with_percentages_and_one_decimal() {
-        let t = render(Format::Table);
+        let t = render(OutputFormat::Table);
         assert_eq!(
             t,
             "caption\nagent_id  handled  aht_s  hold_rate\na,1             3  123.5      66.7%\n-               0      -          -\n"
@@ -560,7 +560,7 @@ mod tests {
         ])
         .expect("frame");
         let mut buf = Vec::new();
-        write(&mut df, Format::Json, None, &mut buf).expect("write");
+        write(&mut df, OutputFormat::Json, None, &mut buf).expect("write");
         assert_eq!(
             String::from_utf8(buf).expect("utf8"),
             "[\n  {\"x_rate\": null, \"ok\": true, \"name\": \"a\\\"b\\u0001\"},\n  \
@@ -575,10 +575,10 @@ mod tests {
     #[test]
     fn csv_and_json_round_and_quote() {
         assert_eq!(
-            render(Format::Csv),
+            render(OutputFormat::Csv),
             "agent_id,handled,aht_s,hold_rate\n\"a,1\",3,123.457,0.666667\n,0,,\n"
         );
-        let json = render(Format::Json);
+        let json = render(OutputFormat::Json);
         assert_eq!(
             json,
             "[\n  {\"agent_id\": \"a,1\", \"handled\": 3, \"aht_s\": 123.457, \"hold_rate\": 0.666667},\n  {\"agent_id\": null, \"handled\": 0, \"aht_s\": null, \"hold_rate\": null}\n]\n"

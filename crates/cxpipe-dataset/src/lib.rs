@@ -451,7 +451,7 @@ impl ReadGuard {
     }
 
     /// What the dataset holds, from file names and Parquet footers only.
-    pub fn summary(&self) -> Result<Summary, Error> {
+    pub fn summary(&self) -> Result<DatasetSummary, Error> {
         self.ds.summary()
     }
 }
@@ -533,7 +533,7 @@ fn sync_dir(dir: &Path) {
 
 /// What a dataset holds, from file names and Parquet footers only.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
+pub struct DatasetSummary {
     /// Partition dates, sorted.
     pub partitions: Vec<String>,
     /// Parquet files.
@@ -550,13 +550,13 @@ pub struct Summary {
 
 impl Dataset {
     /// Summarises the dataset without reading any row.
-    pub fn summary(&self) -> Result<Summary, Error> {
+    pub fn summary(&self) -> Result<DatasetSummary, Error> {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let files = self.parquet_files()?;
-        let mut s = Summary {
+        let mut s = DatasetSummary {
             files: files.len(),
             ledger_files: self.ledger()?.files.len(),
-            ..Summary::default()
+            ..DatasetSummary::default()
         };
         let mut parts = std::collections::BTreeSet::new();
         for rel in &files {

@@ -25,7 +25,7 @@ pub struct GenConfig {
     /// Encoding of the data file (CSV, NDJSON or a JSON array); it must be
     /// one the [`Layout`] is written in ([`Layout::format_for`] picks it
     /// from a file name).
-    pub format: Format,
+    pub format: FileFormat,
     /// Whose export the data file imitates: the same seed gives the same
     /// contacts in every layout, only written differently.
     pub layout: Layout,
@@ -41,7 +41,7 @@ impl Default for GenConfig {
             start: (2026, 10, 1),
             days: 31,
             agents: None,
-            format: Format::Csv,
+            format: FileFormat::Csv,
             layout: Layout::Generic,
         }
     }
@@ -49,7 +49,7 @@ impl Default for GenConfig {
 
 /// Encoding of the data file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub enum FileFormat {
     /// Comma-separated values with a header line, RFC 4180 quoting.
     #[default]
     Csv,
@@ -58,14 +58,14 @@ pub enum Format {
     Ndjson,
     /// One JSON array: `[`, a line break, the objects separated by `,` and a
     /// line break, then a line break and `]` (only for
-    /// [`Layout::AmazonConnect`]; never picked by [`Format::from_path`]).
+    /// [`Layout::AmazonConnect`]; never picked by [`FileFormat::from_path`]).
     JsonArray,
 }
 
-impl Format {
+impl FileFormat {
     /// Picks the layout from a file name, ignoring a `.gz` or `.zst` suffix:
-    /// `.ndjson` and `.jsonl` are [`Format::Ndjson`], anything else CSV.
-    pub fn from_path(path: &Path) -> Format {
+    /// `.ndjson` and `.jsonl` are [`FileFormat::Ndjson`], anything else CSV.
+    pub fn from_path(path: &Path) -> FileFormat {
         let stem = strip_compression(path);
         match stem
             .extension()
@@ -73,17 +73,17 @@ impl Format {
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("ndjson" | "jsonl") => Format::Ndjson,
-            _ => Format::Csv,
+            Some("ndjson" | "jsonl") => FileFormat::Ndjson,
+            _ => FileFormat::Csv,
         }
     }
 
     /// The name written in the facts file: `csv`, `ndjson` or `json`.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-            Format::JsonArray => "json",
+            FileFormat::Csv => "csv",
+            FileFormat::Ndjson => "ndjson",
+            FileFormat::JsonArray => "json",
         }
     }
 }
@@ -138,23 +138,23 @@ impl Layout {
     /// (a `.gz` or `.zst` suffix is ignored), or [`Error::Config`] when the
     /// name does not fit the layout:
     ///
-    /// - generic: [`Format::from_path`] (`.ndjson` / `.jsonl` are NDJSON,
+    /// - generic: [`FileFormat::from_path`] (`.ndjson` / `.jsonl` are NDJSON,
     ///   anything else CSV), as before layouts existed;
     /// - amazon-connect: `.ndjson` / `.jsonl` are NDJSON, `.json` a JSON
     ///   array; any other name is refused;
     /// - five9, talkdesk: CSV; a `.ndjson`, `.jsonl` or `.json` name is
     ///   refused.
-    pub fn format_for(self, path: &Path) -> Result<Format, Error> {
+    pub fn format_for(self, path: &Path) -> Result<FileFormat, Error> {
         let ext = strip_compression(path)
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         let ext = ext.as_deref();
         match self {
-            Layout::Generic => Ok(Format::from_path(path)),
+            Layout::Generic => Ok(FileFormat::from_path(path)),
             Layout::AmazonConnect => match ext {
-                Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
-                Some("json") => Ok(Format::JsonArray),
+                Some("ndjson" | "jsonl") => Ok(FileFormat::Ndjson),
+                Some("json") => Ok(FileFormat::JsonArray),
                 _ => Err(Error::Config(format!(
                     "the amazon-connect layout is JSON: name the file .ndjson or .jsonl \
                      (one record a line) or .json (one array), optionally followed by .gz \
@@ -168,17 +168,17 @@ impl Layout {
                      followed by .gz or .zst), not {}",
                     path.display()
                 ))),
-                _ => Ok(Format::Csv),
+                _ => Ok(FileFormat::Csv),
             },
         }
     }
 
     /// Whether this layout can be written in `format`.
-    pub(crate) fn writes(self, format: Format) -> bool {
+    pub(crate) fn writes(self, format: FileFormat) -> bool {
         match self {
-            Layout::Generic => matches!(format, Format::Csv | Format::Ndjson),
-            Layout::AmazonConnect => matches!(format, Format::Ndjson | Format::JsonArray),
-            Layout::Five9 | Layout::Talkdesk => format == Format::Csv,
+            Layout::Generic => matches!(format, FileFormat::Csv | FileFormat::Ndjson),
+            Layout::AmazonConnect => matches!(format, FileFormat::Ndjson | FileFormat::JsonArray),
+            Layout::Five9 | Layout::Talkdesk => format == FileFormat::Csv,
         }
     }
 
@@ -277,17 +277,23 @@ mod tests {
 
     #[test]
     fn format_and_facts_path_from_names() {
-        assert_eq!(Format::from_path(Path::new("a/data.csv")), Format::Csv);
         assert_eq!(
-            Format::from_path(Path::new("data.ndjson.gz")),
-            Format::Ndjson
+            FileFormat::from_path(Path::new("a/data.csv")),
+            FileFormat::Csv
         );
         assert_eq!(
-            Format::from_path(Path::new("data.JSONL.zst")),
-            Format::Ndjson
+            FileFormat::from_path(Path::new("data.ndjson.gz")),
+            FileFormat::Ndjson
         );
-        assert_eq!(Format::from_path(Path::new("data.json")), Format::Csv);
-        assert_eq!(Format::from_path(Path::new("data")), Format::Csv);
+        assert_eq!(
+            FileFormat::from_path(Path::new("data.JSONL.zst")),
+            FileFormat::Ndjson
+        );
+        assert_eq!(
+            FileFormat::from_path(Path::new("data.json")),
+            FileFormat::Csv
+        );
+        assert_eq!(FileFormat::from_path(Path::new("data")), FileFormat::Csv);
         assert_eq!(
             facts_path(Path::new("x/data.csv")),
             Path::new("x/data.facts.json")
@@ -336,12 +342,12 @@ mod tests {
             },
             GenConfig {
                 layout: Layout::Five9,
-                format: Format::Ndjson,
+                format: FileFormat::Ndjson,
                 ..GenConfig::default()
             },
             GenConfig {
                 layout: Layout::AmazonConnect,
-                format: Format::Csv,
+                format: FileFormat::Csv,
                 ..GenConfig::default()
             },
         ];

@@ -5,10 +5,10 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use cxpipe_generate::{Format, GenConfig, Layout, generate};
+//! use cxpipe_generate::{FileFormat, GenConfig, Layout, generate};
 //!
 //! let out = Path::new("month.csv.zst");
-//! let cfg = GenConfig { rows: 1_000_000, format: Format::from_path(out), ..GenConfig::default() };
+//! let cfg = GenConfig { rows: 1_000_000, format: FileFormat::from_path(out), ..GenConfig::default() };
 //! let summary = generate(&cfg, out)?;
 //! assert_eq!(summary.rows, 1_000_000);
 //!
@@ -88,13 +88,13 @@
 //! measured on the rows written); `card_numbers_planted`, `abandoned_rows`,
 //! `transfers`.
 //!
-//! This crate never prints; it returns a [`Summary`] or an [`Error`].
+//! This crate never prints; it returns a [`GenerateSummary`] or an [`Error`].
 #![warn(missing_docs)]
 
 mod config;
+mod encode;
 mod error;
 mod facts;
-mod fmt;
 mod pipeline;
 mod repeat;
 mod rng;
@@ -107,9 +107,9 @@ mod world;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-pub use config::{FIVE9_TIME_ZONE, Format, GenConfig, Layout, ParseLayoutError, facts_path};
+pub use config::{FIVE9_TIME_ZONE, FileFormat, GenConfig, Layout, ParseLayoutError, facts_path};
+pub use encode::FIELDS;
 pub use error::Error;
-pub use fmt::FIELDS;
 pub use roster::write_roster;
 
 use facts::Facts;
@@ -118,7 +118,7 @@ use world::World;
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
+pub struct GenerateSummary {
     /// Data rows (interaction legs, distinct contacts) written, header
     /// excluded: always the configured number.
     pub rows: u64,
@@ -137,7 +137,7 @@ pub struct Summary {
 ///
 /// Both files are written under temporary names and renamed into place when
 /// complete.
-pub fn generate(cfg: &GenConfig, out: &Path) -> Result<Summary, Error> {
+pub fn generate(cfg: &GenConfig, out: &Path) -> Result<GenerateSummary, Error> {
     generate_with_cancel(cfg, out, &AtomicBool::new(false))
 }
 
@@ -152,25 +152,25 @@ pub fn generate_with_cancel(
     cfg: &GenConfig,
     out: &Path,
     cancel: &AtomicBool,
-) -> Result<Summary, Error> {
+) -> Result<GenerateSummary, Error> {
     config::validate(cfg)?;
     let world = World::new(cfg);
-    let formatter = fmt::RowFormatter::new(&world, cfg.layout, cfg.format)?;
+    let formatter = encode::RowFormatter::new(&world, cfg.layout, cfg.format)?;
     let io_err = |source| Error::Io {
         path: out.to_path_buf(),
         source,
     };
     let mut file = AtomicFile::create(out, Compression::from_path(out)).map_err(io_err)?;
-    file.write_all(&fmt::RowFormatter::header(cfg.layout, cfg.format))
+    file.write_all(&encode::RowFormatter::header(cfg.layout, cfg.format))
         .map_err(io_err)?;
     let seen = pipeline::write_days(
         &world, &formatter, cfg.layout, cfg.format, &mut file, out, cancel,
     )?;
-    file.write_all(fmt::RowFormatter::footer(cfg.format))
+    file.write_all(encode::RowFormatter::footer(cfg.format))
         .map_err(io_err)?;
     let bytes = file.commit().map_err(io_err)?;
     let facts_path = write_facts(&Facts::new(cfg, &world, &seen), out)?;
-    Ok(Summary {
+    Ok(GenerateSummary {
         rows: cfg.rows,
         records: cfg.rows + seen.totals.extra_records,
         bytes,

@@ -24,12 +24,12 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use rayon::prelude::*;
 
-use crate::fmt::RowFormatter;
+use crate::encode::RowFormatter;
 use crate::repeat::{RepeatRate, RepeatRec, RepeatTracker};
 use crate::sim::{self, DayStats};
 use crate::sink::AtomicFile;
 use crate::world::World;
-use crate::{Error, Format, Layout};
+use crate::{Error, FileFormat, Layout};
 
 mod produce;
 
@@ -97,7 +97,7 @@ pub(crate) fn write_days(
     w: &World,
     formatter: &RowFormatter<'_>,
     layout: Layout,
-    format: Format,
+    format: FileFormat,
     file: &mut AtomicFile,
     out: &Path,
     cancel: &AtomicBool,
@@ -114,7 +114,7 @@ pub(crate) fn write_days(
         let writer = s.spawn(move || {
             let sink = Sink {
                 file,
-                first_in_array: format == Format::JsonArray,
+                first_in_array: format == FileFormat::JsonArray,
                 out,
                 cancel,
             };

@@ -441,7 +441,7 @@ fn plan_understaffed(seed: u64, days: u32, day_rows: &[u64]) -> Vec<Understaffed
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Format;
+    use crate::FileFormat;
 
     fn cfg(rows: u64) -> GenConfig {
         GenConfig {
@@ -450,7 +450,7 @@ mod tests {
             start: (2026, 10, 1),
             days: 31,
             agents: None,
-            format: Format::Csv,
+            format: FileFormat::Csv,
             layout: crate::Layout::Generic,
         }
     }

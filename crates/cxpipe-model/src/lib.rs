@@ -77,7 +77,7 @@ pub mod col {
 
 /// The kind of Arrow column a canonical field is stored as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ColumnKind {
     /// Utf8 with high cardinality (ids, pseudonyms).
     Text,
     /// Dictionary-encoded Utf8 (low cardinality).
@@ -98,39 +98,39 @@ pub struct Column {
     /// Column name as stored.
     pub name: &'static str,
     /// Storage kind.
-    pub kind: Kind,
+    pub kind: ColumnKind,
     /// Whether null is allowed.
     pub nullable: bool,
 }
 
 /// The stored columns in schema order (SPEC §3).
 pub const COLUMNS: [Column; 23] = [
-    c(col::INTERACTION_ID, Kind::Text, false),
-    c(col::CHAIN_ID, Kind::Text, true),
-    c(col::CHANNEL, Kind::Dict, false),
-    c(col::DIRECTION, Kind::Dict, false),
-    c(col::QUEUE, Kind::Dict, true),
-    c(col::AGENT_ID, Kind::Dict, true),
-    c(col::TEAM, Kind::Dict, true),
-    c(col::SITE, Kind::Dict, true),
-    c(col::CUSTOMER_KEY, Kind::Text, true),
-    c(col::ARRIVED_AT, Kind::Timestamp, false),
-    c(col::ANSWERED_AT, Kind::Timestamp, true),
-    c(col::ENDED_AT, Kind::Timestamp, false),
-    c(col::WAIT_MS, Kind::Int64, false),
-    c(col::TALK_MS, Kind::Int64, false),
-    c(col::HOLD_MS, Kind::Int64, false),
-    c(col::ACW_MS, Kind::Int64, false),
-    c(col::HANDLE_MS, Kind::Int64, false),
-    c(col::ABANDONED, Kind::Bool, false),
-    c(col::TRANSFERRED, Kind::Bool, false),
-    c(col::DISPOSITION, Kind::Dict, true),
-    c(col::CSAT, Kind::Int8, true),
-    c(col::SOURCE_FILE, Kind::Dict, false),
-    c(col::SOURCE_LINE, Kind::Int64, false),
+    c(col::INTERACTION_ID, ColumnKind::Text, false),
+    c(col::CHAIN_ID, ColumnKind::Text, true),
+    c(col::CHANNEL, ColumnKind::Dict, false),
+    c(col::DIRECTION, ColumnKind::Dict, false),
+    c(col::QUEUE, ColumnKind::Dict, true),
+    c(col::AGENT_ID, ColumnKind::Dict, true),
+    c(col::TEAM, ColumnKind::Dict, true),
+    c(col::SITE, ColumnKind::Dict, true),
+    c(col::CUSTOMER_KEY, ColumnKind::Text, true),
+    c(col::ARRIVED_AT, ColumnKind::Timestamp, false),
+    c(col::ANSWERED_AT, ColumnKind::Timestamp, true),
+    c(col::ENDED_AT, ColumnKind::Timestamp, false),
+    c(col::WAIT_MS, ColumnKind::Int64, false),
+    c(col::TALK_MS, ColumnKind::Int64, false),
+    c(col::HOLD_MS, ColumnKind::Int64, false),
+    c(col::ACW_MS, ColumnKind::Int64, false),
+    c(col::HANDLE_MS, ColumnKind::Int64, false),
+    c(col::ABANDONED, ColumnKind::Bool, false),
+    c(col::TRANSFERRED, ColumnKind::Bool, false),
+    c(col::DISPOSITION, ColumnKind::Dict, true),
+    c(col::CSAT, ColumnKind::Int8, true),
+    c(col::SOURCE_FILE, ColumnKind::Dict, false),
+    c(col::SOURCE_LINE, ColumnKind::Int64, false),
 ];
 
-const fn c(name: &'static str, kind: Kind, nullable: bool) -> Column {
+const fn c(name: &'static str, kind: ColumnKind, nullable: bool) -> Column {
     Column {
         name,
         kind,
@@ -142,12 +142,14 @@ impl Column {
     /// The Arrow data type this column is stored as.
     pub fn data_type(&self) -> DataType {
         match self.kind {
-            Kind::Text => DataType::Utf8,
-            Kind::Dict => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-            Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            Kind::Int64 => DataType::Int64,
-            Kind::Bool => DataType::Boolean,
-            Kind::Int8 => DataType::Int8,
+            ColumnKind::Text => DataType::Utf8,
+            ColumnKind::Dict => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
+            ColumnKind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ColumnKind::Int64 => DataType::Int64,
+            ColumnKind::Bool => DataType::Boolean,
+            ColumnKind::Int8 => DataType::Int8,
         }
     }
 

@@ -5,7 +5,7 @@ use cxpipe_model::{Direction, col};
 use polars::prelude::{col as column, *};
 
 use super::query::scope_filter;
-use super::rule::{Kind, Rule};
+use super::rule::{Rule, RuleKind};
 use crate::Error;
 use crate::frame::numbers;
 use crate::kpi::KpiParams;
@@ -68,7 +68,7 @@ pub fn interaction_report(
 fn breaches(lf: LazyFrame, rule: &Rule, agent: Option<&str>, top: Option<usize>) -> LazyFrame {
     let threshold = rule.threshold_ms.unwrap_or_default();
     let m = column(rule.kind.column());
-    let subject = if rule.kind == Kind::Wait {
+    let subject = if rule.kind == RuleKind::Wait {
         column(col::DIRECTION).eq(lit(Direction::Inbound.as_str()))
     } else {
         column(col::ANSWERED_AT).is_not_null()

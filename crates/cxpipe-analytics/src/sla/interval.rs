@@ -5,7 +5,7 @@ use cxpipe_model::col;
 use polars::prelude::*;
 
 use super::query::rule_params;
-use super::rule::{Kind, Rule};
+use super::rule::{Rule, RuleKind};
 use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
@@ -68,8 +68,8 @@ pub(super) fn judged_intervals(
 
 /// Met if the measured value is on the right side of the target; the
 /// shortfall is how far it is on the wrong side (0 when met).
-fn judge(kind: Kind, measured: f64, target: f64) -> (bool, f64) {
-    let gap = if kind == Kind::ServiceLevel {
+fn judge(kind: RuleKind, measured: f64, target: f64) -> (bool, f64) {
+    let gap = if kind == RuleKind::ServiceLevel {
         target - measured
     } else {
         measured - target
@@ -159,10 +159,10 @@ mod tests {
 
     #[test]
     fn judging() {
-        assert_eq!(judge(Kind::ServiceLevel, 0.8, 0.8), (true, 0.0));
-        let (met, short) = judge(Kind::ServiceLevel, 0.5, 0.8);
+        assert_eq!(judge(RuleKind::ServiceLevel, 0.8, 0.8), (true, 0.0));
+        let (met, short) = judge(RuleKind::ServiceLevel, 0.5, 0.8);
         assert!(!met && (short - 0.3).abs() < 1e-12);
-        assert_eq!(judge(Kind::AbandonRate, 0.05, 0.05), (true, 0.0));
-        assert_eq!(judge(Kind::Asa, 45.0, 30.0), (false, 15.0));
+        assert_eq!(judge(RuleKind::AbandonRate, 0.05, 0.05), (true, 0.0));
+        assert_eq!(judge(RuleKind::Asa, 45.0, 30.0), (false, 15.0));
     }
 }

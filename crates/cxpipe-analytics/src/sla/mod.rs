@@ -17,4 +17,4 @@ mod rule;
 pub use agent::{AGENT_COLUMNS, agent_report};
 pub use interaction::{INTERACTION_COLUMNS, interaction_report};
 pub use interval::{INTERVAL_COLUMNS, interval_report};
-pub use rule::{Kind, Rule, Scope, glob_match};
+pub use rule::{Rule, RuleKind, Scope, glob_match};

@@ -4,7 +4,7 @@
 use cxpipe_model::col;
 use polars::prelude::Expr;
 
-use super::rule::{Kind, Rule, Scope};
+use super::rule::{Rule, RuleKind, Scope};
 use crate::Error;
 use crate::kpi::{Group, KpiParams};
 use crate::scan::Source;
@@ -19,7 +19,7 @@ pub(super) fn rule_params(
     let mut p = base.clone();
     p.by = by;
     p.interval = rule.interval;
-    if rule.kind == Kind::ServiceLevel
+    if rule.kind == RuleKind::ServiceLevel
         && let Some(t) = rule.threshold_ms
     {
         p.threshold_ms = t;

@@ -9,7 +9,7 @@ use crate::time::Interval;
 
 /// What a rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum RuleKind {
     /// Per queue × interval: met if `service_level` ≥ target.
     ServiceLevel,
     /// Per queue × interval: met if `abandon_rate` ≤ target.
@@ -26,60 +26,63 @@ pub enum Kind {
     Hold,
 }
 
-impl Kind {
+impl RuleKind {
     /// Every kind, in SPEC order.
-    pub const ALL: [Kind; 7] = [
-        Kind::ServiceLevel,
-        Kind::AbandonRate,
-        Kind::Asa,
-        Kind::Wait,
-        Kind::Handle,
-        Kind::Acw,
-        Kind::Hold,
+    pub const ALL: [RuleKind; 7] = [
+        RuleKind::ServiceLevel,
+        RuleKind::AbandonRate,
+        RuleKind::Asa,
+        RuleKind::Wait,
+        RuleKind::Handle,
+        RuleKind::Acw,
+        RuleKind::Hold,
     ];
 
     /// Its name in policy files.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::ServiceLevel => "service_level",
-            Kind::AbandonRate => "abandon_rate",
-            Kind::Asa => "asa",
-            Kind::Wait => "wait",
-            Kind::Handle => "handle",
-            Kind::Acw => "acw",
-            Kind::Hold => "hold",
+            RuleKind::ServiceLevel => "service_level",
+            RuleKind::AbandonRate => "abandon_rate",
+            RuleKind::Asa => "asa",
+            RuleKind::Wait => "wait",
+            RuleKind::Handle => "handle",
+            RuleKind::Acw => "acw",
+            RuleKind::Hold => "hold",
         }
     }
 
     /// Parses a kind name.
-    pub fn parse(s: &str) -> Result<Kind, String> {
-        Kind::ALL
+    pub fn parse(s: &str) -> Result<RuleKind, String> {
+        RuleKind::ALL
             .into_iter()
             .find(|k| k.name() == s.trim())
             .ok_or_else(|| {
                 format!(
                     "unknown kind {s:?}; choose from {}",
-                    Kind::ALL.map(Kind::name).join(", ")
+                    RuleKind::ALL.map(RuleKind::name).join(", ")
                 )
             })
     }
 
     /// Whether it is judged per queue × interval.
     pub fn interval_level(self) -> bool {
-        matches!(self, Kind::ServiceLevel | Kind::AbandonRate | Kind::Asa)
+        matches!(
+            self,
+            RuleKind::ServiceLevel | RuleKind::AbandonRate | RuleKind::Asa
+        )
     }
 
     /// The KPI column (interval level) or duration column (interaction
     /// level) it measures.
     pub(super) fn column(self) -> &'static str {
         match self {
-            Kind::ServiceLevel => SERVICE_LEVEL,
-            Kind::AbandonRate => ABANDON_RATE,
-            Kind::Asa => ASA_S,
-            Kind::Wait => col::WAIT_MS,
-            Kind::Handle => col::HANDLE_MS,
-            Kind::Acw => col::ACW_MS,
-            Kind::Hold => col::HOLD_MS,
+            RuleKind::ServiceLevel => SERVICE_LEVEL,
+            RuleKind::AbandonRate => ABANDON_RATE,
+            RuleKind::Asa => ASA_S,
+            RuleKind::Wait => col::WAIT_MS,
+            RuleKind::Handle => col::HANDLE_MS,
+            RuleKind::Acw => col::ACW_MS,
+            RuleKind::Hold => col::HOLD_MS,
         }
     }
 }
@@ -169,7 +172,7 @@ pub struct Rule {
     /// Its name, unique within a policy.
     pub name: String,
     /// What it measures.
-    pub kind: Kind,
+    pub kind: RuleKind,
     /// Which contacts it covers.
     pub scope: Scope,
     /// Interaction level: the breach threshold. `service_level`: T (default:
@@ -195,13 +198,13 @@ impl Rule {
         if name.trim().is_empty() {
             return Err("`name` is empty".into());
         }
-        let kind = Kind::parse(kind)?;
+        let kind = RuleKind::parse(kind)?;
         let k = kind.name();
         let threshold_ms = match threshold_s {
             Some(t) if !(t.is_finite() && (0.0..=1e9).contains(&t)) => {
                 return Err(format!("threshold_s {t} is not a number of seconds >= 0"));
             }
-            Some(_) if matches!(kind, Kind::AbandonRate | Kind::Asa) => {
+            Some(_) if matches!(kind, RuleKind::AbandonRate | RuleKind::Asa) => {
                 return Err(format!(
                     "threshold_s does not apply to kind {k} (its limit is `target`)"
                 ));
@@ -216,18 +219,20 @@ impl Rule {
             None => None,
         };
         match (kind, target) {
-            (Kind::ServiceLevel | Kind::AbandonRate, None) => {
+            (RuleKind::ServiceLevel | RuleKind::AbandonRate, None) => {
                 return Err(format!(
                     "kind {k} needs `target`, a fraction from 0 to 1 (e.g. 0.80)"
                 ));
             }
-            (Kind::ServiceLevel | Kind::AbandonRate, Some(t)) if !(0.0..=1.0).contains(&t) => {
+            (RuleKind::ServiceLevel | RuleKind::AbandonRate, Some(t))
+                if !(0.0..=1.0).contains(&t) =>
+            {
                 return Err(format!(
                     "target {t} is out of range: a {k} target is a fraction from 0 to 1"
                 ));
             }
-            (Kind::Asa, None) => return Err("kind asa needs `target`, in seconds".into()),
-            (Kind::Asa, Some(t)) if !(t.is_finite() && t > 0.0) => {
+            (RuleKind::Asa, None) => return Err("kind asa needs `target`, in seconds".into()),
+            (RuleKind::Asa, Some(t)) if !(t.is_finite() && t > 0.0) => {
                 return Err(format!(
                     "target {t} is out of range: an asa target is seconds > 0"
                 ));

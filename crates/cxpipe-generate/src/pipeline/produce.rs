@@ -18,7 +18,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError, channel};
 use rayon::{ScopeFifo, Yield};
 
 use super::Piece;
-use crate::fmt::RowFormatter;
+use crate::encode::RowFormatter;
 use crate::repeat::RepeatRec;
 use crate::sim::{self, DayStats, Row};
 use crate::world::World;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use cxpipe_generate::{Error, FIELDS, Format, GenConfig, generate};
+use cxpipe_generate::{Error, FIELDS, FileFormat, GenConfig, generate};
 
 use crate::{TestResult, gen_to, generated, read_csv, read_facts};
 
@@ -284,7 +284,7 @@ fn ndjson_carries_the_same_rows_as_csv() -> TestResult {
     let cfg = GenConfig {
         rows: 5_000,
         seed: 11,
-        format: Format::Ndjson,
+        format: FileFormat::Ndjson,
         ..GenConfig::default()
     };
     generate(&cfg, &json_path)?;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use cxpipe_generate::{Format, GenConfig, Summary, generate};
+use cxpipe_generate::{FileFormat, GenConfig, GenerateSummary, generate};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -20,11 +20,11 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 struct Generated {
     _dir: tempfile::TempDir,
     path: PathBuf,
-    summary: Summary,
+    summary: GenerateSummary,
 }
 
 /// Generates (once per configuration) and returns the file's path and summary.
-fn generated(rows: u64, seed: u64, name: &str) -> (PathBuf, Summary) {
+fn generated(rows: u64, seed: u64, name: &str) -> (PathBuf, GenerateSummary) {
     type Cache = Mutex<HashMap<(u64, u64, String), Generated>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
@@ -46,11 +46,11 @@ fn generated(rows: u64, seed: u64, name: &str) -> (PathBuf, Summary) {
     (g.path.clone(), g.summary.clone())
 }
 
-fn gen_to(path: &Path, rows: u64, seed: u64) -> Summary {
+fn gen_to(path: &Path, rows: u64, seed: u64) -> GenerateSummary {
     let cfg = GenConfig {
         rows,
         seed,
-        format: Format::from_path(path),
+        format: FileFormat::from_path(path),
         ..GenConfig::default()
     };
     generate(&cfg, path).expect("generation succeeds")
@@ -119,7 +119,7 @@ fn parse_ts(s: &str) -> i64 {
 }
 
 /// Reads the facts file as JSON.
-fn read_facts(summary: &Summary) -> serde_json::Value {
+fn read_facts(summary: &GenerateSummary) -> serde_json::Value {
     let text = std::fs::read_to_string(&summary.facts_path).expect("facts file");
     serde_json::from_str(&text).expect("facts are JSON")
 }

@@ -23,7 +23,7 @@
 
 use std::path::Path;
 
-use cxpipe_generate::{GenConfig, Layout, Summary, generate, write_roster};
+use cxpipe_generate::{GenConfig, GenerateSummary, Layout, generate, write_roster};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::TestResult;
@@ -45,7 +45,10 @@ fn month(layout: Layout, out: &Path) -> Result<GenConfig, cxpipe_generate::Error
 
 /// Generates `name` in `layout` and returns the hashes of the data file and
 /// of its facts file.
-fn hashes(layout: Layout, name: &str) -> Result<(u64, u64, Summary), Box<dyn std::error::Error>> {
+fn hashes(
+    layout: Layout,
+    name: &str,
+) -> Result<(u64, u64, GenerateSummary), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join(name);
     let summary = generate(&month(layout, &out)?, &out)?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use cxpipe_generate::{Error, Format, GenConfig, Layout, Summary, generate};
+use cxpipe_generate::{Error, FileFormat, GenConfig, GenerateSummary, Layout, generate};
 use serde_json::Value;
 
 use crate::{Rec, TestResult, parse_ts, read_csv, read_facts};
@@ -18,7 +18,7 @@ fn gen_layout(
     layout: Layout,
     rows: u64,
     start: (i32, u8, u8),
-) -> Result<(PathBuf, Summary), Error> {
+) -> Result<(PathBuf, GenerateSummary), Error> {
     let path = dir.join(name);
     let cfg = GenConfig {
         rows,
@@ -490,13 +490,13 @@ fn layouts_refuse_file_names_of_another_encoding() {
         assert!(msg.contains(layout.as_str()) && msg.contains(name), "{msg}");
     }
     let ok = [
-        (Layout::AmazonConnect, "x.ndjson.gz", Format::Ndjson),
-        (Layout::AmazonConnect, "x.jsonl", Format::Ndjson),
-        (Layout::AmazonConnect, "x.JSON.zst", Format::JsonArray),
-        (Layout::Five9, "x.csv.zst", Format::Csv),
-        (Layout::Talkdesk, "x.csv", Format::Csv),
-        (Layout::Generic, "x.ndjson", Format::Ndjson),
-        (Layout::Generic, "x.csv", Format::Csv),
+        (Layout::AmazonConnect, "x.ndjson.gz", FileFormat::Ndjson),
+        (Layout::AmazonConnect, "x.jsonl", FileFormat::Ndjson),
+        (Layout::AmazonConnect, "x.JSON.zst", FileFormat::JsonArray),
+        (Layout::Five9, "x.csv.zst", FileFormat::Csv),
+        (Layout::Talkdesk, "x.csv", FileFormat::Csv),
+        (Layout::Generic, "x.ndjson", FileFormat::Ndjson),
+        (Layout::Generic, "x.csv", FileFormat::Csv),
     ];
     for (layout, name, format) in ok {
         assert_eq!(
@@ -511,10 +511,10 @@ fn layouts_refuse_file_names_of_another_encoding() {
 fn generate_refuses_a_layout_in_an_encoding_it_is_not_written_in() -> TestResult {
     let dir = tempfile::tempdir()?;
     for (layout, format) in [
-        (Layout::AmazonConnect, Format::Csv),
-        (Layout::Five9, Format::Ndjson),
-        (Layout::Talkdesk, Format::JsonArray),
-        (Layout::Generic, Format::JsonArray),
+        (Layout::AmazonConnect, FileFormat::Csv),
+        (Layout::Five9, FileFormat::Ndjson),
+        (Layout::Talkdesk, FileFormat::JsonArray),
+        (Layout::Generic, FileFormat::JsonArray),
     ] {
         let path = dir.path().join("x.out");
         let cfg = GenConfig {

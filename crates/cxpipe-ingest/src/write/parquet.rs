@@ -6,7 +6,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
-use cxpipe_model::{COLUMNS, Kind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
+use cxpipe_model::{COLUMNS, ColumnKind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -38,7 +38,10 @@ pub fn writer_properties() -> WriterProperties {
         // timestamps and durations would overflow the dictionary into plain
         // encoding anyway, after hashing every value (measured: the interner
         // was ~7% of ingest CPU with dictionaries on every column).
-        let dict = matches!(c.kind, Kind::Dict | Kind::Int8 | Kind::Bool);
+        let dict = matches!(
+            c.kind,
+            ColumnKind::Dict | ColumnKind::Int8 | ColumnKind::Bool
+        );
         b = b.set_column_dictionary_enabled(ColumnPath::from(c.name), dict);
         // Min/max of pseudonyms, chain ids and free text prune nothing and
         // cost a string comparison per row; every other column keeps them.

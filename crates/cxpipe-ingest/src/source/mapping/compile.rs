@@ -75,7 +75,7 @@ pub fn vendors() -> Vec<Mapping> {
 
 /// Where a column's value comes from.
 #[derive(Debug, Clone)]
-pub(super) enum Rule {
+pub(super) enum ColumnRule {
     /// Text from source fields (the first present).
     Fields(Vec<usize>),
     /// A constant.
@@ -92,7 +92,7 @@ pub(super) enum Rule {
 /// One canonical column of a compiled mapping.
 #[derive(Debug, Clone)]
 pub(super) struct Col {
-    pub(super) rule: Rule,
+    pub(super) rule: ColumnRule,
     /// For messages: the source field(s) or rule, as the user wrote it.
     pub(super) label: String,
     pub(super) default: Option<String>,
@@ -270,7 +270,7 @@ impl Mapping {
     fn check_derived(&self, origin: &str) -> Result<(), String> {
         for slot in Slot::ALL {
             let Some(Col {
-                rule: Rule::Derived { from, .. },
+                rule: ColumnRule::Derived { from, .. },
                 ..
             }) = &self.cols[slot.index()]
             else {
@@ -279,7 +279,7 @@ impl Mapping {
             if !matches!(
                 &self.cols[from.index()],
                 Some(Col {
-                    rule: Rule::Fields(_) | Rule::Value(_),
+                    rule: ColumnRule::Fields(_) | ColumnRule::Value(_),
                     ..
                 })
             ) {
@@ -316,7 +316,8 @@ impl Mapping {
             Some(u) => parse_unit(u)
                 .ok_or_else(|| format!("unit: {u:?} is not one of s, ms, min, hh:mm:ss"))?,
         };
-        if kind == ColKind::Duration && raw.unit.is_none() && matches!(rule, Rule::Fields(_)) {
+        if kind == ColKind::Duration && raw.unit.is_none() && matches!(rule, ColumnRule::Fields(_))
+        {
             return Err("unit: a duration column needs a unit (s, ms, min, hh:mm:ss)".to_string());
         }
         if let Some(f) = &raw.format {
@@ -369,7 +370,7 @@ impl Mapping {
 
     /// Where a column's value comes from (exactly one of `field`, `value`,
     /// `from` + `plus`, `present`/`absent`), and its label for messages.
-    fn rule(&mut self, slot: Slot, raw: &RawColumn) -> Result<(Rule, String), String> {
+    fn rule(&mut self, slot: Slot, raw: &RawColumn) -> Result<(ColumnRule, String), String> {
         let sources = [
             raw.field.is_some(),
             raw.value.is_some(),
@@ -387,10 +388,10 @@ impl Mapping {
                 return Err("field: must name at least one field, none blank".to_string());
             }
             let ids = names.iter().map(|n| self.field_id(n)).collect();
-            return Ok((Rule::Fields(ids), names.join(" | ")));
+            return Ok((ColumnRule::Fields(ids), names.join(" | ")));
         }
         if let Some(v) = &raw.value {
-            return Ok((Rule::Value(v.clone()), slot.column_name().to_string()));
+            return Ok((ColumnRule::Value(v.clone()), slot.column_name().to_string()));
         }
         if let Some(from) = &raw.from {
             let from_slot = Slot::named(from)
@@ -405,7 +406,7 @@ impl Mapping {
                 .join(" + ");
             let plus = plus.iter().map(|n| self.field_id(n)).collect();
             return Ok((
-                Rule::Derived {
+                ColumnRule::Derived {
                     from: from_slot,
                     plus,
                 },
@@ -420,7 +421,7 @@ impl Mapping {
             .chain(absent.iter().map(|a| format!("{a} absent")))
             .collect::<Vec<_>>()
             .join(" and ");
-        let rule = Rule::Presence {
+        let rule = ColumnRule::Presence {
             present: present.iter().map(|n| self.field_id(n)).collect(),
             absent: absent.iter().map(|n| self.field_id(n)).collect(),
         };

@@ -1,7 +1,7 @@
 //! Resolving a CSV file's header against a mapping: which column holds
 //! each source field, which are missing, which are ignored.
 
-use super::compile::{Mapping, REQUIRED, Rule};
+use super::compile::{ColumnRule, Mapping, REQUIRED};
 
 /// A mapping's CSV columns, resolved from one file's header.
 #[derive(Debug, Clone)]
@@ -29,8 +29,8 @@ impl Mapping {
                 continue;
             }
             match &col.rule {
-                Rule::Fields(f) => out.push(f.clone()),
-                Rule::Derived { plus, .. } => out.extend(plus.iter().map(|p| vec![*p])),
+                ColumnRule::Fields(f) => out.push(f.clone()),
+                ColumnRule::Derived { plus, .. } => out.extend(plus.iter().map(|p| vec![*p])),
                 _ => {}
             }
         }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use cxpipe_model::Zone;
 
-use super::compile::{Col, Mapping, Rule};
+use super::compile::{Col, ColumnRule, Mapping};
 use super::csv_layout::MappedCsv;
 use super::json_paths::{JsonRecord, JsonVal};
 use crate::csv::CsvParser;
@@ -131,7 +131,7 @@ impl<'r> Mapped<'r> {
                 let Some(col) = &m.cols[slot.index()] else {
                     continue;
                 };
-                let is_derived = matches!(col.rule, Rule::Derived { .. });
+                let is_derived = matches!(col.rule, ColumnRule::Derived { .. });
                 if is_derived != derived {
                     continue;
                 }
@@ -175,7 +175,7 @@ impl<'r> Mapped<'r> {
             return Ok(None);
         }
         let bad = |e: String| (ReasonCode::BadTimestamp, format!("{}: {e}", col.label));
-        if let Rule::Derived { from, plus } = &col.rule {
+        if let ColumnRule::Derived { from, plus } = &col.rule {
             let Some(Some(Ok(base))) = self.times.get(time_index(*from)).cloned() else {
                 // The base time is missing or bad: that column reports it.
                 return Ok(None);
@@ -229,8 +229,8 @@ fn column_text<'r>(
     rec: &Record<'r>,
 ) -> Result<Option<Cow<'r, str>>, Problem> {
     let mut text = match &col.rule {
-        Rule::Value(v) => Some(Cow::Borrowed(v.as_str())),
-        Rule::Fields(ids) => {
+        ColumnRule::Value(v) => Some(Cow::Borrowed(v.as_str())),
+        ColumnRule::Fields(ids) => {
             let mut found = None;
             for id in ids {
                 if let Some(t) = rec.text(m, *id)?
@@ -242,8 +242,8 @@ fn column_text<'r>(
             }
             found
         }
-        Rule::Derived { .. } => None,
-        Rule::Presence { present, absent } => {
+        ColumnRule::Derived { .. } => None,
+        ColumnRule::Presence { present, absent } => {
             let mut all = true;
             for id in present {
                 all &= rec.text(m, *id)?.is_some();
@@ -303,7 +303,7 @@ impl<'a> Fields<'a> for &'a Mapped<'_> {
             return Ok(None);
         };
         let bad = |e: String| (ReasonCode::BadEnum, format!("{}: {e}", col.label));
-        if matches!(col.rule, Rule::Presence { .. }) {
+        if matches!(col.rule, ColumnRule::Presence { .. }) {
             return Ok(Some(t == "true"));
         }
         if col.nonzero {

@@ -14,7 +14,7 @@ mod wallclock;
 use crate::sim::{DISPOSITIONS, F_MIXED_CASE, NO_DISPOSITION, Row, by_phone};
 use crate::timefmt::{DIGIT_PAIRS, DateOrder, TsFormatter};
 use crate::world::World;
-use crate::{Error, Format, Layout};
+use crate::{Error, FileFormat, Layout};
 
 /// The generic layout's fields, in CSV column order.
 pub const FIELDS: [&str; 19] = [
@@ -63,7 +63,7 @@ const DOMAINS: [&str; 4] = [
     "mail.example.com",
 ];
 
-/// Formats rows of one [`World`] in one [`Layout`] and [`Format`] (a
+/// Formats rows of one [`World`] in one [`Layout`] and [`FileFormat`] (a
 /// combination that [`Layout::writes`] accepts). Cloned for every piece of
 /// rows: its state only caches work (the date of the last time written, the
 /// zone's offset), never changes the bytes.
@@ -71,7 +71,7 @@ const DOMAINS: [&str; 4] = [
 pub(crate) struct RowFormatter<'w> {
     w: &'w World,
     layout: Layout,
-    format: Format,
+    format: FileFormat,
     day_start: i64,
     ts: TsFormatter,
     /// Date-and-time without offset, for the CSV vendor layouts.
@@ -86,7 +86,7 @@ impl<'w> RowFormatter<'w> {
     pub(crate) fn new(
         w: &'w World,
         layout: Layout,
-        format: Format,
+        format: FileFormat,
     ) -> Result<RowFormatter<'w>, Error> {
         let (wall, zone) = match layout {
             Layout::Five9 => (
@@ -108,15 +108,15 @@ impl<'w> RowFormatter<'w> {
 
     /// What the file starts with: a header line (CSV), `[` (JSON array) or
     /// nothing (NDJSON).
-    pub(crate) fn header(layout: Layout, format: Format) -> Vec<u8> {
+    pub(crate) fn header(layout: Layout, format: FileFormat) -> Vec<u8> {
         match (layout, format) {
-            (_, Format::Ndjson) => Vec::new(),
-            (_, Format::JsonArray) => b"[".to_vec(),
-            (Layout::Five9, Format::Csv) => format!("{}\n", reports::FIVE9_HEADER).into_bytes(),
-            (Layout::Talkdesk, Format::Csv) => {
+            (_, FileFormat::Ndjson) => Vec::new(),
+            (_, FileFormat::JsonArray) => b"[".to_vec(),
+            (Layout::Five9, FileFormat::Csv) => format!("{}\n", reports::FIVE9_HEADER).into_bytes(),
+            (Layout::Talkdesk, FileFormat::Csv) => {
                 format!("{}\n", reports::TALKDESK_HEADER).into_bytes()
             }
-            (Layout::Generic | Layout::AmazonConnect, Format::Csv) => {
+            (Layout::Generic | Layout::AmazonConnect, FileFormat::Csv) => {
                 let mut h = FIELDS.join(",").into_bytes();
                 h.push(b'\n');
                 h
@@ -125,10 +125,10 @@ impl<'w> RowFormatter<'w> {
     }
 
     /// What the file ends with: the close of a JSON array, else nothing.
-    pub(crate) fn footer(format: Format) -> &'static [u8] {
+    pub(crate) fn footer(format: FileFormat) -> &'static [u8] {
         match format {
-            Format::JsonArray => b"\n]\n",
-            Format::Csv | Format::Ndjson => b"",
+            FileFormat::JsonArray => b"\n]\n",
+            FileFormat::Csv | FileFormat::Ndjson => b"",
         }
     }
 
@@ -142,7 +142,7 @@ impl<'w> RowFormatter<'w> {
     /// for it: 1, or 2 when the layout also delivers an older version.
     pub(crate) fn push(&mut self, out: &mut Vec<u8>, r: &Row) -> u32 {
         match (self.layout, self.format) {
-            (Layout::Generic, Format::Ndjson) => {
+            (Layout::Generic, FileFormat::Ndjson) => {
                 self.push_json(out, r);
                 1
             }

@@ -173,14 +173,14 @@ fn push_hms(out: &mut Vec<u8>, s: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fmt::testing::{abandoned, agent_of, format, handled, world};
-    use crate::{Format, Layout};
+    use crate::encode::testing::{abandoned, agent_of, format, handled, world};
+    use crate::{FileFormat, Layout};
 
     #[test]
     fn five9_rows_are_exact() {
         let w = world();
         let (agent, team, _) = agent_of(&w, 2);
-        let text = format(Layout::Five9, Format::Csv, &[handled(2), abandoned()]);
+        let text = format(Layout::Five9, FileFormat::Csv, &[handled(2), abandoned()]);
         // October: EDT, UTC−4.
         let expected = format!(
             "{FIVE9_HEADER}\n\
@@ -201,7 +201,7 @@ mod tests {
         second.chain = 0xABCD_EF01_2345;
         second.card = 4_111_111_111_111_111;
         second.flags |= F_TRANSFERRED;
-        let text = format(Layout::Talkdesk, Format::Csv, &[second, abandoned()]);
+        let text = format(Layout::Talkdesk, FileFormat::Csv, &[second, abandoned()]);
         let expected = format!(
             "{TALKDESK_HEADER}\n\
              cabcdef012345,c000000001234,Inbound,2026-10-01 08:15:32,2026-10-01 08:15:44,\

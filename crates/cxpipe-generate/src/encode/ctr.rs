@@ -7,7 +7,7 @@
 //! independent of the piece and the thread that writes it.
 
 use super::{RowFormatter, push_customer, push_disposition, push_id, push_u64};
-use crate::Format;
+use crate::FileFormat;
 use crate::rng::mix64;
 use crate::sim::{
     CHAT, EMAIL, F_ABANDONED, F_OUTBOUND, F_TRANSFERRED, NO_DISPOSITION, NONE32, NONE64, Row, SMS,
@@ -111,7 +111,7 @@ impl RowFormatter<'_> {
     /// work was finished: a minute older, without ACW time or CSAT.
     fn ctr(&mut self, out: &mut Vec<u8>, r: &Row, extras: CtrExtras, older: bool) {
         let times = CtrTimes::of(self.day_start, r);
-        if self.format == Format::JsonArray {
+        if self.format == FileFormat::JsonArray {
             out.extend_from_slice(b",\n");
         }
         out.extend_from_slice(CTR_START);
@@ -121,7 +121,7 @@ impl RowFormatter<'_> {
         self.push_ctr_agent(out, r, &times, older);
         push_ctr_endpoints(out, r);
         push_ctr_attributes(out, r, extras, older);
-        if self.format != Format::JsonArray {
+        if self.format != FileFormat::JsonArray {
             out.push(b'\n');
         }
     }
@@ -327,7 +327,7 @@ fn push_opt_id(out: &mut Vec<u8>, id: u64) {
 mod tests {
     use super::*;
     use crate::Layout;
-    use crate::fmt::testing::{abandoned, agent_of, format, handled, world};
+    use crate::encode::testing::{abandoned, agent_of, format, handled, world};
 
     fn id_where(p: impl Fn(CtrExtras) -> bool) -> u64 {
         (1u64..).find(|&id| p(CtrExtras::of(id))).unwrap_or(0)
@@ -352,7 +352,7 @@ mod tests {
             "AGENT_DISCONNECT"
         };
         let arn = std::str::from_utf8(ARN_PREFIX).expect("ascii");
-        let text = format(Layout::AmazonConnect, Format::Ndjson, &[r]);
+        let text = format(Layout::AmazonConnect, FileFormat::Ndjson, &[r]);
         let expected = format!(
             "{{\"AWSAccountId\":\"111122223333\",\"AWSContactTraceRecordFormatVersion\":\"2017-03-10\",\
              \"ContactId\":\"{id}\",\"InitialContactId\":null,\"PreviousContactId\":null,\
@@ -391,7 +391,7 @@ mod tests {
         let mut out = handled(4);
         out.id = id_where(|e| e.duplicate_before.is_none() && e.ivr_s > 0);
         out.flags |= F_OUTBOUND;
-        let text = format(Layout::AmazonConnect, Format::Ndjson, &[sms, leg, out]);
+        let text = format(Layout::AmazonConnect, FileFormat::Ndjson, &[sms, leg, out]);
         let v: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
@@ -442,7 +442,11 @@ mod tests {
         for before in [true, false] {
             let mut r = handled(1);
             r.id = id_where(|e| e.duplicate_before == Some(before));
-            let text = format(Layout::AmazonConnect, Format::JsonArray, &[r, abandoned()]);
+            let text = format(
+                Layout::AmazonConnect,
+                FileFormat::JsonArray,
+                &[r, abandoned()],
+            );
             let v: serde_json::Value = serde_json::from_str(&text).expect("a JSON array");
             let recs = v.as_array().expect("array");
             let abandoned_twice = CtrExtras::of(0x42).duplicate_before.is_some();
@@ -490,7 +494,7 @@ mod tests {
 
     #[test]
     fn an_empty_json_array_is_valid() {
-        let text = format(Layout::AmazonConnect, Format::JsonArray, &[]);
+        let text = format(Layout::AmazonConnect, FileFormat::JsonArray, &[]);
         assert_eq!(text, "[\n]\n");
         let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         assert_eq!(v, serde_json::json!([]));

@@ -3,7 +3,7 @@
 use super::RowFormatter;
 use crate::sim::{EMAIL, F_ABANDONED, F_MIXED_CASE, NO_DISPOSITION, NONE32, NONE64, Row, VOICE};
 use crate::world::{SITES, World};
-use crate::{Format, GenConfig, Layout};
+use crate::{FileFormat, GenConfig, Layout};
 
 /// The default configuration's world (2026-10-01 is its day 0).
 pub(super) fn world() -> World {
@@ -57,7 +57,7 @@ pub(super) fn abandoned() -> Row {
 
 /// The whole file of `rows`, put together as `generate` does (which
 /// drops the separator before the first record of a JSON array).
-pub(super) fn format(layout: Layout, format: Format, rows: &[Row]) -> String {
+pub(super) fn format(layout: Layout, format: FileFormat, rows: &[Row]) -> String {
     let w = world();
     let mut f = RowFormatter::new(&w, layout, format).expect("formatter");
     f.set_day(0);
@@ -67,7 +67,7 @@ pub(super) fn format(layout: Layout, format: Format, rows: &[Row]) -> String {
     }
     let mut out = RowFormatter::header(layout, format);
     match body.split_first() {
-        Some((b',', rest)) if format == Format::JsonArray => out.extend_from_slice(rest),
+        Some((b',', rest)) if format == FileFormat::JsonArray => out.extend_from_slice(rest),
         _ => out.extend_from_slice(&body),
     }
     out.extend_from_slice(RowFormatter::footer(format));
