@@ -5,7 +5,7 @@
 //! vendored in `assets/vendor/`) and the page's own script are inlined; the
 //! page makes no network request (its Content-Security-Policy forbids them).
 
-use cxpipe_analytics::Source;
+use cxpipe_analytics::Partitions;
 use cxpipe_analytics::page::{self, PageData};
 
 use crate::settings::PageRequest;
@@ -42,7 +42,7 @@ impl Page {
 }
 
 /// Runs the page's queries and fills the template.
-pub fn render(source: &Source, req: &PageRequest) -> anyhow::Result<Page> {
+pub fn render(source: &Partitions, req: &PageRequest) -> anyhow::Result<Page> {
     let data = page::page_data(source, &req.page)?;
     // The library does not log: say here why the turnover sections (risk
     // and attrition, one cause) are empty, once.

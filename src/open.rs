@@ -4,17 +4,17 @@
 
 use std::path::Path;
 
-use cxpipe_analytics::Source;
+use cxpipe_analytics::Partitions;
 
 /// Opens a dataset for reading and lists its partitions. The query must
 /// run while the returned dataset (its shared lock) is alive.
-pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard, Source)> {
+pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard, Partitions)> {
     // Its errors name the dataset (or the file in it) already.
     let ds = cxpipe_dataset::Dataset::open_for_reading(dataset)?;
     if let Some(note) = ds.recovered() {
         tracing::info!("{note}");
     }
-    let source = Source::from_guard(&ds)?;
+    let source = Partitions::from_guard(&ds)?;
     if source.is_empty() {
         tracing::warn!("{} has no rows yet", dataset.display());
     }

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cxpipe_analytics::table::{self, OutputFormat};
-use cxpipe_analytics::{KpiParams, Source, Table};
+use cxpipe_analytics::{KpiParams, Partitions, Table};
 
 use crate::exit::UsageError;
 
@@ -107,7 +107,7 @@ pub fn emit_table(
 }
 
 /// The dates a report covers, in words: `--from`/`--to`, else all data.
-pub fn date_range(p: &KpiParams, source: &Source) -> String {
+pub fn date_range(p: &KpiParams, source: &Partitions) -> String {
     cxpipe_analytics::page::time_range(p, source)
 }
 

@@ -40,8 +40,8 @@ pub struct Args {
     /// Which export layout the files have: auto recognises each file from
     /// its header or first record (and says which it chose); the others
     /// force one. `cxpipe mapping show NAME` prints a built-in mapping.
-    #[arg(long, value_enum, default_value_t = Source::Auto)]
-    pub source: Source,
+    #[arg(long, value_enum, default_value_t = SourceName::Auto)]
+    pub source: SourceName,
     /// Read the files with this mapping file (TOML; start from
     /// `cxpipe mapping show NAME`) instead of a built-in source.
     #[arg(long, value_name = "FILE.toml", conflicts_with = "source")]
@@ -71,7 +71,7 @@ pub struct Args {
 
 /// `--source` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Source {
+pub enum SourceName {
     /// Recognise each file from its header or first record.
     Auto,
     /// Canonical column names (the layout of `cxpipe generate`).
@@ -85,7 +85,10 @@ pub enum Source {
 }
 
 /// The ingest source of `--source` / `--mapping`.
-fn source_kind(source: Source, mapping: Option<&std::path::Path>) -> anyhow::Result<SourceKind> {
+fn source_kind(
+    source: SourceName,
+    mapping: Option<&std::path::Path>,
+) -> anyhow::Result<SourceKind> {
     if let Some(path) = mapping {
         return SourceKind::from_mapping_file(path).map_err(anyhow::Error::msg);
     }
@@ -248,11 +251,11 @@ mod tests {
 
     #[test]
     fn every_source_flag_names_a_library_source() {
-        for s in Source::value_variants() {
+        for s in SourceName::value_variants() {
             let kind = source_kind(*s, None).expect("a source");
             let name = s.to_possible_value().expect("value");
             assert_eq!(kind.as_str(), name.get_name());
         }
-        assert_eq!(Source::value_variants().len(), SourceKind::NAMES.len());
+        assert_eq!(SourceName::value_variants().len(), SourceKind::NAMES.len());
     }
 }

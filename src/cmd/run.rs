@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use cxpipe_analytics::table::OutputFormat;
 use cxpipe_analytics::turnover;
-use cxpipe_analytics::{Source, Table, sla};
+use cxpipe_analytics::{Partitions, Table, sla};
 use cxpipe_ingest::{Input, RunReport};
 use serde_json::{Value, json};
 
@@ -329,7 +329,7 @@ enum Written {
 fn write_report(
     job: &Job,
     plan: &Plan,
-    source: &Source,
+    source: &Partitions,
     path: &Path,
     format: OutputFormat,
     turnover_rows: &mut Option<TurnoverRows>,

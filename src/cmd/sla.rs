@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cxpipe_analytics::sla::{self, Rule};
 use cxpipe_analytics::table::OutputFormat;
-use cxpipe_analytics::{Group, KpiParams, Source, Table};
+use cxpipe_analytics::{Group, KpiParams, Partitions, Table};
 
 use crate::exit::UsageError;
 use crate::open::open_source;
@@ -132,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 /// What the report covers: policy, dates, zone and service-level settings.
-fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Source) -> String {
+fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Partitions) -> String {
     let dates = date_range(p, source);
     let mut parts = vec![
         format!("policy {policy} ({} rules)", rules.len()),

@@ -2,7 +2,7 @@
 //!
 //! This is the only crate of the workspace that depends on polars. It reads
 //! the dataset's Parquet files directly (pruning day partitions by the
-//! requested dates), only through a [`Source`] made from the dataset's
+//! requested dates), only through a [`Partitions`] made from the dataset's
 //! [`cxpipe_dataset::ReadGuard`], and returns result tables that [`table`]
 //! renders as an aligned table, CSV, JSON or Parquet; [`page`] gathers what
 //! the HTML report shows.
@@ -33,7 +33,7 @@ pub mod turnover;
 use polars::prelude::DataFrame;
 
 pub use kpi::{Group, KpiParams, SlVariant, kpi, kpi_table};
-pub use scan::Source;
+pub use scan::Partitions;
 pub use table::Table;
 pub use time::{Interval, Shift, Shifts, Zone};
 

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::names::{BREACHES, HANDLED, RANK, STATUS};
-use crate::scan::Source;
+use crate::scan::Partitions;
 use crate::sla::{self, Rule, RuleKind};
 use crate::table::Table;
 use crate::time::format_day;
@@ -121,7 +121,7 @@ fn rows_or_empty<S: Serializer>(t: &Option<Table>, s: S) -> Result<S::Ok, S::Err
 
 /// The requested days in words: `2026-10-01 to 2026-10-31`, `from …`,
 /// `up to …`, or the dataset's partitions (`all data (… to … UTC)`).
-pub fn time_range(p: &KpiParams, source: &Source) -> String {
+pub fn time_range(p: &KpiParams, source: &Partitions) -> String {
     match (p.from, p.to) {
         (Some(f), Some(t)) => format!("{} to {}", format_day(f), format_day(t)),
         (Some(f), None) => format!("from {}", format_day(f)),
@@ -147,7 +147,7 @@ struct Full {
 }
 
 /// Runs the queries and gathers what the page shows.
-pub fn page_data(source: &Source, req: &PageRequest) -> Result<PageData, Error> {
+pub fn page_data(source: &Partitions, req: &PageRequest) -> Result<PageData, Error> {
     let full = queries(source, req)?;
     let (sections, empty) = sections(&full, req);
     let p = &req.base;
@@ -199,7 +199,7 @@ pub fn page_data(source: &Source, req: &PageRequest) -> Result<PageData, Error> 
 
 /// Every query of the page: KPIs by interval, by day and by agent, the SLA
 /// agent report, the turnover signals and attrition by team.
-fn queries(source: &Source, req: &PageRequest) -> Result<Full, Error> {
+fn queries(source: &Partitions, req: &PageRequest) -> Result<Full, Error> {
     let with = |by: Vec<Group>, fcr: bool| {
         let mut p = req.base.clone();
         p.by = by;

@@ -18,22 +18,22 @@ use polars::prelude::{col as column, *};
 use crate::Error;
 use crate::time::DAY_US;
 
-/// The arrival as µs UTC (`Int64`), the column [`Source::scan_range`] adds.
+/// The arrival as µs UTC (`Int64`), the column [`Partitions::scan_range`] adds.
 pub(crate) const T: &str = "__t";
 
 /// The day partitions of a dataset and their files.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub struct Partitions {
     root: PathBuf,
     parts: BTreeMap<i64, Vec<PathBuf>>,
 }
 
-impl Source {
+impl Partitions {
     /// Lists the partitions of a dataset open for reading. Holding the
     /// [`ReadGuard`] is the proof that an interrupted ingest was finished or
     /// discarded and that no ingest runs while the query does: keep it alive
     /// as long as this source is used.
-    pub fn from_guard(guard: &ReadGuard) -> Result<Source, Error> {
+    pub fn from_guard(guard: &ReadGuard) -> Result<Partitions, Error> {
         let root = guard.root();
         let files = guard.parquet_files()?;
         let mut parts: BTreeMap<i64, Vec<PathBuf>> = BTreeMap::new();
@@ -42,7 +42,7 @@ impl Source {
                 parts.entry(day).or_default().push(root.join(rel));
             }
         }
-        Ok(Source {
+        Ok(Partitions {
             root: root.to_path_buf(),
             parts,
         })
@@ -120,13 +120,14 @@ impl Source {
     /// Runs a query over `files`; when it fails because one of them is
     /// broken, the error names that file.
     pub fn collect(&self, lf: LazyFrame, files: &[PathBuf]) -> Result<DataFrame, Error> {
-        lf.collect().map_err(|e| match Source::find_broken(files) {
-            Some((file, why)) => Error::Broken(format!(
-                "{}: {why}; the dataset cannot be read until it is restored or removed",
-                file.display()
-            )),
-            None => Error::polars(format!("reading {}", self.root.display()))(e),
-        })
+        lf.collect()
+            .map_err(|e| match Partitions::find_broken(files) {
+                Some((file, why)) => Error::Broken(format!(
+                    "{}: {why}; the dataset cannot be read until it is restored or removed",
+                    file.display()
+                )),
+                None => Error::polars(format!("reading {}", self.root.display()))(e),
+            })
     }
 
     /// The distinct non-null values of a text column over the whole dataset.
@@ -240,7 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         layout(dir.path());
         let guard = cxpipe_dataset::Dataset::open_for_reading(dir.path()).expect("open");
-        let from_guard = Source::from_guard(&guard).expect("from guard");
+        let from_guard = Partitions::from_guard(&guard).expect("from guard");
         let oct1 = cxpipe_model::civil::days_from_civil(2026, 10, 1);
         let want = [
             "date=2026-10-01/part-a-2.parquet",

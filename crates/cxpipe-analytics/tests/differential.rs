@@ -16,7 +16,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int8Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use cxpipe_analytics::time::{Shift, Shifts};
-use cxpipe_analytics::{Group, Interval, KpiParams, SlVariant, Source, Zone, kpi};
+use cxpipe_analytics::{Group, Interval, KpiParams, Partitions, SlVariant, Zone, kpi};
 use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
@@ -204,7 +204,7 @@ fn arrow_cast_to_utf8(a: &dyn Array) -> arrow_array::StringArray {
 fn read_back(ds: &Path) -> Vec<Rec> {
     let mut out = Vec::new();
     let guard = cxpipe_dataset::Dataset::open_for_reading(ds).unwrap();
-    let src = Source::from_guard(&guard).unwrap();
+    let src = Partitions::from_guard(&guard).unwrap();
     for f in src.files_between(None, None) {
         for b in cxpipe_ingest::read_all(&f).unwrap() {
             let s = |n| strings(&b, n);
@@ -653,7 +653,7 @@ fn check(
     }
     // The engine reads through the guard, as the binary will.
     let guard = cxpipe_dataset::Dataset::open_for_reading(&ds).unwrap();
-    let src = Source::from_guard(&guard).unwrap();
+    let src = Partitions::from_guard(&guard).unwrap();
     let df = kpi(&src, &p).unwrap();
     prop_assert_eq!(
         df.get_column_names()

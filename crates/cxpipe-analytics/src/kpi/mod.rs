@@ -27,7 +27,7 @@ use crate::Error;
 use crate::agg::Groups;
 use crate::fcr::Candidates;
 use crate::names::FCR_ELIGIBLE;
-use crate::scan::Source;
+use crate::scan::Partitions;
 use crate::table::Table;
 
 /// Computes the KPI table: key columns (formatted as SPEC §8 says), then the
@@ -41,7 +41,7 @@ use crate::table::Table;
 /// second thread reads the next batch meanwhile. Once every batch is in,
 /// the FCR walk adds its counts to the groups, and the ratios are computed
 /// from the sums (a zero denominator gives null).
-pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
+pub fn kpi(source: &Partitions, p: &KpiParams) -> Result<DataFrame, Error> {
     let (lo, hi) = p.bounds()?;
     if source.files_between(lo, hi).is_empty() {
         return keys::empty_table(p);
@@ -79,7 +79,7 @@ pub fn kpi(source: &Source, p: &KpiParams) -> Result<DataFrame, Error> {
 }
 
 /// [`kpi()`] as a [`Table`].
-pub fn kpi_table(source: &Source, p: &KpiParams) -> Result<Table, Error> {
+pub fn kpi_table(source: &Partitions, p: &KpiParams) -> Result<Table, Error> {
     kpi(source, p).map(Table::from)
 }
 
@@ -121,7 +121,7 @@ fn ratios(
     groups: Groups,
     key_names: Vec<PlSmallStr>,
     p: &KpiParams,
-    source: &Source,
+    source: &Partitions,
 ) -> Result<DataFrame, Error> {
     let mut out: Vec<Expr> = key_names.iter().map(|n| column(n.clone())).collect();
     if p.queue_side() {

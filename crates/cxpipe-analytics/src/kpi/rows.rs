@@ -13,7 +13,7 @@ use super::params::{Group, KpiParams};
 use crate::Error;
 use crate::agg::KeyKind;
 use crate::names::*;
-use crate::scan::{Source, T};
+use crate::scan::{Partitions, T};
 use crate::time::{DAY_US, Interval, div_floor_expr, rem_euclid_expr};
 
 /// The arrival as local wall-clock µs.
@@ -24,7 +24,7 @@ pub(super) const ALL_KEY: &str = "__all";
 /// The per-row query over a batch of files: key columns, the arrival, the
 /// [`row_columns`] and the FCR inputs.
 pub(super) struct RowQuery<'a> {
-    source: &'a Source,
+    source: &'a Partitions,
     p: &'a KpiParams,
     lo: Option<i64>,
     hi: Option<i64>,
@@ -35,7 +35,7 @@ pub(super) struct RowQuery<'a> {
 
 impl<'a> RowQuery<'a> {
     pub(super) fn new(
-        source: &'a Source,
+        source: &'a Partitions,
         p: &'a KpiParams,
         lo: Option<i64>,
         hi: Option<i64>,

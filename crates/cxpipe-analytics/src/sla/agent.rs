@@ -13,7 +13,7 @@ use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
-use crate::scan::Source;
+use crate::scan::Partitions;
 
 /// The agent report's columns.
 pub const AGENT_COLUMNS: [&str; 7] = [
@@ -54,7 +54,11 @@ struct Row {
 ///
 /// Within a rule, `rank` 1 is the worst: highest breach rate, then most
 /// breaches, then agent id. Rows are in policy order, then by rank.
-pub fn agent_report(source: &Source, base: &KpiParams, rules: &[Rule]) -> Result<DataFrame, Error> {
+pub fn agent_report(
+    source: &Partitions,
+    base: &KpiParams,
+    rules: &[Rule],
+) -> Result<DataFrame, Error> {
     let mut per_rule = per_contact_counts(source, base, rules)?;
     let mut out: Vec<Row> = Vec::new();
     for (order, rule) in rules.iter().enumerate() {
@@ -71,7 +75,7 @@ pub fn agent_report(source: &Source, base: &KpiParams, rules: &[Rule]) -> Result
 /// contacts in the rule's scope and those over its threshold (empty maps
 /// for the interval-level rules).
 fn per_contact_counts(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rules: &[Rule],
 ) -> Result<Vec<HashMap<String, Acc>>, Error> {
@@ -115,7 +119,7 @@ fn per_contact_counts(
 /// An interval-level rule: per agent, the queue × intervals worked, the
 /// missed ones, and the contacts handled in them.
 fn add_interval_counts(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rule: &Rule,
     per_agent: &mut HashMap<String, Acc>,

@@ -10,7 +10,7 @@ use crate::Error;
 use crate::frame::numbers;
 use crate::kpi::KpiParams;
 use crate::names::*;
-use crate::scan::{Source, T};
+use crate::scan::{Partitions, T};
 
 /// The interaction report's columns.
 pub const INTERACTION_COLUMNS: [&str; 8] = [
@@ -32,7 +32,7 @@ const MEASURE: &str = "__m";
 /// agent's, `top` the worst `top` of each rule. `arrived_at` is local time
 /// in the site zone.
 pub fn interaction_report(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rules: &[Rule],
     agent: Option<&str>,

@@ -10,7 +10,7 @@ use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
-use crate::scan::Source;
+use crate::scan::Partitions;
 
 /// The interval report's columns.
 pub const INTERVAL_COLUMNS: [&str; 9] = [
@@ -39,7 +39,7 @@ pub(super) struct Judged {
 /// with nothing to measure are left out: no offered contacts, or only
 /// short abandons).
 pub(super) fn judged_intervals(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rule: &Rule,
 ) -> Result<Vec<Judged>, Error> {
@@ -83,7 +83,7 @@ fn judge(kind: RuleKind, measured: f64, target: f64) -> (bool, f64) {
 /// missed interval with one contact — then the met ones; ties by queue and
 /// time.
 pub fn interval_report(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rules: &[Rule],
 ) -> Result<DataFrame, Error> {

@@ -7,11 +7,11 @@ use polars::prelude::Expr;
 use super::rule::{Rule, RuleKind, Scope};
 use crate::Error;
 use crate::kpi::{Group, KpiParams};
-use crate::scan::Source;
+use crate::scan::Partitions;
 
 /// The KPI query behind a rule: its scope, interval and threshold, no FCR.
 pub(super) fn rule_params(
-    source: &Source,
+    source: &Partitions,
     base: &KpiParams,
     rule: &Rule,
     by: Vec<Group>,
@@ -32,7 +32,7 @@ pub(super) fn rule_params(
 
 /// The scope's row filter; a queue glob is matched against the queue names
 /// of the whole dataset.
-pub(super) fn scope_filter(source: &Source, scope: &Scope) -> Result<Option<Expr>, Error> {
+pub(super) fn scope_filter(source: &Partitions, scope: &Scope) -> Result<Option<Expr>, Error> {
     let queues = match &scope.queue {
         Some(q) if q.contains(['*', '?']) => source.distinct_strings(col::QUEUE)?,
         Some(q) => vec![q.clone()],

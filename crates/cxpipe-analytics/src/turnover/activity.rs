@@ -9,7 +9,7 @@ use crate::Error;
 use crate::frame::{numbers, strings};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
-use crate::scan::Source;
+use crate::scan::Partitions;
 use crate::time::{Zone, parse_day};
 
 /// One agent's work on one local day.
@@ -40,7 +40,7 @@ pub(super) struct AgentActivity {
 }
 
 /// Reads every agent's daily activity (one pass over the dataset).
-pub fn activity(source: &Source, zone: &Zone) -> Result<Activity, Error> {
+pub fn activity(source: &Partitions, zone: &Zone) -> Result<Activity, Error> {
     let mut p = KpiParams::new(vec![Group::Agent, Group::Team, Group::Site, Group::Day]);
     p.zone = zone.clone();
     p.fcr = false;
