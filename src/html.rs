@@ -121,7 +121,25 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// JSON inside a `<script>` element must not contain `</`.
+/// JSON inside a `<script>` element: every `<` becomes `\u003c`, so no
+/// value can end the element (`</script>`) or open an HTML comment
+/// (`<!--`, which changes how the parser reads the rest of the script and
+/// blanks the page). In JSON a `<` can only stand inside a string, where
+/// the escape means the same character.
 fn script_safe(json: &str) -> String {
-    json.replace("</", "<\\/")
+    json.replace('<', "\\u003c")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_safe;
+
+    #[test]
+    fn no_value_can_close_the_script_or_open_a_comment() {
+        let json = serde_json::to_string(&["<!--<script>", "</script>", "a<b"]).expect("json");
+        let safe = script_safe(&json);
+        assert!(!safe.contains('<'), "{safe}");
+        let back: Vec<String> = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, ["<!--<script>", "</script>", "a<b"]);
+    }
 }

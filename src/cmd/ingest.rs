@@ -57,8 +57,8 @@ pub struct Args {
     /// dataset exact).
     #[arg(long)]
     pub force: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, 1 to 256 (default 0: one per core).
+    #[arg(long, default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
     /// Print the run report as JSON on stdout.
     #[arg(long)]
@@ -103,6 +103,19 @@ fn source_kind(
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
     cxpipe_ingest::parse::zone_named(s)
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of threads"))?;
+    if n > cxpipe_ingest::MAX_THREADS {
+        return Err(format!(
+            "{n} is more than {} threads",
+            cxpipe_ingest::MAX_THREADS
+        ));
+    }
+    Ok(n)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -247,6 +247,17 @@ pub fn run_settings(config: &Config) -> anyhow::Result<RunSettings> {
     if !inbox.is_dir() {
         return Err(UsageError(format!("[run] inbox {} is not a folder", inbox.display())).into());
     }
+    // Reports written inside the inbox would be read back as exports the
+    // next night (SPEC §13.1: reports_dir is never inside the inbox).
+    let (abs_inbox, abs_reports) = (absolute(&inbox), absolute(&reports_dir));
+    if abs_reports.starts_with(&abs_inbox) {
+        return Err(UsageError(format!(
+            "[run] reports_dir {} is inside the inbox {}: the next run would read the reports as exports; put it elsewhere",
+            reports_dir.display(),
+            inbox.display()
+        ))
+        .into());
+    }
     let format = match section.format.as_deref() {
         Some(f) => OutputFormat::parse(f)?,
         None => OutputFormat::Csv,
@@ -259,4 +270,38 @@ pub fn run_settings(config: &Config) -> anyhow::Result<RunSettings> {
         format,
         plan,
     })
+}
+
+/// `p` as an absolute path without `.` and `..` parts (removed lexically;
+/// the folder need not exist yet), with the links of the part that exists
+/// followed.
+fn absolute(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut lexical = match std::env::current_dir() {
+        Ok(cwd) if p.is_relative() => cwd,
+        _ => PathBuf::new(),
+    };
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    let mut existing = lexical.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        let Some(name) = existing.file_name().map(|n| n.to_os_string()) else {
+            break;
+        };
+        rest.push(name);
+        existing.pop();
+    }
+    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        out.push(name);
+    }
+    out
 }

@@ -140,6 +140,50 @@ fn the_page_is_self_contained_and_its_data_parses() {
     );
 }
 
+/// A value that would end the script or open an HTML comment (`<!--`
+/// blanked the whole page: no tables, no charts, no error box) is escaped
+/// in the data block and comes back intact.
+#[test]
+fn a_hostile_agent_id_does_not_break_the_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("calls.csv");
+    fs::write(
+        &csv,
+        "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n\
+         h1,voice,inbound,q,<!--<script>,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-01T10:05:00Z,295\n\
+         h2,voice,inbound,q,</script>x,2026-10-01T11:00:00Z,2026-10-01T11:00:05Z,2026-10-01T11:05:00Z,295\n",
+    )
+    .expect("export");
+    let ds = dir.path().join("ds");
+    let (out, _) = crate::ingest(&ds, &[&csv], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page = dir.path().join("page.html");
+    let out = cxpipe(&[
+        "report",
+        ds.to_str().expect("utf-8"),
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = fs::read_to_string(&page).expect("page");
+    let start = html.find("id=\"cx-data\">").expect("data block") + "id=\"cx-data\">".len();
+    let end = start
+        + html[start..]
+            .find("</script>")
+            .expect("end of the data block");
+    let block = &html[start..end];
+    assert!(!block.contains('<'), "a raw < in the data block");
+    let agents: Vec<String> = data_block(&html)["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|a| a["agent_id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(agents.len(), 2, "{agents:?}");
+    assert!(agents.contains(&"<!--<script>".to_string()), "{agents:?}");
+    assert!(agents.contains(&"</script>x".to_string()), "{agents:?}");
+}
+
 #[test]
 fn the_report_opens_offline_with_every_chart_drawn() {
     let Some(chrome) = chromium() else {

@@ -231,6 +231,15 @@ fn usage_errors() {
             "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nmapping = \"none.toml\"\n",
             "none.toml: cannot read the mapping",
         ),
+        // Reports inside the inbox would come back as exports next night.
+        (
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"i/reports\"\n",
+            "is inside the inbox",
+        ),
+        (
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"./x/../i\"\n",
+            "is inside the inbox",
+        ),
     ] {
         fs::write(&config, text).expect("config");
         let out = cxpipe(&["run", "--config", c]);

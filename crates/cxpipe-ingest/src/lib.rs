@@ -30,6 +30,10 @@ mod run;
 mod source;
 mod write;
 
+/// The most worker threads an ingest uses (`--threads` above it is refused
+/// by the binary; the library uses at most this many).
+pub const MAX_THREADS: usize = 256;
+
 /// The dataset on disk lives in its own crate; ingest writes through it.
 pub use cxpipe_dataset as dataset;
 pub use cxpipe_dataset::{Dataset, Ledger, LedgerEntry};

@@ -88,13 +88,16 @@ impl Run {
     }
 }
 
-/// The run's one thread count: `--threads`, or one per core (0).
+/// The run's one thread count: `--threads`, or one per core (0), at most
+/// [`crate::MAX_THREADS`] (each worker holds chunks and open writers, so a
+/// huge count would only exhaust memory and file descriptors).
 fn thread_count(threads: usize) -> usize {
-    if threads == 0 {
+    let n = if threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
         threads
-    }
+    };
+    n.min(crate::MAX_THREADS)
 }
 
 /// A sortable, unique run id: `YYYYMMDDTHHMMSSZ-xxxxxx`.
