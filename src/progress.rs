@@ -133,4 +133,11 @@ impl Reporter for IngestProgress {
             None => tracing::info!("{message}"),
         }
     }
+
+    fn warning(&self, message: &str) {
+        match &self.bar {
+            Some(pb) => pb.suspend(|| tracing::warn!("{message}")),
+            None => tracing::warn!("{message}"),
+        }
+    }
 }

@@ -57,6 +57,14 @@ impl Pseudonymizer {
         dataset: &Path,
     ) -> Result<Pseudonymizer, Error> {
         if let Some(k) = env_key.filter(|k| !k.trim().is_empty()) {
+            // The same bar as a key file: a short secret is guessable, and
+            // every pseudonym of the dataset would be reversible by trying
+            // phone numbers.
+            if k.trim().len() < MIN_KEY_BYTES {
+                return Err(Error::Invalid(format!(
+                    "CXPIPE_PII_KEY holds fewer than {MIN_KEY_BYTES} bytes; use a longer secret"
+                )));
+            }
             return Ok(Self::from_material(k.trim().as_bytes(), KeySource::Env));
         }
         if let Some(path) = key_file {
@@ -77,6 +85,15 @@ impl Pseudonymizer {
     /// Where the key came from.
     pub fn source(&self) -> &KeySource {
         &self.source
+    }
+
+    /// A warning about the key, if there is one to give: a key file that
+    /// others can read.
+    pub fn warning(&self) -> Option<String> {
+        match &self.source {
+            KeySource::File(p) | KeySource::Dataset(p) => readable_by_others(p),
+            KeySource::Env => None,
+        }
     }
 
     /// The pseudonym of a raw customer identifier: 32 lower-case hex chars
@@ -140,13 +157,30 @@ fn read_key(path: &Path) -> Result<Vec<u8>, Error> {
         .and_then(|mut f| f.read_to_end(&mut s))
         .map_err(|source| Error::io(format!("reading PII key file {}", path.display()), source))?;
     let trimmed = s.trim_ascii();
-    if trimmed.len() < 16 {
+    if trimmed.len() < MIN_KEY_BYTES {
         return Err(Error::Invalid(format!(
-            "PII key file {} holds fewer than 16 bytes; use a longer secret",
+            "PII key file {} holds fewer than {MIN_KEY_BYTES} bytes; use a longer secret",
             path.display()
         )));
     }
     Ok(trimmed.to_vec())
+}
+
+/// The shortest key accepted, from `CXPIPE_PII_KEY` or a key file.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// A warning when a key file can be read by others: they could compute
+/// every pseudonym (the file is the user's; cxpipe does not change its
+/// mode).
+fn readable_by_others(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "PII key file {} is readable by others (mode {mode:o}); `chmod 600` it",
+            path.display()
+        )
+    })
 }
 
 fn create_key_file(path: &Path) -> Result<(), Error> {
@@ -190,8 +224,8 @@ pub fn create_private(path: &Path) -> std::io::Result<fs::File> {
     opts.open(path)
 }
 
-/// Masks card numbers in free text: runs of 13–19 digits (single spaces or
-/// dashes allowed between digits) that pass the Luhn check keep their last
+/// Masks card numbers in free text: runs of 13–19 digits (single spaces,
+/// dashes or dots allowed between digits) that pass the Luhn check keep their last
 /// four digits; the others become `*`. Returns `None` when nothing changed.
 pub fn mask_card_numbers(text: &str) -> Option<String> {
     let b = text.as_bytes();
@@ -214,7 +248,9 @@ pub fn mask_card_numbers(text: &str) -> Option<String> {
             if b[j].is_ascii_digit() {
                 positions.push(j);
                 j += 1;
-            } else if matches!(b[j], b' ' | b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            } else if matches!(b[j], b' ' | b'-' | b'.')
+                && b.get(j + 1).is_some_and(u8::is_ascii_digit)
+            {
                 j += 1;
             } else {
                 break;
@@ -304,6 +340,11 @@ mod tests {
             mask_card_numbers("card 4111 1111 1111 1111").as_deref(),
             Some("card **** **** **** 1111")
         );
+        // Written with dots, as some agents type them.
+        assert_eq!(
+            mask_card_numbers("card 4111.1111.1111.1111 exp 12/29").as_deref(),
+            Some("card ****.****.****.1111 exp 12/29")
+        );
         // Fails Luhn: not a card number.
         assert_eq!(mask_card_numbers("order 4111111111111112"), None);
         // Too short and too long runs stay.
@@ -326,8 +367,37 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let env = Pseudonymizer::load(Some("secret from env"), None, dir.path()).expect("env");
+        let env = Pseudonymizer::load(Some("a secret from the environment"), None, dir.path())
+            .expect("env");
         assert_eq!(env.source(), &KeySource::Env);
         assert_ne!(key(&env, "x@y.z"), key(&a, "x@y.z"));
+        assert_eq!(a.warning(), None, "the created key file is private");
+    }
+
+    #[test]
+    fn short_keys_are_refused_both_ways_and_open_key_files_warned_about() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 15 bytes from the environment: refused like a 15-byte key file.
+        let e = Pseudonymizer::load(Some("fifteen bytes!!"), None, dir.path())
+            .expect_err("a short env key");
+        assert!(
+            e.to_string()
+                .contains("CXPIPE_PII_KEY holds fewer than 16 bytes"),
+            "{e}"
+        );
+        let short = dir.path().join("short.key");
+        fs::write(&short, "fifteen bytes!!").expect("write");
+        let e = Pseudonymizer::load(None, Some(&short), dir.path()).expect_err("a short file");
+        assert!(e.to_string().contains("fewer than 16 bytes"), "{e}");
+        // Exactly 16 bytes is enough.
+        assert!(Pseudonymizer::load(Some("sixteen bytes!!!"), None, dir.path()).is_ok());
+        // A key file others can read works, with a warning naming it.
+        use std::os::unix::fs::PermissionsExt;
+        let open = dir.path().join("open.key");
+        fs::write(&open, "a long enough shared secret").expect("write");
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).expect("chmod");
+        let p = Pseudonymizer::load(None, Some(&open), dir.path()).expect("open key");
+        let w = p.warning().expect("a warning");
+        assert!(w.contains("open.key") && w.contains("644"), "{w}");
     }
 }

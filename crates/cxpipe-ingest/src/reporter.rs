@@ -15,6 +15,11 @@ pub trait Reporter: Sync {
     fn file_finished(&self, _report: &FileReport) {}
     /// A note worth telling the user (recovery, detection, skipped files).
     fn note(&self, _message: &str) {}
+    /// Something the user should act on that does not stop the run (a key
+    /// file others can read). By default a note.
+    fn warning(&self, message: &str) {
+        self.note(message);
+    }
 }
 
 /// A [`Reporter`] that ignores everything.

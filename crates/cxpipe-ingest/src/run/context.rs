@@ -53,6 +53,9 @@ impl Run {
             opts.pii_key_file.as_deref(),
             ds.root(),
         )?;
+        if let Some(w) = pii.warning() {
+            reporter.warning(&w);
+        }
         let ingest_id = new_ingest_id(now);
         let staging = ds.staging_dir(&ingest_id);
         fs::create_dir_all(&staging)
