@@ -615,8 +615,8 @@ fn stdin_with_rejects_and_beside_files() {
     );
 }
 
-/// Folders are read recursively, sorted by path; hidden files and files
-/// with other extensions are skipped (with a note); a file named directly
+/// Folders are read recursively, sorted by path; hidden entries and files
+/// with other extensions are skipped, each with a note; a file named directly
 /// is read whatever its extension; two files with the same name in
 /// different folders get separate quarantine files.
 #[test]
@@ -692,10 +692,67 @@ fn folders_recursive_sorted_and_filtered() {
         "skipped files are named:\n{}",
         c.out.stderr
     );
+    for hidden in [".secret.csv", ".hidden"] {
+        assert!(
+            c.out
+                .stderr
+                .contains(&format!("{hidden} (a hidden file or folder)")),
+            "hidden entries are skipped with a word, not silently:\n{}",
+            c.out.stderr
+        );
+    }
+}
+
+/// A FIFO in an input folder is skipped with a note, not opened: reading
+/// one blocks until a writer closes it, so the run used to hang for ever.
+/// The test kills cxpipe after 60 s rather than hang itself.
+#[test]
+fn a_fifo_in_a_folder_is_skipped_not_waited_for() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let inbox = tmp.path().join("inbox");
+    fs::create_dir_all(&inbox).expect("mkdir");
+    fs::copy(sample("generic/chats.ndjson"), inbox.join("chats.ndjson")).expect("copy");
+    let fifo = inbox.join("pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo (coreutils)");
+    assert!(made.success(), "mkfifo failed");
+    let ds = tmp.path().join("ds");
+    let mut child = std::process::Command::new(crate::bin())
+        .args(["ingest", inbox.to_str().expect("utf-8"), "--out"])
+        .arg(&ds)
+        .env_remove("CXPIPE_PII_KEY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn cxpipe");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("cxpipe ingest still waits on the FIFO after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    assert!(status.success(), "{stderr}");
     assert!(
-        !c.out.stderr.contains(".secret.csv"),
-        "hidden files are ignored silently"
+        stderr.contains("pipe.csv (not a regular file"),
+        "the FIFO is named: {stderr}"
     );
+    assert_eq!(crate::read_dataset(&ds).len(), 3, "the other file is read");
 }
 
 /// Source lines count physical lines: a BOM, CRLF endings, a quoted field

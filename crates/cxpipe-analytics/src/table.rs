@@ -90,7 +90,37 @@ fn table_cell(v: &AnyValue, style: Style) -> String {
         (Style::Int, Some(_)) => v
             .extract::<i64>()
             .map_or_else(|| v.to_string(), |i| i.to_string()),
-        _ => text(v),
+        _ => printable(&text(v)),
+    }
+}
+
+/// Text for a terminal: control characters from the data (an escape
+/// sequence could move the cursor, retitle the window or hide rows) are
+/// shown escaped (`\u{1b}`), never sent raw.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A text cell for CSV: one a spreadsheet would run as a formula (it starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// as OWASP's CSV-injection advice says. Numbers are never text cells, so
+/// they are never changed.
+fn spreadsheet_safe(s: String) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
     }
 }
 
@@ -285,7 +315,11 @@ fn write_csv(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     for i in 0..df.height() {
         let row = cols.iter().map(|(_, style, c)| {
             let v = c.get(i).unwrap_or(AnyValue::Null);
-            plain_cell(&v, *style).unwrap_or_default()
+            let cell = plain_cell(&v, *style).unwrap_or_default();
+            match v {
+                AnyValue::String(_) | AnyValue::StringOwned(_) => spreadsheet_safe(cell),
+                _ => cell,
+            }
         });
         w.write_record(row)?;
     }
@@ -570,6 +604,36 @@ mod tests {
         );
         let rows = serde_json::to_string(&Table::from(df).json_rows()).expect("json");
         assert!(rows.starts_with("[{\"x_rate\":null,\"ok\":true,"), "{rows}");
+    }
+
+    #[test]
+    fn csv_text_cells_cannot_be_formulas_and_terminal_text_cannot_escape() {
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new(
+                "agent_id".into(),
+                [
+                    "=HYPERLINK(\"x\")",
+                    "+1",
+                    "-2",
+                    "@SUM(A1)",
+                    "ok",
+                    "\x1b[2Jgone",
+                ],
+            ),
+            Column::new("delta_s".into(), [-1.5f64, 2.0, -3.0, 0.0, 1.0, 2.0]),
+        ])
+        .expect("frame");
+        let mut csv = Vec::new();
+        write(&mut df, OutputFormat::Csv, None, &mut csv).expect("csv");
+        assert_eq!(
+            String::from_utf8(csv).expect("utf8"),
+            "agent_id,delta_s\n\"'=HYPERLINK(\"\"x\"\")\",-1.5\n'+1,2\n'-2,-3\n'@SUM(A1),0\nok,1\n\u{1b}[2Jgone,2\n"
+        );
+        let mut table = Vec::new();
+        write(&mut df, OutputFormat::Table, None, &mut table).expect("table");
+        let table = String::from_utf8(table).expect("utf8");
+        assert!(!table.contains('\x1b'), "{table}");
+        assert!(table.contains("\\u{1b}[2Jgone"), "{table}");
     }
 
     #[test]

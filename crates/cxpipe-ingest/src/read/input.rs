@@ -60,6 +60,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'stat
     for e in entries.flatten() {
         let path = e.path();
         if e.file_name().to_string_lossy().starts_with('.') {
+            // Said, not silent: a user who saved `.calls.csv` should learn
+            // why it was not read.
+            skipped.push((path, "a hidden file or folder"));
             continue;
         }
         if path.is_dir() {
@@ -75,6 +78,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'stat
                 path,
                 "the planted facts of `cxpipe generate`, not an export",
             ));
+        } else if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            // A FIFO, socket or device in a folder would block the run
+            // (a FIFO never ends until someone writes to it and closes it).
+            skipped.push((path, "not a regular file (a FIFO, socket or device)"));
         } else if is_data_file(&path) {
             found.push(path);
         } else {
