@@ -955,3 +955,67 @@ fn a_broken_gzip_with_rejects_leaves_no_quarantine() {
         .collect();
     assert!(q.is_empty(), "{q:?}");
 }
+
+/// A CSV saved with old Mac line endings (CR only, "CSV (Macintosh)") is
+/// read line by line like any other: the same rows and source lines as the
+/// LF file. It was read as one header line: 0 rows, exit 0, remembered by
+/// the ledger for good. Such a ledger entry (0 rows) is read again.
+#[test]
+fn cr_only_line_endings_are_read_and_an_empty_ledger_entry_is_retried() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lf = fs::read(sample("generic/calls-2026-10-01.csv")).expect("calls");
+    assert!(!lf.contains(&b'\r'), "the sample has LF endings");
+    let cr: Vec<u8> = lf
+        .iter()
+        .map(|&b| if b == b'\n' { b'\r' } else { b })
+        .collect();
+    let path = tmp.path().join("calls-2026-10-01.csv");
+    fs::write(&path, &cr).expect("write");
+    let plain = check(
+        &Case::paths(&[sample("generic/calls-2026-10-01.csv")]),
+        &Expect::new(0, vec![ingested("calls-2026-10-01.csv", 12, 0, &[])]),
+    );
+    let c = check(
+        &Case::paths(&[&path]),
+        &Expect::new(0, vec![ingested("calls-2026-10-01.csv", 12, 0, &[])]),
+    );
+    assert!(c.out.stderr.contains("CR only"), "{}", c.out.stderr);
+    let lines = |rows: &[crate::Rec]| -> Vec<(String, i64)> {
+        rows.iter()
+            .map(|r| (r.interaction_id.clone(), r.source_line))
+            .collect()
+    };
+    assert_eq!(
+        lines(&c.rows),
+        lines(&plain.rows),
+        "same rows, same source lines"
+    );
+
+    // The ledger of an older cxpipe: the file recorded with 0 rows and no
+    // row stored. The next run reads it again instead of skipping it.
+    let ledger_path = c.ds.join("ledger.json");
+    let mut ledger: serde_json::Value =
+        serde_json::from_slice(&fs::read(&ledger_path).expect("ledger")).expect("json");
+    for e in ledger["files"].as_array_mut().expect("files") {
+        e["rows_read"] = 0.into();
+        e["rows_written"] = 0.into();
+    }
+    fs::write(&ledger_path, serde_json::to_vec(&ledger).expect("json")).expect("write");
+    fs::remove_dir_all(c.ds.join("interactions")).expect("rm");
+    fs::create_dir_all(c.ds.join("interactions")).expect("mkdir");
+    let again = check(
+        &Case::paths(&[&path]).into_dataset(&c.ds),
+        &Expect::new(0, vec![ingested("calls-2026-10-01.csv", 12, 0, &[])]),
+    );
+    assert!(
+        again.out.stderr.contains("reading it again"),
+        "{}",
+        again.out.stderr
+    );
+    assert_eq!(again.rows.len(), 12);
+    // A file recorded with its rows is still skipped.
+    check(
+        &Case::paths(&[&path]).into_dataset(&c.ds),
+        &Expect::new(0, vec![skipped("calls-2026-10-01.csv")]),
+    );
+}

@@ -49,7 +49,18 @@ struct FileRead<'f> {
     line: u64,
     /// The byte-order mark was looked for.
     bom_checked: bool,
+    /// Whether the line endings were looked at, and whether they are old
+    /// Mac ones (CR only), which are read as LF.
+    cr_checked: bool,
+    cr_only: bool,
     framing: Framing,
+}
+
+/// Whether `bytes` (the start of a file) end their lines with a bare CR
+/// ("CSV (Macintosh)"): a CR and no LF at all. Read as one line, such a
+/// file lost every row with exit 0.
+pub(crate) fn is_cr_only(bytes: &[u8]) -> bool {
+    memchr::memchr(b'\r', bytes).is_some() && memchr::memchr(b'\n', bytes).is_none()
 }
 
 /// What the first bytes of a file said.
@@ -145,6 +156,8 @@ impl<'a> Reader<'a> {
             ctx: None,
             line: 1,
             bom_checked: false,
+            cr_checked: false,
+            cr_only: false,
             framing: Framing::Csv,
         };
         let mut reported = 0u64;
@@ -153,8 +166,27 @@ impl<'a> Reader<'a> {
                 return Ok(None);
             }
             let mut buf = self.buffer(&st.carry);
+            let carried = buf.len();
             let eof = fill(&mut opened, &mut buf, self.chunk_bytes)
                 .map_err(|e| format!("read failed after {} bytes: {e}", opened.raw_bytes()))?;
+            if !st.cr_checked {
+                st.cr_checked = true;
+                st.cr_only = is_cr_only(&buf);
+                if st.cr_only {
+                    self.reporter.note(&format!(
+                        "{}: lines end with CR only (old Mac line endings); read as LF",
+                        file.name
+                    ));
+                }
+            }
+            if st.cr_only {
+                // The carried part was translated when it was read.
+                for b in &mut buf[carried..] {
+                    if *b == b'\r' {
+                        *b = b'\n';
+                    }
+                }
+            }
             let raw = opened.raw_bytes();
             self.reporter.bytes_read(raw - reported);
             reported = raw;

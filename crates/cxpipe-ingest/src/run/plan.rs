@@ -37,6 +37,15 @@ pub(crate) fn plan(
             (Some(p), false) => match fs::metadata(p) {
                 Ok(m) if m.is_file() && ledger.has_size(m.len()) => match input::hash_file(p) {
                     Ok(c) => match ledger.find(c.bytes, &c.xxh3_128) {
+                        // Before CR-only line endings were read, such a file
+                        // was recorded with 0 rows: read it again.
+                        Some(e) if e.rows_read == 0 && starts_cr_only(f) => {
+                            reporter.note(&format!(
+                                "{}: recorded with 0 rows, but its lines end with CR only; reading it again",
+                                f.name
+                            ));
+                            Plan::Read
+                        }
                         Some(e) => Plan::Skip(already(e)),
                         None => Plan::Read,
                     },
@@ -48,6 +57,17 @@ pub(crate) fn plan(
         })
         .collect();
     (files, plans)
+}
+
+/// Whether the file's first 64 KiB (decompressed) end their lines with a
+/// bare CR.
+fn starts_cr_only(f: &InputFile) -> bool {
+    use std::io::Read;
+    let Ok(opened) = input::open(f) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(64 << 10);
+    opened.take(64 << 10).read_to_end(&mut head).is_ok() && crate::read::is_cr_only(&head)
 }
 
 /// Why a file the ledger has is skipped.
@@ -82,8 +102,12 @@ pub(crate) fn settle_outcomes(
             st.report.message = Some("reading did not finish".to_string());
             continue;
         }
+        // The same content again is skipped, unless the ledger recorded it
+        // with no rows and this read found some (a file an older cxpipe
+        // misread, such as one with CR-only line endings).
         if let (false, Some(c)) = (force, &st.content)
             && let Some(e) = ledger.find(c.bytes, &c.xxh3_128)
+            && !(e.rows_read == 0 && st.report.rows_read > 0)
         {
             st.report = FileReport::skipped(&files[i], already(e));
             if let Some(q) = st.quarantine.take() {
