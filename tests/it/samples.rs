@@ -1019,3 +1019,34 @@ fn cr_only_line_endings_are_read_and_an_empty_ledger_entry_is_retried() {
         &Expect::new(0, vec![skipped("calls-2026-10-01.csv")]),
     );
 }
+
+/// Durations are bounded at ingest (SPEC §13.1 `max_duration_s`, 7 days):
+/// an accepted `talk_s` of 9.2e15 made `aht_s` wrap to -4611686018426888.
+/// Exactly 7 days is kept; a second more, or 9.2e15, is `bad_duration`.
+#[test]
+fn durations_over_seven_days_are_quarantined() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("long.csv");
+    fs::write(
+        &path,
+        "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n\
+         l1,voice,inbound,q,A1,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-09T10:00:00Z,604800\n\
+         l2,voice,inbound,q,A1,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-09T10:00:00Z,604801\n\
+         l3,voice,inbound,q,A1,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-09T10:00:00Z,9200000000000000\n",
+    )
+    .expect("write");
+    let c = check(
+        &Case::paths(&[&path]).flag("--max-reject-rate").flag("1"),
+        &Expect::new(
+            0,
+            vec![ingested(
+                "long.csv",
+                3,
+                0,
+                &[(3, "bad_duration"), (4, "bad_duration")],
+            )],
+        ),
+    );
+    assert_eq!(c.rows.len(), 1);
+    assert_eq!(c.rows[0].talk_ms, 604_800_000);
+}

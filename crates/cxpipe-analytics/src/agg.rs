@@ -182,10 +182,15 @@ impl Groups {
             let err = || Error::polars(format!("summing {out}"));
             let c = df.column(src).map_err(err())?;
             let totals = &mut self.totals;
+            let mut overflow = false;
             let mut add = |row: usize, v: i64| {
                 let slot = slots[row];
                 if slot != NO_GROUP {
-                    totals[slot as usize * width + j] += v;
+                    let t = &mut totals[slot as usize * width + j];
+                    match t.checked_add(v) {
+                        Some(sum) => *t = sum,
+                        None => overflow = true,
+                    }
                 }
             };
             let mut row = 0;
@@ -219,6 +224,13 @@ impl Groups {
                     }
                     row += arr.len();
                 }
+            }
+            // A sum never wraps silently (it gave a negative AHT): a value
+            // that large is not a duration a contact can have.
+            if overflow {
+                return Err(Error::Broken(format!(
+                    "the sum of {out} over a group does not fit in 64 bits: the dataset holds a value far beyond any real duration (ingest refuses durations over 7 days)"
+                )));
             }
         }
         Ok(())
@@ -358,6 +370,22 @@ mod tests {
         assert_eq!(col("n"), [3, 0, 1, 1]);
         assert_eq!(col("total"), [17, 20, 40, 5]);
         assert_eq!(col("extra"), [0, 0, 0, 9]);
+    }
+
+    #[test]
+    fn a_sum_that_would_wrap_is_an_error() {
+        let mut g = Groups::new(
+            vec![("agent".into(), KeyKind::Dim)],
+            vec![("total".into(), Some("ms".into()))],
+        );
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("agent".into(), ["x", "x"]),
+            Column::new("ms".into(), [i64::MAX - 1, 2]),
+        ])
+        .expect("frame");
+        let slots = g.assign(&df, |_| true).expect("assign");
+        let e = g.add(&df, &slots).expect_err("i64::MAX - 1 + 2 overflows");
+        assert!(e.to_string().contains("does not fit in 64 bits"), "{e}");
     }
 
     #[test]

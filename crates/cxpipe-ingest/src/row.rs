@@ -285,8 +285,24 @@ fn duration<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<Option<i64>, Problem>
             ),
         ));
     }
+    if ms > MAX_DURATION_MS {
+        return Err((
+            ReasonCode::BadDuration,
+            format!(
+                "{} is {} s, over the maximum of {} s (7 days; SPEC §13.1 max_duration_s)",
+                f.name(slot),
+                ms / 1000,
+                MAX_DURATION_MS / 1000
+            ),
+        ));
+    }
     Ok(Some(ms))
 }
+
+/// The longest talk, hold or after-contact time accepted, in ms: 7 days
+/// (SPEC §13.1 `[ingest] max_duration_s`, default 604800). Anything longer
+/// is not a contact, and 1,000 million of them still sum within 64 bits.
+pub const MAX_DURATION_MS: i64 = 604_800_000;
 
 /// Converts one record into a canonical row, or says why it cannot be one.
 /// Checks run in a fixed order, so a record with several problems always
