@@ -1050,3 +1050,26 @@ fn durations_over_seven_days_are_quarantined() {
     assert_eq!(c.rows.len(), 1);
     assert_eq!(c.rows[0].talk_ms, 604_800_000);
 }
+
+/// Links between folders are followed once: a loop (`inbox/a/back ->
+/// inbox`) and a second link to a folder read already are skipped with a
+/// note, so every file is read exactly once and the run ends.
+#[test]
+fn a_symlink_loop_in_a_folder_reads_each_file_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let inbox = tmp.path().join("inbox");
+    fs::create_dir_all(inbox.join("a")).expect("mkdir");
+    fs::copy(sample("generic/chats.ndjson"), inbox.join("a/chats.ndjson")).expect("copy");
+    std::os::unix::fs::symlink(&inbox, inbox.join("a/back")).expect("loop link");
+    std::os::unix::fs::symlink(inbox.join("a"), inbox.join("again")).expect("second link");
+    let c = check(
+        &Case::paths(&[&inbox]),
+        &Expect::new(0, vec![ingested("chats.ndjson", 3, 0, &[])]),
+    );
+    assert!(
+        c.out.stderr.contains("a link to a folder already read"),
+        "{}",
+        c.out.stderr
+    );
+    assert_eq!(c.rows.len(), 3);
+}

@@ -36,7 +36,8 @@ pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<(PathBuf, &'static str)>
             }),
             Input::Path(p) if p.is_dir() => {
                 let mut found = Vec::new();
-                walk(p, &mut found, &mut skipped);
+                let mut seen = std::collections::HashSet::new();
+                walk(p, &mut found, &mut skipped, &mut seen);
                 found.sort();
                 files.extend(found.into_iter().map(|path| InputFile {
                     name: file_name(&path),
@@ -52,7 +53,23 @@ pub fn expand(inputs: &[Input]) -> (Vec<InputFile>, Vec<(PathBuf, &'static str)>
     (files, skipped)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'static str)>) {
+/// Walks `dir` into `found`. `seen` holds the (device, inode) of every
+/// folder entered, so a folder reached again through a link (a loop, or two
+/// links to one folder) is read once: a loop read every file 41 times, and
+/// two never finished.
+fn walk(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, &'static str)>,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+) {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(meta) = std::fs::metadata(dir)
+        && !seen.insert((meta.dev(), meta.ino()))
+    {
+        skipped.push((dir.to_path_buf(), "a link to a folder already read"));
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         skipped.push((dir.to_path_buf(), "the folder cannot be read"));
         return;
@@ -71,7 +88,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, &'stat
                 skipped.push((path, "a cxpipe dataset, not an export"));
                 continue;
             }
-            walk(&path, found, skipped);
+            walk(&path, found, skipped, seen);
         } else if file_name(&path).ends_with(".facts.json") {
             // `cxpipe generate` writes its facts beside the export.
             skipped.push((
