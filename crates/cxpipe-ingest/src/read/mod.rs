@@ -53,6 +53,10 @@ struct FileRead<'f> {
     /// Mac ones (CR only), which are read as LF.
     cr_checked: bool,
     cr_only: bool,
+    /// Blank lines dropped before the first record or header was seen
+    /// (added to `line` once the format is known; a JSON array numbers
+    /// elements, not lines).
+    blank_lines: u64,
     framing: Framing,
 }
 
@@ -158,6 +162,7 @@ impl<'a> Reader<'a> {
             bom_checked: false,
             cr_checked: false,
             cr_only: false,
+            blank_lines: 0,
             framing: Framing::Csv,
         };
         let mut reported = 0u64;
@@ -287,6 +292,13 @@ impl<'a> Reader<'a> {
                 info.format = Some("empty");
                 return Ok(Start::Empty);
             }
+            // Only blank lines so far: count and drop them, so that the
+            // carried buffer does not grow and get scanned again with every
+            // read (that was quadratic: 256 MiB of newlines took 11 s).
+            if let Some(last) = memchr::memrchr(b'\n', buf) {
+                st.blank_lines += memchr::memchr_iter(b'\n', &buf[..=last]).count() as u64;
+                buf.drain(..=last);
+            }
             return Ok(Start::NeedMore);
         };
         let first_byte = buf[first_at];
@@ -353,6 +365,7 @@ impl<'a> Reader<'a> {
         if s.ends.is_empty() && !eof {
             return Ok(Start::NeedMore);
         }
+        st.line += std::mem::take(&mut st.blank_lines);
         let mut prev = 0;
         let mut first = None;
         for &e in &s.ends {
@@ -393,6 +406,7 @@ impl<'a> Reader<'a> {
         info: &mut FileInfo,
     ) -> Result<Start, String> {
         info.format = Some("csv");
+        st.line += std::mem::take(&mut st.blank_lines);
         let line_start = memchr::memrchr(b'\n', &buf[..first_at]).map_or(0, |p| p + 1);
         st.line += buf[..line_start].iter().filter(|&&b| b == b'\n').count() as u64;
         buf.drain(..line_start);
