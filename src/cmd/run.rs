@@ -74,14 +74,40 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     // The whole plan is checked before anything is ingested: a report that
     // cannot be written is a usage error now, not a failure after the ingest.
     let job = run_settings(&config)?;
+    // So are the ingest settings (source, mapping, zone, key file).
+    let opts = settings::ingest_options(&config, &job.dataset, IngestFlags::default())?;
     for (spec, why) in &job.plan.skipped {
         tracing::info!("skipping report {}: {why}", spec.name());
     }
+    // From here on a scheduler gets a JSON summary whatever happens: a
+    // failure of the whole run (the dataset locked by another cxpipe, a
+    // full disk, too many open files) is one too.
+    let failure = |e: anyhow::Error| -> anyhow::Result<u8> {
+        tracing::error!("{e:#}");
+        let summary = json!({
+            "started_at": started_at,
+            "config": config.path.as_ref().map(|p| p.display().to_string()),
+            "inbox": job.inbox.display().to_string(),
+            "dataset": job.dataset.display().to_string(),
+            "reports_dir": job.reports_dir.display().to_string(),
+            "error": format!("{e:#}"),
+            "seconds": { "total": round2(started.elapsed().as_secs_f64()) },
+            "exit_code": EXIT_ERROR,
+        });
+        emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+        Ok(EXIT_ERROR)
+    };
     let ingest_started = Instant::now();
-    let report = ingest_inbox(&job, &config, global)?;
+    let report = match ingest_inbox(&job, &opts, global) {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
     let reports_started = Instant::now();
-    let reports = write_reports(&job, report.totals.files_ingested == 0, args.refresh)?;
+    let reports = match write_reports(&job, report.totals.files_ingested == 0, args.refresh) {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
     let failed = failed_files(&report);
     let code = if !failed.is_empty() || !reports.errors.is_empty() || !report.conservation_ok {
         EXIT_ERROR
@@ -103,11 +129,14 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
 }
 
 /// Phase 1: ingests whatever is new in the inbox, and says what it did.
-fn ingest_inbox(job: &RunSettings, config: &Config, global: &Global) -> anyhow::Result<RunReport> {
-    let opts = settings::ingest_options(config, &job.dataset, IngestFlags::default())?;
+fn ingest_inbox(
+    job: &RunSettings,
+    opts: &cxpipe_ingest::IngestOptions,
+    global: &Global,
+) -> anyhow::Result<RunReport> {
     let progress = IngestProgress::new(global.progress());
     let inbox = &job.inbox;
-    let result = cxpipe_ingest::ingest(&[Input::Path(inbox.clone())], &opts, &progress, &CANCEL);
+    let result = cxpipe_ingest::ingest(&[Input::Path(inbox.clone())], opts, &progress, &CANCEL);
     progress.finish();
     let report = result.with_context(|| {
         format!(

@@ -402,3 +402,25 @@ fn the_html_report_is_described_by_its_sections_and_size() {
         .unwrap_or_else(|| panic!("no line for the page: {err}"));
     assert!(line.contains("KB") && line.contains("sections"), "{line}");
 }
+
+/// A run that cannot start its work (the dataset locked by another cxpipe)
+/// still prints its JSON summary, with the error and exit code 1, so a
+/// scheduler reading stdout learns why.
+#[test]
+fn a_locked_dataset_still_gives_a_json_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "day1.csv", "500", "8");
+    // A first run creates the dataset; then another process holds its lock.
+    let (code, _, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    export(dir.path(), "day2.csv", "500", "9");
+    let lock = fs::File::open(dir.path().join("dataset/.lock")).expect("lock file");
+    lock.try_lock()
+        .expect("hold the write lock, as an ingest does");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(s["exit_code"], 1, "{s}");
+    let error = s["error"].as_str().unwrap_or_default();
+    assert!(error.contains("another cxpipe"), "{s}");
+}
