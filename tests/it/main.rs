@@ -705,8 +705,10 @@ fn assert_raw_matches(text: &[u8], r: &RejectRow, name: &str) {
         String::from_utf8_lossy(&rest[..rest.len().min(r.raw.len() + 10)])
     );
     let after = &rest[r.raw.len()..];
+    // A record longer than 1 MiB keeps only its first part as raw text.
+    let truncated = r.raw.len() >= 1 << 20;
     assert!(
-        after.is_empty() || after.starts_with(b"\n") || after.starts_with(b"\r\n"),
+        truncated || after.is_empty() || after.starts_with(b"\n") || after.starts_with(b"\r\n"),
         "{name} line {}: raw text stops before the end of the line",
         r.line
     );

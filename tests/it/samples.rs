@@ -1117,3 +1117,54 @@ fn many_blank_lines_before_the_header_keep_the_line_numbers() {
     assert_eq!(line("b1"), blank as i64 + 2);
     assert_eq!(line("b2"), blank as i64 + 1);
 }
+
+/// A line longer than 1 MiB is one malformed record however long, even when
+/// it spans the reader's 4 MiB reads: it was split into 1 MiB pieces, each
+/// counted as a row, and every later line number shifted by their number.
+#[test]
+fn an_over_long_line_is_one_record_and_later_lines_keep_their_numbers() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let long = "x".repeat(6 << 20);
+    let row = |id: &str| {
+        format!(
+            "{id},voice,inbound,q,A1,2026-10-01T10:00:00Z,2026-10-01T10:00:05Z,2026-10-01T10:05:00Z,295\n"
+        )
+    };
+    let csv = format!(
+        "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n{}{long}\n{}{}",
+        row("o1"),
+        row("o2"),
+        row("o3")
+    );
+    let path = tmp.path().join("long-line.csv");
+    fs::write(&path, csv).expect("write");
+    let json = |id: &str| {
+        format!(
+            r#"{{"interaction_id":"{id}","channel":"chat","direction":"inbound","queue":"q","agent_id":"A1","arrived_at":"2026-10-01T10:00:00Z","answered_at":"2026-10-01T10:00:05Z","ended_at":"2026-10-01T10:05:00Z","talk_s":295}}"#
+        ) + "\n"
+    };
+    let ndjson = format!("{}{long}\n{}{}", json("n1"), json("n2"), json("n3"));
+    let nd = tmp.path().join("long-line.ndjson");
+    fs::write(&nd, ndjson).expect("write");
+    let c = check(
+        &Case::paths(&[&path, &nd])
+            .flag("--max-reject-rate")
+            .flag("1"),
+        &Expect::new(
+            0,
+            vec![
+                ingested("long-line.csv", 4, 0, &[(3, "malformed_row")]),
+                ingested("long-line.ndjson", 4, 0, &[(2, "malformed_row")]),
+            ],
+        ),
+    );
+    let line = |id: &str| {
+        c.rows
+            .iter()
+            .find(|r| r.interaction_id == id)
+            .expect(id)
+            .source_line
+    };
+    assert_eq!((line("o1"), line("o2"), line("o3")), (2, 4, 5));
+    assert_eq!((line("n1"), line("n2"), line("n3")), (1, 3, 4));
+}

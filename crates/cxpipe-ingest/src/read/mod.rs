@@ -237,22 +237,33 @@ impl<'a> Reader<'a> {
             return true;
         };
         let s = split(&buf[start..], st.framing, eof);
+        // A skip (the rest of an over-long line) ends no record: the
+        // records begin after it.
+        let records_at = start + s.skipped_bytes;
         let consumed = start + s.consumed;
         st.carry.clear();
         st.carry.extend_from_slice(&buf[consumed..]);
         let newlines = match st.framing {
             Framing::JsonArray | Framing::AfterArray => s.ends.len() as u64,
             // Every line record ends at its newline, but a cut one or the
-            // last of a file without a final newline.
-            Framing::Lines => s
-                .ends
-                .iter()
-                .filter(|&&e| buf[start + (e & !MALFORMED) as usize - 1] == b'\n')
-                .count() as u64,
-            Framing::Csv => memchr::memchr_iter(b'\n', &buf[start..consumed]).count() as u64,
+            // last of a file without a final newline; a skip's newline (the
+            // end of an over-long line) ends no record.
+            Framing::Lines | Framing::SkipLines => {
+                s.skipped_newlines
+                    + s.ends
+                        .iter()
+                        .filter(|&&e| buf[records_at + (e & !MALFORMED) as usize - 1] == b'\n')
+                        .count() as u64
+            }
+            Framing::Csv | Framing::SkipCsv => {
+                memchr::memchr_iter(b'\n', &buf[start..consumed]).count() as u64
+            }
         };
         if s.closed {
             st.framing = Framing::AfterArray;
+        }
+        if let Some(f) = s.framing_after {
+            st.framing = f;
         }
         if eof && st.framing == Framing::JsonArray {
             self.reporter.note(&format!(
@@ -266,9 +277,9 @@ impl<'a> Reader<'a> {
                 seq: self.next_seq(),
                 file: file_ctx,
                 data: buf,
-                start,
+                start: records_at,
                 ends: s.ends,
-                first_line: st.line,
+                first_line: st.line + s.skipped_newlines,
             };
             if self.tx.send(Msg::Chunk(chunk)).is_err() {
                 return false;

@@ -31,6 +31,13 @@ pub enum Framing {
     /// What follows a JSON array's closing `]`: white space, or one
     /// malformed record of whatever else is there.
     AfterArray,
+    /// The rest of a line longer than [`MAX_RECORD`] whose first MiB was
+    /// one malformed record: skipped through its newline, then CSV again.
+    /// (Split in pieces, such a line counted as several rows and shifted
+    /// every later line number.)
+    SkipCsv,
+    /// The same, then NDJSON lines again.
+    SkipLines,
 }
 
 /// The records found in a buffer.
@@ -43,6 +50,14 @@ pub struct Split {
     pub consumed: usize,
     /// [`Framing::JsonArray`]: the closing `]` was consumed.
     pub closed: bool,
+    /// The framing to continue with, when it changes: into a skip state
+    /// after a line cut at the buffer's end, back out of one at its newline.
+    pub framing_after: Option<Framing>,
+    /// Newlines consumed by a skip state (they end no record).
+    pub skipped_newlines: u64,
+    /// Bytes at the start consumed by a skip state: the records (and
+    /// `ends`) begin after them.
+    pub skipped_bytes: usize,
 }
 
 /// Splits `buf` into complete records. With `eof` every byte is consumed.
@@ -51,6 +66,8 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
     match framing {
         Framing::JsonArray => return split_array(buf, eof),
         Framing::AfterArray => return split_after_array(buf, eof),
+        Framing::SkipCsv => return skip_line(buf, Framing::Csv, eof),
+        Framing::SkipLines => return skip_line(buf, Framing::Lines, eof),
         Framing::Csv | Framing::Lines => {}
     }
     let mut out = Split::default();
@@ -63,7 +80,7 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
         match found {
             Some(end) => {
                 if end - pos > MAX_RECORD {
-                    pos = cut(buf, pos, &mut out);
+                    pos = cut(buf, pos, &mut out, framing, eof);
                 } else {
                     out.ends.push(end as u32);
                     pos = end;
@@ -73,13 +90,16 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
                 let unterminated_quote = framing == Framing::Csv && in_quotes_at_end(buf, pos);
                 if eof {
                     if unterminated_quote {
-                        pos = cut(buf, pos, &mut out);
+                        pos = cut(buf, pos, &mut out, framing, eof);
                     } else {
                         out.ends.push(buf.len() as u32);
                         pos = buf.len();
                     }
                 } else if buf.len() - pos > MAX_RECORD {
-                    pos = cut(buf, pos, &mut out);
+                    pos = cut(buf, pos, &mut out, framing, eof);
+                    if out.framing_after.is_some() {
+                        break;
+                    }
                 } else {
                     break;
                 }
@@ -186,13 +206,50 @@ fn split_after_array(buf: &[u8], eof: bool) -> Split {
     out
 }
 
-/// Cuts a malformed record at the end of its first physical line (or at
-/// [`MAX_RECORD`] when that line is longer) and returns where scanning resumes.
-fn cut(buf: &[u8], pos: usize, out: &mut Split) -> usize {
+/// Cuts a malformed record at the end of its first physical line and
+/// returns where scanning resumes. A line longer than [`MAX_RECORD`] is one
+/// record however long: up to its newline in this buffer, or, when the
+/// buffer ends first, to the buffer's end with the rest of the line skipped
+/// by the next split ([`Framing::SkipCsv`] / [`Framing::SkipLines`]).
+fn cut(buf: &[u8], pos: usize, out: &mut Split, framing: Framing, eof: bool) -> usize {
     let limit = (pos + MAX_RECORD).min(buf.len());
-    let end = memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i + 1);
+    let end = match memchr(b'\n', &buf[pos..limit]) {
+        Some(i) => pos + i + 1,
+        None => match memchr(b'\n', &buf[limit..]) {
+            Some(i) => limit + i + 1,
+            None => {
+                if !eof {
+                    out.framing_after = Some(match framing {
+                        Framing::Lines => Framing::SkipLines,
+                        _ => Framing::SkipCsv,
+                    });
+                }
+                buf.len()
+            }
+        },
+    };
     out.ends.push(end as u32 | MALFORMED);
     end
+}
+
+/// In a skip state: consumes through the next newline (no record), then
+/// splits the rest as `base`.
+fn skip_line(buf: &[u8], base: Framing, eof: bool) -> Split {
+    match memchr(b'\n', buf) {
+        Some(i) => {
+            let mut s = split(&buf[i + 1..], base, eof);
+            s.consumed += i + 1;
+            s.skipped_bytes = i + 1;
+            s.skipped_newlines += 1;
+            s.framing_after.get_or_insert(base);
+            s
+        }
+        None => Split {
+            consumed: buf.len(),
+            framing_after: eof.then_some(base),
+            ..Split::default()
+        },
+    }
 }
 
 /// The end (after the newline) of the CSV record starting at `start`, or
@@ -323,6 +380,30 @@ mod tests {
         let long_line = "y".repeat(MAX_RECORD + 10);
         let (recs, _) = records(&long_line, Framing::Lines, false);
         assert!(recs[0].1, "an over-long line is malformed");
+    }
+
+    #[test]
+    fn an_over_long_line_is_one_record_even_across_buffers() {
+        // Within one buffer: the whole line, through its newline.
+        let line = format!("{}\nnext\n", "z".repeat(3 * MAX_RECORD));
+        let s = split(line.as_bytes(), Framing::Lines, false);
+        assert_eq!(s.ends.len(), 2, "one malformed record and the next line");
+        assert!(s.ends[0] & MALFORMED != 0);
+        assert_eq!((s.ends[0] & !MALFORMED) as usize, 3 * MAX_RECORD + 1);
+        // Across buffers: the first ends at the buffer's end and the rest
+        // of the line is skipped by the next split, which finds "next".
+        let first = "z".repeat(2 * MAX_RECORD);
+        let s = split(first.as_bytes(), Framing::Csv, false);
+        assert_eq!(s.ends.len(), 1);
+        assert_eq!(s.framing_after, Some(Framing::SkipCsv));
+        let s = split(b"zzzz\nnext,1\n", Framing::SkipCsv, false);
+        assert_eq!(s.skipped_bytes, 5);
+        assert_eq!(s.ends, vec![7], "only the next record, after the skip");
+        assert_eq!(s.skipped_newlines, 1);
+        assert_eq!(s.framing_after, Some(Framing::Csv));
+        // Still inside the line: everything is skipped, the state stays.
+        let s = split(b"zzzz", Framing::SkipLines, false);
+        assert!(s.ends.is_empty() && s.consumed == 4 && s.framing_after.is_none());
     }
 
     #[test]
