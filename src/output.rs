@@ -5,8 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use cxpipe_analytics::Table;
 use cxpipe_analytics::table::{self, OutputFormat};
-use cxpipe_analytics::{KpiParams, Partitions, Table};
 
 use crate::exit::UsageError;
 
@@ -104,11 +104,6 @@ pub fn emit_table(
             Ok(())
         }
     }
-}
-
-/// The dates a report covers, in words: `--from`/`--to`, else all data.
-pub fn date_range(p: &KpiParams, source: &Partitions) -> String {
-    cxpipe_analytics::page::time_range(p, source)
 }
 
 /// The KPIs a narrow table shows first, after the keys (then the others

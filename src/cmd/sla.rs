@@ -10,7 +10,7 @@ use cxpipe_analytics::{Group, KpiParams, Partitions, Table};
 
 use crate::exit::UsageError;
 use crate::open::open_source;
-use crate::output::{OutputArgs, date_range};
+use crate::output::OutputArgs;
 use crate::settings::{self, Config, QueryArgs, load_policy};
 
 const EXAMPLES: &str = "\
@@ -133,7 +133,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
 /// What the report covers: policy, dates, zone and service-level settings.
 fn caption(policy: &str, rules: &[Rule], p: &KpiParams, source: &Partitions) -> String {
-    let dates = date_range(p, source);
+    let dates = cxpipe_analytics::page::time_range(p, source);
     let mut parts = vec![
         format!("policy {policy} ({} rules)", rules.len()),
         dates,

@@ -191,9 +191,7 @@ impl Config {
     /// Checks the values, so a bad zone or shift is reported at load time.
     fn check(&self) -> anyhow::Result<()> {
         if let Some(z) = &self.time.zone {
-            Zone::named(z)
-                .map_err(|e| UsageError(e.to_string()))
-                .context("[time] zone")?;
+            cxpipe_analytics::time::zone_named(z).context("[time] zone")?;
         }
         self.shifts().context("[[shift]]")?;
         if let Some(v) = &self.kpi.sl_variant {

@@ -128,7 +128,7 @@ pub fn kpi_params(config: &Config, by: Vec<Group>, flags: &KpiFlags) -> anyhow::
 /// The site zone: `--tz`, else `[time] zone`, else UTC.
 pub fn zone(config: &Config, tz: Option<&str>) -> anyhow::Result<Zone> {
     match tz.or(config.time.zone.as_deref()) {
-        Some(z) => Ok(Zone::named(z).map_err(|e| UsageError(e.to_string()))?),
+        Some(z) => Ok(cxpipe_analytics::time::zone_named(z)?),
         None => Ok(Zone::utc()),
     }
 }

@@ -63,7 +63,7 @@ struct FileRead<'f> {
 /// Whether `bytes` (the start of a file) end their lines with a bare CR
 /// ("CSV (Macintosh)"): a CR and no LF at all. Read as one line, such a
 /// file lost every row with exit 0.
-pub(crate) fn is_cr_only(bytes: &[u8]) -> bool {
+fn is_cr_only(bytes: &[u8]) -> bool {
     memchr::memchr(b'\r', bytes).is_some() && memchr::memchr(b'\n', bytes).is_none()
 }
 

@@ -55,7 +55,14 @@ pub fn ingest(
     let run = Run::start(opts, reporter)?;
     let (files, plans) = plan::plan(inputs, &run.ledger, opts.force, reporter);
     let mut streamed = stream(&run, opts, &files, &plans, reporter, cancel)?;
-    plan::settle_outcomes(&mut streamed.files, &files, &plans, &run.ledger, opts.force);
+    plan::settle_outcomes(
+        &mut streamed.files,
+        &files,
+        &plans,
+        &run.ledger,
+        opts.force,
+        reporter,
+    );
     let ingested: Vec<bool> = streamed
         .files
         .iter()

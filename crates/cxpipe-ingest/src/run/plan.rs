@@ -37,15 +37,10 @@ pub(crate) fn plan(
             (Some(p), false) => match fs::metadata(p) {
                 Ok(m) if m.is_file() && ledger.has_size(m.len()) => match input::hash_file(p) {
                     Ok(c) => match ledger.find(c.bytes, &c.xxh3_128) {
-                        // Before CR-only line endings were read, such a file
-                        // was recorded with 0 rows: read it again.
-                        Some(e) if e.rows_read == 0 && starts_cr_only(f) => {
-                            reporter.note(&format!(
-                                "{}: recorded with 0 rows, but its lines end with CR only; reading it again",
-                                f.name
-                            ));
-                            Plan::Read
-                        }
+                        // Recorded with no rows: read it again, and let the
+                        // end of the run decide (`settle_outcomes`). An older
+                        // cxpipe read some files as empty (CR-only lines).
+                        Some(e) if e.rows_read == 0 => Plan::Read,
                         Some(e) => Plan::Skip(already(e)),
                         None => Plan::Read,
                     },
@@ -57,17 +52,6 @@ pub(crate) fn plan(
         })
         .collect();
     (files, plans)
-}
-
-/// Whether the file's first 64 KiB (decompressed) end their lines with a
-/// bare CR.
-fn starts_cr_only(f: &InputFile) -> bool {
-    use std::io::Read;
-    let Ok(opened) = input::open(f) else {
-        return false;
-    };
-    let mut head = Vec::with_capacity(64 << 10);
-    opened.take(64 << 10).read_to_end(&mut head).is_ok() && crate::read::is_cr_only(&head)
 }
 
 /// Why a file the ledger has is skipped.
@@ -87,6 +71,7 @@ pub(crate) fn settle_outcomes(
     plans: &[Plan],
     ledger: &Ledger,
     force: bool,
+    reporter: &dyn Reporter,
 ) {
     for (i, plan) in plans.iter().enumerate() {
         let st = &mut states[i];
@@ -107,8 +92,14 @@ pub(crate) fn settle_outcomes(
         // misread, such as one with CR-only line endings).
         if let (false, Some(c)) = (force, &st.content)
             && let Some(e) = ledger.find(c.bytes, &c.xxh3_128)
-            && !(e.rows_read == 0 && st.report.rows_read > 0)
         {
+            if e.rows_read == 0 && st.report.rows_read > 0 {
+                reporter.note(&format!(
+                    "{}: the ledger recorded it with 0 rows ({}); reading it again found {}",
+                    files[i].name, e.ingest_id, st.report.rows_read
+                ));
+                continue;
+            }
             st.report = FileReport::skipped(&files[i], already(e));
             if let Some(q) = st.quarantine.take() {
                 q.remove();
