@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         }
     };
     logging::init(&cli.global);
+    raise_open_file_limit();
     if matches!(
         cli.command,
         Command::Ingest(_) | Command::Generate(_) | Command::Run(_)
@@ -52,4 +53,15 @@ fn main() -> ExitCode {
         Command::Mapping(args) => ok(cmd::mapping::run(args)),
     };
     exit::exit_code(result)
+}
+
+/// Raises the soft limit on open files to the hard limit, where the system
+/// allows: many day partitions, dedupe spill files and a large input folder
+/// then never meet the usual soft limit of 1024. Ingest bounds its own open
+/// part files as well, so this is a margin, not a requirement.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!("open file limit {n}"),
+        Err(e) => tracing::debug!("could not raise the open file limit: {e}"),
+    }
 }

@@ -68,8 +68,6 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub use cxpipe_dataset::TEMP_PREFIX;
-
 /// Writes a file through `fill`, replacing `path` atomically and durably
 /// ([`cxpipe_dataset::write_atomic`]).
 pub fn write_atomic(

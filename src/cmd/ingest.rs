@@ -64,7 +64,8 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Config file (default ./cxpipe.toml when present); ingest reads its
-    /// `[privacy] key_file` and `[time] zone`.
+    /// `[privacy] key_file`, `[time] zone`, `[ingest] min_time`, `max_time`,
+    /// `max_duration_s` and `[dataset] keep_snapshots_s`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

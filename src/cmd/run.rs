@@ -18,7 +18,7 @@ use crate::exit::{EXIT_ERROR, EXIT_OK, EXIT_REJECTS};
 use crate::global::Global;
 use crate::interrupt::CANCEL;
 use crate::open::open_source;
-use crate::output::{TEMP_PREFIX, emit, emit_table, write_atomic};
+use crate::output::{emit, emit_table, write_atomic};
 use crate::progress::IngestProgress;
 use crate::settings::reports::{Job, Plan, RunSettings, run_settings};
 use crate::settings::{self, Config, IngestFlags};
@@ -104,7 +104,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     };
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
     let reports_started = Instant::now();
-    let reports = match write_reports(&job, report.totals.files_ingested == 0, args.refresh) {
+    let reports = match write_reports(&job, &config, args.refresh) {
         Ok(r) => r,
         Err(e) => return failure(e),
     };
@@ -179,43 +179,117 @@ fn failed_files(report: &RunReport) -> Vec<Value> {
 
 /// What phase 2 did: the reports written and the errors.
 struct Reports {
-    /// Whether every report was there and nothing new arrived.
+    /// Whether every report already reflected this dataset state and
+    /// these settings.
     up_to_date: bool,
+    /// The dataset state the reports reflect: its snapshot.
+    state: ReportsState,
     written: Vec<Value>,
     errors: Vec<Value>,
 }
 
-/// Phase 2: writes every report of the plan, unless nothing new arrived
-/// and every report is there (and `--refresh` was not given).
-fn write_reports(job: &RunSettings, nothing_new: bool, refresh: bool) -> anyhow::Result<Reports> {
+/// What the reports in a folder reflect, kept beside them in
+/// [`STATE_FILE`]: the dataset's snapshot, the settings, and the reports
+/// written from them. It is removed before any report is replaced and
+/// written after the last one, so a run killed in between leaves none, and
+/// the next run rewrites every report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct ReportsState {
+    /// The dataset's snapshot (`None`: a dataset without one yet).
+    snapshot: Option<String>,
+    /// A hash of cxpipe's version and the config file's text.
+    settings: String,
+    /// The reports written from them (their names, e.g. `kpi:agent,day`).
+    #[serde(default)]
+    reports: Vec<String>,
+}
+
+/// The reports folder's record of what its reports reflect.
+pub const STATE_FILE: &str = ".cxpipe-reports.json";
+
+/// A hash of what the reports depend on besides the data: cxpipe's version
+/// and the config file's bytes (a changed setting rewrites every report).
+/// `DefaultHasher` is stable for one build of cxpipe, which is all this
+/// needs: a new build rewrites the reports once.
+fn settings_hash(config: &Config) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    match &config.path {
+        Some(p) => std::fs::read(p).unwrap_or_default().hash(&mut h),
+        None => 0u8.hash(&mut h),
+    }
+    format!("{:016x}", h.finish())
+}
+
+fn read_state(dir: &Path) -> Option<ReportsState> {
+    serde_json::from_slice(&std::fs::read(dir.join(STATE_FILE)).ok()?).ok()
+}
+
+/// Phase 2: writes every report of the plan, unless every one already
+/// reflects the dataset's current snapshot and these settings (and
+/// `--refresh` was not given).
+fn write_reports(job: &RunSettings, config: &Config, refresh: bool) -> anyhow::Result<Reports> {
     let dir = &job.reports_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     remove_stale_temp_files(dir);
     let ext = job.ext();
-    let all_there = job
-        .plan
-        .jobs
-        .iter()
-        .all(|(s, _)| dir.join(s.file_name(ext)).is_file());
     let mut out = Reports {
-        up_to_date: nothing_new && all_there && !refresh,
+        up_to_date: false,
+        state: ReportsState {
+            snapshot: None,
+            settings: settings_hash(config),
+            reports: Vec::new(),
+        },
         written: Vec::new(),
         errors: Vec::new(),
     };
-    if out.up_to_date {
-        tracing::info!(
-            "nothing new: the {} report(s) in {} are up to date (--refresh rewrites them)",
-            job.plan.jobs.len(),
-            dir.display()
-        );
-        return Ok(out);
-    }
     if !job.dataset.join(cxpipe_dataset::INTERACTIONS).is_dir() {
         let error = format!("{} has no data yet", job.dataset.display());
         out.errors.push(json!({ "report": "all", "error": error }));
         return Ok(out);
     }
-    let (_lock, source) = open_source(&job.dataset)?;
+    let (guard, source) = open_source(&job.dataset)?;
+    out.state.snapshot = guard.snapshot()?.map(|s| s.id);
+    let names: Vec<String> = job.plan.jobs.iter().map(|(s, _)| s.name()).collect();
+    let recorded = read_state(dir);
+    out.up_to_date = !refresh
+        && recorded.as_ref().is_some_and(|r| {
+            r.snapshot == out.state.snapshot
+                && r.settings == out.state.settings
+                && names.iter().all(|n| r.reports.contains(n))
+        })
+        && job
+            .plan
+            .jobs
+            .iter()
+            .all(|(s, _)| dir.join(s.file_name(ext)).is_file());
+    if out.up_to_date {
+        tracing::info!(
+            "the {} report(s) in {} are up to date: they reflect snapshot {} of {} (--refresh rewrites them)",
+            job.plan.jobs.len(),
+            dir.display(),
+            out.state.snapshot.as_deref().unwrap_or("(none)"),
+            job.dataset.display()
+        );
+        return Ok(out);
+    }
+    if let Some(r) = &recorded
+        && r.snapshot != out.state.snapshot
+    {
+        tracing::info!(
+            "the reports in {} reflect snapshot {}, the dataset is at {}: rewriting them",
+            dir.display(),
+            r.snapshot.as_deref().unwrap_or("(none)"),
+            out.state.snapshot.as_deref().unwrap_or("(none)")
+        );
+    }
+    let state_path = dir.join(STATE_FILE);
+    match std::fs::remove_file(&state_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("removing {}", state_path.display())),
+    }
     let mut turnover_rows = None;
     for (spec, report) in &job.plan.jobs {
         if CANCEL.load(Ordering::SeqCst) {
@@ -233,7 +307,10 @@ fn write_reports(job: &RunSettings, nothing_new: bool, refresh: bool) -> anyhow:
             job.format,
             &mut turnover_rows,
         ) {
-            Ok(w) => out.written.push(describe(&spec.name(), &path, w, t0)),
+            Ok(w) => {
+                out.written.push(describe(&spec.name(), &path, w, t0));
+                out.state.reports.push(spec.name());
+            }
             Err(e) => {
                 tracing::error!("report {}: {e:#}", spec.name());
                 out.errors
@@ -241,6 +318,10 @@ fn write_reports(job: &RunSettings, nothing_new: bool, refresh: bool) -> anyhow:
             }
         }
     }
+    write_atomic(&state_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &out.state)?;
+        Ok(w.write_all(b"\n")?)
+    })?;
     Ok(out)
 }
 
@@ -313,6 +394,7 @@ fn summary(
         },
         "reports_dir": job.reports_dir.display().to_string(),
         "reports_up_to_date": reports.up_to_date,
+        "snapshot": reports.state.snapshot,
         "reports": reports.written,
         "reports_skipped": skipped,
         "report_errors": reports.errors,
@@ -321,20 +403,12 @@ fn summary(
     })
 }
 
-/// Removes the temporary files a killed run left in the reports folder.
+/// Removes the temporary files a killed run left in the reports folder,
+/// however recent: no other cxpipe writes there now, as a second run's
+/// ingest cannot take the dataset's lock while this one reads it.
 fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-            match std::fs::remove_file(e.path()) {
-                Ok(()) => {
-                    tracing::info!("removed {}, left by an interrupted run", e.path().display())
-                }
-                Err(err) => tracing::warn!("could not remove {}: {err}", e.path().display()),
-            }
-        }
+    for path in cxpipe_dataset::remove_stale_temp_files(dir, std::time::Duration::ZERO) {
+        tracing::info!("removed {}, left by an interrupted run", path.display());
     }
 }
 

@@ -43,6 +43,12 @@ pub struct Config {
     /// `[run]`.
     #[serde(default)]
     pub run: Option<RunSection>,
+    /// `[ingest]`.
+    #[serde(default)]
+    pub ingest: IngestSection,
+    /// `[dataset]`.
+    #[serde(default)]
+    pub dataset: DatasetSection,
     /// Where it was read from (`None`: no file, all defaults).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -148,6 +154,44 @@ pub struct RunSection {
     pub source: Option<String>,
     /// A mapping file (relative to the config file) instead of `source`.
     pub mapping: Option<PathBuf>,
+}
+
+/// `[ingest]`: what ingest accepts as plausible (SPEC §5, §13.1).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSection {
+    /// Earliest time accepted (default "1990-01-01").
+    pub min_time: Option<String>,
+    /// Latest time accepted (default "2100-01-01").
+    pub max_time: Option<String>,
+    /// Longest talk, hold or after-contact time, seconds (default 604800).
+    pub max_duration_s: Option<u64>,
+}
+
+impl IngestSection {
+    /// The limits, the defaults where a key is absent; an error names the
+    /// key and the file.
+    pub fn limits(&self, file: Option<&Path>) -> Result<cxpipe_ingest::Limits, UsageError> {
+        use cxpipe_ingest::Limits;
+        Limits::new(
+            self.min_time.as_deref().unwrap_or(Limits::DEFAULT_MIN_TIME),
+            self.max_time.as_deref().unwrap_or(Limits::DEFAULT_MAX_TIME),
+            self.max_duration_s
+                .unwrap_or(Limits::DEFAULT_MAX_DURATION_S),
+        )
+        .map_err(|e| match file {
+            Some(f) => UsageError(format!("{}: {e}", f.display())),
+            None => UsageError(e),
+        })
+    }
+}
+
+/// `[dataset]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSection {
+    /// Seconds a superseded snapshot is kept (default 3600).
+    pub keep_snapshots_s: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -186,7 +186,25 @@ pub fn ingest_options(
     opts.threads = flags.threads;
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();
     opts.pii_key_file = config.key_file();
+    opts.limits = config.ingest.limits(config.path.as_deref())?;
+    opts.max_open_parts = max_open_parts(opts.max_open_parts);
+    if let Some(k) = config.dataset.keep_snapshots_s {
+        opts.keep_snapshots_s = k;
+    }
     Ok(opts)
+}
+
+/// The part files ingest may keep open: at most `default`, and no more
+/// than a third of the open-file limit left after a margin of 64 (the input
+/// files, dedupe spill files, the dataset's own), at least 8.
+fn max_open_parts(default: usize) -> usize {
+    match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        Ok((soft, _)) => {
+            let fit = usize::try_from(soft.saturating_sub(64) / 3).unwrap_or(usize::MAX);
+            default.min(fit).max(8)
+        }
+        Err(_) => default,
+    }
 }
 
 /// What the HTML report covers: the dataset it names, and the analytics

@@ -449,7 +449,7 @@ const HEADER: &str =
     "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s";
 
 /// A CSV of answered calls: (id, queue, day of October 2026).
-fn calls_csv(dir: &Path, name: &str, rows: &[(&str, &str, u32)]) -> PathBuf {
+pub(crate) fn calls_csv(dir: &Path, name: &str, rows: &[(&str, &str, u32)]) -> PathBuf {
     let mut s = format!("{HEADER}\n");
     for (id, queue, day) in rows {
         s.push_str(&format!(

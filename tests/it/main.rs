@@ -11,6 +11,7 @@
 mod atomic;
 mod cli;
 mod dataset;
+mod hostile;
 mod kpi;
 mod layering;
 mod privacy;
@@ -19,6 +20,7 @@ mod run;
 mod samples;
 mod settings;
 mod sla;
+mod snapshots;
 mod sources;
 mod turnover;
 

@@ -202,7 +202,7 @@ fn a_run_killed_in_the_middle_is_followed_by_a_clean_one() {
         .expect("reports")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".cxpipe-reports.json")
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
@@ -423,4 +423,104 @@ fn a_locked_dataset_still_gives_a_json_summary() {
     assert_eq!(s["exit_code"], 1, "{s}");
     let error = s["error"].as_str().unwrap_or_default();
     assert!(error.contains("another cxpipe"), "{s}");
+}
+
+/// The reports record the dataset state they reflect (its snapshot) and the
+/// settings: a dataset that moved on without them (a run killed between
+/// the ingest's commit and the last report, or an ingest run by hand) or a
+/// changed config rewrites them although no new file arrived. Before, the
+/// run said `reports_up_to_date: true` and kept the stale reports for good.
+#[test]
+fn reports_are_refreshed_when_they_do_not_reflect_the_dataset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = job(dir.path());
+    export(dir.path(), "day1.csv", "2000", "1");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    let ds = dir.path().join("dataset");
+    let reports = dir.path().join("reports");
+    let snapshot_id = |ds: &Path| -> String {
+        let out = cxpipe(&["info", ds.to_str().expect("utf-8"), "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).expect("info json");
+        v["snapshot"].as_str().expect("snapshot").to_string()
+    };
+    assert_eq!(
+        s["snapshot"].as_str(),
+        Some(snapshot_id(&ds).as_str()),
+        "{s}"
+    );
+    let fresh_kpi = || {
+        let out = cxpipe(&[
+            "kpi",
+            ds.to_str().expect("utf-8"),
+            "--by",
+            "agent,day",
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    let report_kpi = || fs::read(reports.join("kpi-agent-day.csv")).expect("kpi report");
+    assert_eq!(report_kpi(), fresh_kpi());
+
+    // The dataset moves on outside the run: the state a run killed right
+    // after its ingest's commit leaves (new data, old reports).
+    let extra = dir.path().join("staging").join("extra.csv");
+    let out = cxpipe(&[
+        "generate",
+        "--rows",
+        "1500",
+        "--seed",
+        "9",
+        "--start",
+        "2026-11-01",
+        "--out",
+        extra.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = cxpipe(&[
+        "-q",
+        "ingest",
+        extra.to_str().expect("utf-8"),
+        "--out",
+        ds.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_ne!(report_kpi(), fresh_kpi(), "the report is stale now");
+    let (code, s, err) = run(&config);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s["ingest"]["new_files"], 0, "{s}");
+    assert_eq!(s["reports_up_to_date"], false, "{s}");
+    assert!(err.contains("rewriting them"), "{err}");
+    assert_eq!(report_kpi(), fresh_kpi(), "rewritten from the current data");
+    assert_eq!(
+        s["snapshot"].as_str(),
+        Some(snapshot_id(&ds).as_str()),
+        "{s}"
+    );
+
+    // Now they are current.
+    let (_, s, _) = run(&config);
+    assert_eq!(s["reports_up_to_date"], true, "{s}");
+
+    // A changed setting rewrites them: a threshold in [kpi].
+    let mut text = fs::read_to_string(&config).expect("config");
+    text.push_str("\n[kpi]\nthreshold_s = 30\n");
+    fs::write(&config, text).expect("config");
+    let (_, s, _) = run(&config);
+    assert_eq!(s["reports_up_to_date"], false, "{s}");
+    let (_, s, _) = run(&config);
+    assert_eq!(s["reports_up_to_date"], true, "{s}");
+
+    // A run killed while writing the reports leaves no record of them
+    // (it is removed first and written last): the next run rewrites all.
+    fs::remove_file(reports.join(".cxpipe-reports.json")).expect("state file");
+    let (_, s, _) = run(&config);
+    assert_eq!(s["reports_up_to_date"], false, "{s}");
+    assert_eq!(
+        s["reports"].as_array().map(Vec::len),
+        Some(REPORTS.len()),
+        "{s}"
+    );
 }

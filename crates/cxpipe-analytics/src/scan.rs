@@ -63,6 +63,26 @@ impl Partitions {
         Some((*self.parts.keys().next()?, *self.parts.keys().next_back()?))
     }
 
+    /// The runs of consecutive partition days (first, last) that can hold
+    /// an arrival in `[lo_us, hi_us)`, in order. A query's time-zone work
+    /// is bounded by these, not by the span from the first to the last day:
+    /// one stray row in year 3000 adds one short run, not ten centuries.
+    pub fn day_runs(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<(i64, i64)> {
+        let first = lo_us.map_or(i64::MIN, |lo| lo.div_euclid(DAY_US));
+        let last = hi_us.map_or(i64::MAX, |hi| (hi - 1).div_euclid(DAY_US));
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        if first > last {
+            return runs;
+        }
+        for &day in self.parts.range(first..=last).map(|(d, _)| d) {
+            match runs.last_mut() {
+                Some((_, end)) if *end + 1 == day => *end = day,
+                _ => runs.push((day, day)),
+            }
+        }
+        runs
+    }
+
     /// The files of every partition that can hold an arrival in
     /// `[lo_us, hi_us)` (µs UTC; `None` = unbounded).
     pub fn files_between(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<PathBuf> {

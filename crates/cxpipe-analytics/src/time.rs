@@ -43,18 +43,49 @@ pub fn day_start_utc(zone: &Zone, day: i64) -> Result<i64, Error> {
 }
 
 /// An expression for `zone`'s offset (µs) at the instant in `utc` (an
-/// Int64 µs expression), exact for instants in `lo_us..=hi_us`: a
-/// `when/then` chain over the offset changes in that range, so polars only
-/// does integer arithmetic.
-pub fn offset_expr(zone: &Zone, utc: Expr, lo_us: i64, hi_us: i64) -> Expr {
-    let offsets = zone.offsets_between(lo_us, hi_us);
-    let mut expr = lit(offsets[0].1);
+/// Int64 µs expression), exact for instants inside the `ranges` (µs,
+/// inclusive, sorted, apart): a `when/then` chain over each range's offset
+/// at its start and the changes inside it, so polars only does integer
+/// arithmetic and the chain grows with the ranges the data covers, not
+/// with the time between them. Outside the ranges the offset is that of
+/// the nearest range before (or the first range's).
+pub fn offset_expr(zone: &Zone, utc: Expr, ranges: &[(i64, i64)]) -> Expr {
+    let mut offsets: Vec<(i64, i64)> = Vec::new();
+    for &(lo, hi) in ranges {
+        for (from, off) in zone.offsets_between(lo, hi) {
+            // A range that starts at the offset in force already adds no step.
+            if offsets.last().is_none_or(|&(_, o)| o != off) {
+                offsets.push((from, off));
+            }
+        }
+    }
+    let Some(&(_, first)) = offsets.first() else {
+        return lit(zone.offset_us(0));
+    };
+    let mut expr = lit(first);
     for &(from, off) in &offsets[1..] {
         expr = when(utc.clone().gt_eq(lit(from)))
             .then(lit(off))
             .otherwise(expr);
     }
     expr
+}
+
+/// The instants (µs UTC, inclusive) a query's arrivals can fall in, from
+/// the runs of partition days it reads, each widened by a day on each side
+/// (a local day reaches into the UTC days around it); overlapping ranges
+/// are merged.
+pub fn zone_ranges(day_runs: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for &(first, last) in day_runs {
+        let lo = first.saturating_sub(1).saturating_mul(DAY_US);
+        let hi = last.saturating_add(2).saturating_mul(DAY_US);
+        match out.last_mut() {
+            Some((_, end)) if *end >= lo => *end = (*end).max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
 }
 
 /// Interval length for `--by interval`.
@@ -309,6 +340,34 @@ pub fn format_month(index: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs of days a day apart share a range; far-apart ones do not, so a
+    /// stray year-9000 day adds a range of three days, not 7,000 years.
+    #[test]
+    fn zone_ranges_cover_each_run_with_a_day_either_side() {
+        let d = |y, m, dd| days_from_civil(y, m, dd);
+        let runs = [
+            (d(2026, 10, 1), d(2026, 10, 3)),
+            (d(2026, 10, 5), d(2026, 10, 5)),
+            (d(9000, 1, 1), d(9000, 1, 1)),
+        ];
+        let got = zone_ranges(&runs);
+        assert_eq!(
+            got,
+            vec![
+                ((d(2026, 9, 30)) * DAY_US, d(2026, 10, 7) * DAY_US),
+                (d(8999, 12, 31) * DAY_US, d(9000, 1, 3) * DAY_US),
+            ]
+        );
+        // Berlin changes offset once in those October days (the 25th is
+        // outside them): no change inside the ranges, so one step each.
+        let berlin = Zone::named("Europe/Berlin").expect("zone");
+        let steps: usize = got
+            .iter()
+            .map(|&(lo, hi)| berlin.offsets_between(lo, hi).len())
+            .sum();
+        assert_eq!(steps, 2);
+    }
 
     #[test]
     fn civil_round_trip() {

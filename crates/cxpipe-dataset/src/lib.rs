@@ -11,7 +11,13 @@
 //! [`Dataset::open_for_reading`], which returns a [`ReadGuard`]: the shared
 //! lock, held while it lives. Analytics reads only through a `ReadGuard`, so
 //! it never reads a half-applied commit or beside an ingest.
+//!
+//! Readers outside cxpipe take no lock; for them each commit that changes
+//! the interactions table builds an immutable snapshot and switches the
+//! table's path to it in one rename (see [`snapshot`]).
 #![warn(missing_docs)]
+
+pub mod snapshot;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -20,8 +26,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use cxpipe_model::layout::{
-    INGESTS, INTERACTIONS, JOURNAL, LEDGER, LOCK, PII_KEY, QUARANTINE, STAGING, VERSIONS,
+    INGESTS, INTERACTIONS, JOURNAL, LEDGER, LOCK, PII_KEY, QUARANTINE, SNAPSHOTS, STAGING, VERSIONS,
 };
+use snapshot::SnapshotPlan;
+pub use snapshot::{DEFAULT_KEEP_SNAPSHOTS_S, Snapshot, SnapshotFile};
 
 /// What can go wrong with the dataset on disk.
 #[derive(Debug, thiserror::Error)]
@@ -102,13 +110,29 @@ struct Journal {
     moves: Vec<(String, String)>,
     /// Files to delete, relative to the dataset root.
     deletes: Vec<String>,
+    /// The snapshot this commit makes, when it changes the table; moves
+    /// into `interactions/` then land in the snapshot's folder. A journal
+    /// without one (written before snapshots existed) is applied in place.
+    #[serde(default)]
+    snapshot: Option<SnapshotPlan>,
 }
 
 /// A commit being assembled: what to move into place and what to delete.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Commit {
     moves: Vec<(String, String)>,
     deletes: Vec<String>,
+    keep_snapshots_s: u64,
+}
+
+impl Default for Commit {
+    fn default() -> Commit {
+        Commit {
+            moves: Vec::new(),
+            deletes: Vec::new(),
+            keep_snapshots_s: DEFAULT_KEEP_SNAPSHOTS_S,
+        }
+    }
 }
 
 impl Commit {
@@ -126,9 +150,26 @@ impl Commit {
     pub fn is_empty(&self) -> bool {
         self.moves.is_empty() && self.deletes.is_empty()
     }
+
+    /// How long the snapshots this commit supersedes are kept (`[dataset]
+    /// keep_snapshots_s`; default [`DEFAULT_KEEP_SNAPSHOTS_S`]).
+    pub fn keep_snapshots_s(&mut self, secs: u64) {
+        self.keep_snapshots_s = secs;
+    }
+
+    /// Whether it changes the interactions table.
+    fn changes_table(&self) -> bool {
+        self.moves.iter().any(|(_, to)| in_table(to)) || self.deletes.iter().any(|d| in_table(d))
+    }
 }
 
-fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+/// Whether a path relative to the root is in the interactions table.
+fn in_table(rel: &str) -> bool {
+    rel.strip_prefix(INTERACTIONS)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
     let what = what.into();
     move |e| Error::io(what, e)
 }
@@ -175,9 +216,16 @@ impl Dataset {
                 return Err(Error::io(format!("locking {}", lock_path.display()), e));
             }
         }
-        for dir in [INTERACTIONS, QUARANTINE, INGESTS] {
+        for dir in [QUARANTINE, INGESTS] {
             let p = root.join(dir);
             fs::create_dir_all(&p).map_err(io_err(format!("creating {}", p.display())))?;
+        }
+        // A new dataset starts with an empty snapshot, so the table's path
+        // is a link from the start and every commit switches it in one
+        // rename; a link (even a broken one) or a plain folder is left alone.
+        let table = root.join(INTERACTIONS);
+        if fs::symlink_metadata(&table).is_err() {
+            snapshot::create_empty(root, unix_now())?;
         }
         let mut ds = Dataset {
             root: root.to_path_buf(),
@@ -280,14 +328,50 @@ impl Dataset {
         Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
-    /// Applies a journal. Idempotent: a move whose source is gone was done.
+    /// Applies a journal. Idempotent: a move whose source is gone was done,
+    /// a snapshot's link that exists was made.
     fn apply(&self, j: &Journal) -> Result<(), Error> {
         let (ledger_moves, data_moves): (Vec<_>, Vec<_>) =
             j.moves.iter().partition(|(_, to)| to == LEDGER);
-        for (from, to) in data_moves {
+        let Some(plan) = &j.snapshot else {
+            for (from, to) in data_moves {
+                self.apply_move(from, to)?;
+            }
+            self.apply_deletes(&j.deletes)?;
+            for (from, to) in ledger_moves {
+                self.apply_move(from, to)?;
+            }
+            sync_dir(&self.root);
+            return Ok(());
+        };
+        let (table_moves, other_moves): (Vec<_>, Vec<_>) =
+            data_moves.into_iter().partition(|(_, to)| in_table(to));
+        let (table_deletes, other_deletes): (Vec<String>, Vec<String>) =
+            j.deletes.iter().cloned().partition(|d| in_table(d));
+        let snap = snapshot::snapshot_rel(&plan.id);
+        for (from, to) in table_moves {
+            self.apply_move(from, &format!("{snap}/{to}"))?;
+        }
+        snapshot::build(&self.root, plan, &table_deletes)?;
+        for (from, to) in other_moves {
             self.apply_move(from, to)?;
         }
-        for d in &j.deletes {
+        self.apply_deletes(&other_deletes)?;
+        snapshot::switch(&self.root, &plan.id)?;
+        for (from, to) in ledger_moves {
+            self.apply_move(from, to)?;
+        }
+        sync_dir(&self.root);
+        snapshot::prune(
+            &self.root,
+            plan.keep_s,
+            plan.committed_unix_s.max(unix_now()),
+        )?;
+        Ok(())
+    }
+
+    fn apply_deletes(&self, deletes: &[String]) -> Result<(), Error> {
+        for d in deletes {
             let p = self.root.join(d);
             match fs::remove_file(&p) {
                 Ok(()) => {}
@@ -299,10 +383,6 @@ impl Dataset {
                 let _ = fs::remove_dir(parent);
             }
         }
-        for (from, to) in ledger_moves {
-            self.apply_move(from, to)?;
-        }
-        sync_dir(&self.root);
         Ok(())
     }
 
@@ -330,10 +410,21 @@ impl Dataset {
     /// deletions and the ledger, then the staging folder goes.
     pub fn commit(&self, ingest_id: &str, commit: Commit) -> Result<(), Error> {
         let staging = self.staging_dir(ingest_id);
+        let snapshot = commit.changes_table().then(|| {
+            let now = unix_now();
+            SnapshotPlan {
+                id: ingest_id.to_string(),
+                base: snapshot::current_id(&self.root),
+                committed_at: snapshot::rfc3339(now),
+                committed_unix_s: now,
+                keep_s: commit.keep_snapshots_s,
+            }
+        });
         let journal = Journal {
             ingest_id: ingest_id.to_string(),
             moves: commit.moves,
             deletes: commit.deletes,
+            snapshot,
         };
         let tmp = staging.join("journal.tmp");
         write_json_durable(&tmp, &journal)?;
@@ -397,26 +488,63 @@ impl Dataset {
 
     /// Every Parquet file of the dataset, relative to the root, sorted.
     pub fn parquet_files(&self) -> Result<Vec<String>, Error> {
-        let mut out = Vec::new();
         let base = self.root.join(INTERACTIONS);
-        let parts = fs::read_dir(&base).map_err(io_err(format!("listing {}", base.display())))?;
-        for part in parts.flatten() {
-            let name = part.file_name().to_string_lossy().into_owned();
-            if cxpipe_model::layout::partition_day(&name).is_none() || !part.path().is_dir() {
-                continue;
-            }
-            let files = fs::read_dir(part.path())
-                .map_err(io_err(format!("listing {}", part.path().display())))?;
-            for f in files.flatten() {
-                let fname = f.file_name().to_string_lossy().into_owned();
-                if fname.ends_with(".parquet") && !fname.starts_with('.') {
-                    out.push(format!("{INTERACTIONS}/{name}/{fname}"));
-                }
-            }
+        if !base.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is missing or points nowhere: the dataset's table is gone",
+                base.display()
+            )));
         }
-        out.sort();
-        Ok(out)
+        snapshot::table_files(&base)
     }
+
+    /// The current snapshot: its manifest, or `None` for a dataset whose
+    /// table has no snapshot yet (new, or made before snapshots; its next
+    /// commit makes one).
+    pub fn snapshot(&self) -> Result<Option<Snapshot>, Error> {
+        current_snapshot(&self.root)
+    }
+}
+
+/// The current snapshot of the dataset at `root`, read without any lock:
+/// the `interactions` link only ever points at a whole snapshot, so this
+/// works beside a running ingest (a poller or a Spark job names the state
+/// it reads while the nightly job writes the next one). `None` for a
+/// dataset without a snapshot yet.
+pub fn current_snapshot(root: &Path) -> Result<Option<Snapshot>, Error> {
+    // A commit may switch the link, and with keep_snapshots_s = 0 remove
+    // the old snapshot, between reading the link and the manifest; and the
+    // first commit of a dataset made before snapshots moves its plain
+    // folder aside for an instant. Then the link is read again.
+    let mut last = None;
+    for attempt in 0..5 {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if fs::symlink_metadata(root.join(INTERACTIONS)).is_err() {
+            last = Some(Error::Invalid(format!(
+                "{} is not a cxpipe dataset (no {INTERACTIONS})",
+                root.display()
+            )));
+            continue;
+        }
+        let Some(id) = snapshot::current_id(root) else {
+            return Ok(None);
+        };
+        match snapshot::read_manifest(root, &id) {
+            Ok(m) => return Ok(Some(m)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Invalid("no snapshot".into())))
+}
+
+/// Now, in seconds since 1970-01-01 UTC.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A dataset open for reading: its shared lock is held while this value
@@ -454,6 +582,11 @@ impl ReadGuard {
     pub fn summary(&self) -> Result<DatasetSummary, Error> {
         self.ds.summary()
     }
+
+    /// The current snapshot, if the table has one (see [`Dataset::snapshot`]).
+    pub fn snapshot(&self) -> Result<Option<Snapshot>, Error> {
+        self.ds.snapshot()
+    }
 }
 
 /// Writes a file through `fill`, replacing `path` atomically and durably:
@@ -470,10 +603,14 @@ pub fn write_atomic<E>(
         _ => PathBuf::from("."),
     };
     let io = |what: String| move |e: std::io::Error| AtomicWriteError::Io(Error::io(what, e));
+    remove_stale_temp_files(&dir, std::time::Duration::from_secs(2));
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(&dir)
         .map_err(io(format!("creating a file in {}", dir.display())))?;
+    // Locked while it is written: a process that finds it unlocked knows its
+    // writer is gone (see `remove_stale_temp_files`).
+    let _ = tmp.as_file().try_lock();
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
         fill(&mut w).map_err(AtomicWriteError::Fill)?;
@@ -495,6 +632,42 @@ pub fn write_atomic<E>(
 /// Temporary files of [`write_atomic`] start with this; one a killed
 /// process left behind can be removed by name.
 pub const TEMP_PREFIX: &str = ".cxpipe-tmp-";
+
+/// Removes the temporary files of [`write_atomic`] in `dir` whose writer
+/// is gone (killed mid-write): those nobody holds the lock of and not
+/// modified for `min_age` (a writer locks its file right after creating
+/// it; [`write_atomic`] waits 2 s to cover that instant, a caller that
+/// knows no other cxpipe writes there can pass zero). Returns what it
+/// removed. Every atomic write calls it for its folder, so a killed `kpi
+/// --out` or `report` leaves its temporary file only until the next write
+/// there.
+pub fn remove_stale_temp_files(dir: &Path, min_age: std::time::Duration) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    let now = std::time::SystemTime::now();
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let path = e.path();
+        let recent = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age < min_age));
+        if recent {
+            continue;
+        }
+        let Ok(f) = File::open(&path) else {
+            continue;
+        };
+        if f.try_lock().is_ok() && fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
 
 /// Why [`write_atomic`] failed: the file system, or the caller's `fill`.
 #[derive(Debug, thiserror::Error)]
@@ -525,7 +698,7 @@ pub fn write_json_durable<T: Serialize>(path: &Path, value: &T) -> Result<(), Er
 
 /// Syncs a directory so renames in it are durable. Best effort: some file
 /// systems refuse to sync directories, which changes nothing for atomicity.
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -546,6 +719,9 @@ pub struct DatasetSummary {
     pub ledger_files: usize,
     /// Run reports.
     pub ingests: usize,
+    /// The current snapshot's name (`snapshots/<name>/`), if the table has
+    /// one.
+    pub snapshot: Option<String>,
 }
 
 impl Dataset {
@@ -554,6 +730,7 @@ impl Dataset {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let files = self.parquet_files()?;
         let mut s = DatasetSummary {
+            snapshot: snapshot::current_id(&self.root),
             files: files.len(),
             ledger_files: self.ledger()?.files.len(),
             ..DatasetSummary::default()

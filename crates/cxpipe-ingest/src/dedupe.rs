@@ -11,6 +11,13 @@
 //! sorted by (fingerprint, order) and scanned for repeated fingerprints;
 //! groups of buckets are settled in parallel with rayon (a `par_iter` over
 //! independent groups, on the run's pool).
+//!
+//! Duplicates cost disk, not memory: before a bucket spills, entries of one
+//! fingerprint and one source (the input file, [`source_of`]) are settled
+//! at once — all but the greatest lose whatever comes later, since a source
+//! is kept or dropped as a whole — and those losers are appended to a file
+//! too. A file of one row repeated millions of times keeps one entry per
+//! spill in memory, and the losers reach the caller one by one.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -31,12 +38,32 @@ pub struct Entry {
     pub loc: u64,
 }
 
+/// A losing row: its order and where it is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loser {
+    /// Its entry's order.
+    pub ord: u64,
+    /// Its entry's location.
+    pub loc: u64,
+}
+
+/// The bits of `ord` below the source: `ord >> SOURCE_SHIFT` names the
+/// entry's source (an input file, or 0 for rows already stored).
+pub const SOURCE_SHIFT: u32 = 40;
+
+/// The source of an order: entries of one source are kept or dropped
+/// together (the `keep` of [`Buckets::losers`] decides by it).
+pub fn source_of(ord: u64) -> u64 {
+    ord >> SOURCE_SHIFT
+}
+
 /// `loc` of a *hint*: not a row, but the version of the row the dataset
 /// stores for this id (from the dataset's versions files). A hint raises
 /// the version of the id's stored entries (order 0) and never loses.
 pub const HINT: u64 = u64::MAX;
 
 const ENTRY_BYTES: usize = 40;
+const LOSER_BYTES: usize = 16;
 /// A versions file record: fingerprint and version.
 pub const VERSION_BYTES: usize = 24;
 const BUCKETS: usize = 256;
@@ -49,6 +76,8 @@ pub struct Buckets {
     dir: PathBuf,
     mem: Vec<Vec<Entry>>,
     files: Vec<Option<BufWriter<File>>>,
+    /// Losers settled before a spill (see the module docs).
+    early: Option<BufWriter<File>>,
     len: u64,
 }
 
@@ -59,6 +88,7 @@ impl Buckets {
             dir: dir.to_path_buf(),
             mem: (0..BUCKETS).map(|_| Vec::new()).collect(),
             files: (0..BUCKETS).map(|_| None).collect(),
+            early: None,
             len: 0,
         }
     }
@@ -80,6 +110,7 @@ impl Buckets {
     }
 
     fn spill(&mut self, b: usize) -> io::Result<()> {
+        self.settle_early(b)?;
         if self.files[b].is_none() {
             fs::create_dir_all(&self.dir)?;
             let f = File::create(self.dir.join(format!("bucket-{b:03}.bin")))?;
@@ -98,6 +129,39 @@ impl Buckets {
         Ok(())
     }
 
+    /// Settles bucket `b`'s entries in memory that share a fingerprint and
+    /// a source (of this run): all but the greatest (version, order) go to
+    /// the early losers' file. Stored rows (source 0) and hints stay, as
+    /// their rank depends on hints not seen yet.
+    fn settle_early(&mut self, b: usize) -> io::Result<()> {
+        let mem = &mut self.mem[b];
+        mem.sort_unstable_by_key(|e| (e.fp, source_of(e.ord), e.ver, e.ord));
+        let mut kept = 0;
+        for i in 0..mem.len() {
+            let e = mem[i];
+            let dominated = source_of(e.ord) != 0
+                && e.loc != HINT
+                && mem.get(i + 1).is_some_and(|n| {
+                    n.fp == e.fp && source_of(n.ord) == source_of(e.ord) && n.loc != HINT
+                });
+            if dominated {
+                if self.early.is_none() {
+                    fs::create_dir_all(&self.dir)?;
+                    let f = File::create(self.dir.join("losers-early.bin"))?;
+                    self.early = Some(BufWriter::with_capacity(1 << 16, f));
+                }
+                if let Some(w) = self.early.as_mut() {
+                    write_loser(w, e)?;
+                }
+            } else {
+                mem[kept] = e;
+                kept += 1;
+            }
+        }
+        mem.truncate(kept);
+        Ok(())
+    }
+
     /// Every row entry that is not the greatest (version, order) of its
     /// fingerprint, among the entries `keep` accepts. The version of the
     /// winners of this run (order > 0) that have one is written to
@@ -105,13 +169,23 @@ impl Buckets {
     /// records of [`VERSION_BYTES`]), so a later run knows the stored row's
     /// version. The buckets are settled in `groups` groups (at most 8) in
     /// parallel on the current rayon pool; the group count, not the pool,
-    /// decides the versions files. The spill files are removed.
+    /// decides the versions files. `keep` decides by source
+    /// ([`source_of`] the order). Each loser goes to `on_loser`; returns the
+    /// versions files. The spill files are removed.
     pub fn losers(
         mut self,
-        keep: &(dyn Fn(&Entry) -> bool + Sync),
+        keep: &(dyn Fn(u64) -> bool + Sync),
         groups: usize,
         versions_out: &Path,
-    ) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
+        on_loser: &mut dyn FnMut(Loser),
+    ) -> io::Result<Vec<PathBuf>> {
+        let early = match self.early.take() {
+            Some(mut w) => {
+                w.flush()?;
+                Some(self.dir.join("losers-early.bin"))
+            }
+            None => None,
+        };
         let mut spilled: Vec<Option<PathBuf>> = vec![None; BUCKETS];
         for (b, w) in self.files.iter_mut().enumerate() {
             if let Some(mut w) = w.take() {
@@ -138,20 +212,44 @@ impl Buckets {
                 (!group.is_empty()).then_some((out, group))
             })
             .collect();
+        let dir = &self.dir;
         let results: Vec<io::Result<Settled>> = groups
             .into_par_iter()
-            .map(|(out, group)| settle_group(group, keep, &out))
+            .enumerate()
+            .map(|(g, (out, group))| {
+                settle_group(group, keep, &out, &dir.join(format!("losers-{g}.bin")))
+            })
             .collect();
-        let _ = fs::remove_dir(&self.dir);
-        let mut all = Vec::new();
         let mut files = Vec::new();
+        let mut loser_files: Vec<PathBuf> = early.into_iter().collect();
         for r in results {
             let settled = r?;
-            all.extend(settled.losers);
+            loser_files.extend(settled.losers);
             files.extend(settled.versions);
         }
-        Ok((all, files))
+        for path in &loser_files {
+            for_each_record(path, |buf: &[u8; LOSER_BYTES]| {
+                let l = Loser {
+                    ord: u64::from_le_bytes(field(buf, 0)),
+                    loc: u64::from_le_bytes(field(buf, 8)),
+                };
+                if keep(l.ord) {
+                    on_loser(l);
+                }
+                Ok(())
+            })?;
+            let _ = fs::remove_file(path);
+        }
+        let _ = fs::remove_dir(&self.dir);
+        Ok(files)
     }
+}
+
+fn write_loser(w: &mut impl Write, e: Entry) -> io::Result<()> {
+    let mut buf = [0u8; LOSER_BYTES];
+    buf[..8].copy_from_slice(&e.ord.to_le_bytes());
+    buf[8..].copy_from_slice(&e.loc.to_le_bytes());
+    w.write_all(&buf)
 }
 
 /// One bucket's entries: those in memory and its spill file, if any.
@@ -162,7 +260,8 @@ struct Bucket {
 
 /// What settling a group of buckets gave.
 struct Settled {
-    losers: Vec<Entry>,
+    /// The file of its losers, if any.
+    losers: Option<PathBuf>,
     /// The versions file written, if any winner had a version.
     versions: Option<PathBuf>,
 }
@@ -172,20 +271,25 @@ struct Settled {
 /// `out_path`, created on the first one.
 fn settle_group(
     group: Vec<Bucket>,
-    keep: &(dyn Fn(&Entry) -> bool + Sync),
+    keep: &(dyn Fn(u64) -> bool + Sync),
     out_path: &Path,
+    losers_path: &Path,
 ) -> io::Result<Settled> {
     let mut losers = Vec::new();
+    let mut loser_file: Option<BufWriter<File>> = None;
     let mut versions: Option<BufWriter<File>> = None;
     for Bucket { mut entries, spill } in group {
         if let Some(path) = spill {
             read_entries(&path, &mut entries)?;
             let _ = fs::remove_file(&path);
         }
-        entries.retain(|e| keep(e));
+        entries.retain(|e| e.loc == HINT || keep(e.ord));
         entries.sort_unstable_by_key(|e| e.fp);
         for run in entries.chunk_by(|a, b| a.fp == b.fp) {
             let winner = settle(run, &mut losers);
+            if losers.len() >= SPILL_AT {
+                spill_losers(&mut losers, &mut loser_file, losers_path)?;
+            }
             let Some(w) = winner.filter(|w| w.ord != 0 && w.ver != i64::MIN) else {
                 continue;
             };
@@ -209,7 +313,38 @@ fn settle_group(
         }
         None => None,
     };
+    spill_losers(&mut losers, &mut loser_file, losers_path)?;
+    let losers = match loser_file {
+        Some(mut w) => {
+            w.flush()?;
+            Some(losers_path.to_path_buf())
+        }
+        None => None,
+    };
     Ok(Settled { losers, versions })
+}
+
+/// Appends `losers` to the group's losers file (created on first use).
+fn spill_losers(
+    losers: &mut Vec<Entry>,
+    file: &mut Option<BufWriter<File>>,
+    path: &Path,
+) -> io::Result<()> {
+    if losers.is_empty() {
+        return Ok(());
+    }
+    if file.is_none() {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        *file = Some(BufWriter::with_capacity(1 << 16, File::create(path)?));
+    }
+    if let Some(w) = file.as_mut() {
+        for e in losers.drain(..) {
+            write_loser(w, e)?;
+        }
+    }
+    Ok(())
 }
 
 /// Settles the entries of one fingerprint: pushes the losing rows and
@@ -292,41 +427,59 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let mut b = Buckets::new(&dir.path().join("dedupe"));
         let mut all = Vec::new();
-        // 40k entries over 10k ids: every bucket spills several times.
+        // 40k entries over 10k ids: every bucket spills several times;
+        // then one id repeated 20k times (settled early, before spills).
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for i in 0..40_000u64 {
+        for i in 0..60_000u64 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let id = x % 10_000;
+            let id = if i < 40_000 { x % 10_000 } else { 77 };
             // Every third entry has a version; versions beat order.
             let ver = if i % 3 == 0 {
                 (x % 50) as i64
             } else {
                 i64::MIN
             };
+            // Five sources (input files); source 4 failed.
+            let source = x % 5 + 1;
             let e = Entry {
                 fp: xxhash_rust::xxh3::xxh3_128(&id.to_le_bytes()),
                 ver,
-                ord: i + 1,
+                ord: source << SOURCE_SHIFT | (i + 1),
                 loc: i,
             };
             all.push(e);
             b.push(e).expect("push");
         }
-        let keep = |e: &Entry| !e.loc.is_multiple_of(97);
-        let (mut got, versions) = b
-            .losers(&keep, 2, &dir.path().join("v/versions"))
+        let keep = |ord: u64| source_of(ord) != 4;
+        let mut got = Vec::new();
+        let versions = b
+            .losers(&keep, 2, &dir.path().join("v/versions"), &mut |l| {
+                got.push(l)
+            })
             .expect("losers");
-        got.sort_by_key(|e| e.loc);
+        got.sort_by_key(|l| l.loc);
         let beats = |o: &Entry, e: &Entry| (o.ver, o.ord) > (e.ver, e.ord);
-        let mut want: Vec<Entry> = all
+        // The naive reference: quadratic, so the repeated id is checked
+        // against its group's maximum instead of all pairs.
+        let best = |fp: u128| {
+            all.iter()
+                .filter(|o| keep(o.ord) && o.fp == fp)
+                .max_by_key(|o| (o.ver, o.ord))
+                .copied()
+        };
+        let mut want: Vec<Loser> = all
             .iter()
-            .filter(|e| keep(e))
-            .filter(|e| all.iter().any(|o| keep(o) && o.fp == e.fp && beats(o, e)))
-            .copied()
+            .filter(|e| keep(e.ord))
+            .filter(|e| best(e.fp).is_some_and(|o| beats(&o, e)))
+            .map(|e| Loser {
+                ord: e.ord,
+                loc: e.loc,
+            })
             .collect();
-        want.sort_by_key(|e| e.loc);
+        want.sort_by_key(|l| l.loc);
+        assert_eq!(got.len(), want.len());
         assert_eq!(got, want);
         assert!(
             !dir.path().join("dedupe").exists(),
@@ -343,7 +496,7 @@ mod tests {
         }
         let mut want_hints: Vec<(u128, i64)> = all
             .iter()
-            .filter(|e| keep(e) && e.ver != i64::MIN)
+            .filter(|e| keep(e.ord) && e.ver != i64::MIN)
             .filter(|e| !want.iter().any(|l| l.loc == e.loc))
             .map(|e| (e.fp, e.ver))
             .collect();

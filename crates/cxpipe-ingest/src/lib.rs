@@ -43,6 +43,7 @@ pub use read::input::{self, Input};
 pub use reason::{ReasonCode, Reject};
 pub use report::{FileReport, FileStatus, RunReport, Totals};
 pub use reporter::{Quiet, Reporter};
+pub use row::Limits;
 pub use run::ingest;
 pub use source::mapping;
 pub use write::parquet::{read_all, writer_properties};

@@ -70,6 +70,14 @@ pub struct IngestOptions {
     pub pii_key_file: Option<PathBuf>,
     /// Bytes read per chunk (tests use small chunks to exercise splitting).
     pub chunk_bytes: usize,
+    /// The plausible times and durations (`[ingest] min_time`, `max_time`,
+    /// `max_duration_s`).
+    pub limits: crate::row::Limits,
+    /// How long superseded snapshots are kept (`[dataset] keep_snapshots_s`).
+    pub keep_snapshots_s: u64,
+    /// Part files all workers together keep open at most (default 512);
+    /// the binary lowers it to fit the process's open-file limit.
+    pub max_open_parts: usize,
 }
 
 impl IngestOptions {
@@ -85,6 +93,9 @@ impl IngestOptions {
             pii_key: None,
             pii_key_file: None,
             chunk_bytes: 4 << 20,
+            limits: crate::row::Limits::default(),
+            keep_snapshots_s: cxpipe_dataset::DEFAULT_KEEP_SNAPSHOTS_S,
+            max_open_parts: crate::write::part::MAX_OPEN_PARTS,
         }
     }
 }

@@ -251,6 +251,8 @@ pub struct Context<'p> {
     pub zone: &'p Zone,
     /// Customer pseudonyms.
     pub pii: &'p Pseudonymizer,
+    /// Plausible times and durations.
+    pub limits: Limits,
 }
 
 fn required<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<&'a str, Problem> {
@@ -271,7 +273,7 @@ fn required_ts<'a>(f: &impl Fields<'a>, slot: Slot, zone: &Zone) -> Result<Micro
     })
 }
 
-fn duration<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<Option<i64>, Problem> {
+fn duration<'a>(f: &impl Fields<'a>, slot: Slot, max_ms: i64) -> Result<Option<i64>, Problem> {
     let Some(ms) = f.duration(slot)? else {
         return Ok(None);
     };
@@ -285,24 +287,114 @@ fn duration<'a>(f: &impl Fields<'a>, slot: Slot) -> Result<Option<i64>, Problem>
             ),
         ));
     }
-    if ms > MAX_DURATION_MS {
+    if ms > max_ms {
         return Err((
             ReasonCode::BadDuration,
             format!(
-                "{} is {} s, over the maximum of {} s (7 days; SPEC §13.1 max_duration_s)",
+                "{} is {} s, over the maximum of {} s ([ingest] max_duration_s)",
                 f.name(slot),
                 ms / 1000,
-                MAX_DURATION_MS / 1000
+                max_ms / 1000
             ),
         ));
     }
     Ok(Some(ms))
 }
 
-/// The longest talk, hold or after-contact time accepted, in ms: 7 days
-/// (SPEC §13.1 `[ingest] max_duration_s`, default 604800). Anything longer
-/// is not a contact, and 1,000 million of them still sum within 64 bits.
-pub const MAX_DURATION_MS: i64 = 604_800_000;
+/// What ingest accepts as a plausible value (SPEC §5): a time outside
+/// `min_time_us ..= max_time_us` is `bad_timestamp`, a talk, hold or
+/// after-contact time over `max_duration_ms` is `bad_duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The earliest time accepted, µs UTC (default 1990-01-01).
+    pub min_time_us: i64,
+    /// The latest time accepted, µs UTC (default 2100-01-01).
+    pub max_time_us: i64,
+    /// The longest duration accepted, ms (default 7 days).
+    pub max_duration_ms: i64,
+}
+
+impl Limits {
+    /// The default earliest time, `[ingest] min_time`.
+    pub const DEFAULT_MIN_TIME: &str = "1990-01-01";
+    /// The default latest time, `[ingest] max_time`.
+    pub const DEFAULT_MAX_TIME: &str = "2100-01-01";
+    /// The default longest duration in seconds, `[ingest] max_duration_s`.
+    pub const DEFAULT_MAX_DURATION_S: u64 = 604_800;
+    /// The largest `max_duration_s` allowed: 100 years. KPI sums are
+    /// checked, so even then a total too large for 64 bits is an error,
+    /// never a wrapped number.
+    pub const MAX_MAX_DURATION_S: u64 = 3_153_600_000;
+
+    /// Limits from the configured texts (`YYYY-MM-DD` or an RFC 3339
+    /// instant) and seconds; the error says which key is wrong and how.
+    pub fn new(min_time: &str, max_time: &str, max_duration_s: u64) -> Result<Limits, String> {
+        let utc = cxpipe_model::Zone::utc();
+        let instant = |key: &str, text: &str| -> Result<i64, String> {
+            let t = text.trim();
+            if let Some(day) = cxpipe_model::civil::parse_day(t) {
+                return Ok(day * 86_400_000_000);
+            }
+            crate::parse::timestamp(t, &utc).map_err(|e| {
+                format!(
+                    "[ingest] {key} = {text:?}: {e}; write a date (YYYY-MM-DD) or an RFC 3339 time"
+                )
+            })
+        };
+        let min_time_us = instant("min_time", min_time)?;
+        let max_time_us = instant("max_time", max_time)?;
+        if min_time_us >= max_time_us {
+            return Err(format!(
+                "[ingest] min_time {min_time:?} is not before max_time {max_time:?}"
+            ));
+        }
+        if max_duration_s == 0 || max_duration_s > Self::MAX_MAX_DURATION_S {
+            return Err(format!(
+                "[ingest] max_duration_s = {max_duration_s}: use 1 .. {} (100 years)",
+                Self::MAX_MAX_DURATION_S
+            ));
+        }
+        Ok(Limits {
+            min_time_us,
+            max_time_us,
+            max_duration_ms: max_duration_s as i64 * 1000,
+        })
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            // 1990-01-01 and 2100-01-01, µs UTC.
+            min_time_us: 631_152_000_000_000,
+            max_time_us: 4_102_444_800_000_000,
+            max_duration_ms: Self::DEFAULT_MAX_DURATION_S as i64 * 1000,
+        }
+    }
+}
+
+/// Refuses a time outside the plausible range (`bad_timestamp`).
+fn plausible<'a>(
+    f: &impl Fields<'a>,
+    slot: Slot,
+    t: Micros,
+    limits: &Limits,
+) -> Result<(), Problem> {
+    if (limits.min_time_us..=limits.max_time_us).contains(&t) {
+        return Ok(());
+    }
+    let day = |us: i64| cxpipe_model::civil::format_day(us.div_euclid(86_400_000_000));
+    Err((
+        ReasonCode::BadTimestamp,
+        format!(
+            "{} {} is outside {} .. {} ([ingest] min_time, max_time)",
+            f.name(slot),
+            f.get(slot).ok().flatten().unwrap_or_default(),
+            day(limits.min_time_us),
+            day(limits.max_time_us),
+        ),
+    ))
+}
 
 /// Converts one record into a canonical row, or says why it cannot be one.
 /// Checks run in a fixed order, so a record with several problems always
@@ -332,6 +424,11 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
     let arrived_at = required_ts(f, Slot::ArrivedAt, cx.zone)?;
     let ended_at = required_ts(f, Slot::EndedAt, cx.zone)?;
     let answered_at = f.timestamp(Slot::AnsweredAt, cx.zone)?;
+    plausible(f, Slot::ArrivedAt, arrived_at, &cx.limits)?;
+    plausible(f, Slot::EndedAt, ended_at, &cx.limits)?;
+    if let Some(t) = answered_at {
+        plausible(f, Slot::AnsweredAt, t, &cx.limits)?;
+    }
     if arrived_at > ended_at {
         let text = |slot| f.get(slot).ok().flatten().unwrap_or_default();
         return Err((
@@ -360,11 +457,12 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
     }
     // Provided wait and handle values are checked for shape only; the stored
     // values are derived as SPEC §3 defines them.
-    duration(f, Slot::Wait)?;
-    let talk_ms = duration(f, Slot::Talk)?.unwrap_or(0);
-    let hold_ms = duration(f, Slot::Hold)?.unwrap_or(0);
-    let acw_ms = duration(f, Slot::Acw)?.unwrap_or(0);
-    duration(f, Slot::Handle)?;
+    let max = cx.limits.max_duration_ms;
+    duration(f, Slot::Wait, i64::MAX)?;
+    let talk_ms = duration(f, Slot::Talk, max)?.unwrap_or(0);
+    let hold_ms = duration(f, Slot::Hold, max)?.unwrap_or(0);
+    let acw_ms = duration(f, Slot::Acw, max)?.unwrap_or(0);
+    duration(f, Slot::Handle, max.saturating_mul(3))?;
     let handle_ms = talk_ms
         .checked_add(hold_ms)
         .and_then(|v| v.checked_add(acw_ms))

@@ -4,7 +4,9 @@
 //!
 //! ```text
 //! DATASET/
-//!   interactions/date=YYYY-MM-DD/part-<ingest_id>-<n>.parquet
+//!   interactions -> snapshots/<ingest_id>/interactions     (a symbolic link)
+//!   snapshots/<ingest_id>/interactions/date=YYYY-MM-DD/part-<ingest_id>-<n>.parquet
+//!   snapshots/<ingest_id>/snapshot.json
 //!   quarantine/<ingest_id>/<file>.rejects.csv
 //!   ingests/<ingest_id>.json
 //!   versions/<ingest_id>-<n>.bin
@@ -15,6 +17,12 @@ use crate::civil::{format_day, parse_day};
 
 /// The table of interactions: one folder of day partitions.
 pub const INTERACTIONS: &str = "interactions";
+/// Folder of the table's immutable snapshots, one per commit that changed
+/// it (`snapshots/<ingest_id>/interactions/…`); `interactions` is a
+/// symbolic link to the current one.
+pub const SNAPSHOTS: &str = "snapshots";
+/// A snapshot's manifest: when it was committed and its files.
+pub const SNAPSHOT_MANIFEST: &str = "snapshot.json";
 /// Folder of quarantined rows.
 pub const QUARANTINE: &str = "quarantine";
 /// Folder of run reports.

@@ -28,9 +28,9 @@ pub(super) struct RowQuery<'a> {
     p: &'a KpiParams,
     lo: Option<i64>,
     hi: Option<i64>,
-    /// Where the zone's offsets must be exact (every arrival the scan sees).
-    zone_lo: i64,
-    zone_hi: i64,
+    /// Where the zone's offsets must be exact (every arrival the scan
+    /// sees), µs UTC ranges.
+    zone_ranges: Vec<(i64, i64)>,
 }
 
 impl<'a> RowQuery<'a> {
@@ -40,14 +40,12 @@ impl<'a> RowQuery<'a> {
         lo: Option<i64>,
         hi: Option<i64>,
     ) -> Self {
-        let (first_day, last_day) = source.day_range().unwrap_or((0, 0));
         RowQuery {
             source,
             p,
             lo,
             hi,
-            zone_lo: first_day * DAY_US - DAY_US,
-            zone_hi: (last_day + 2) * DAY_US,
+            zone_ranges: crate::time::zone_ranges(&source.day_runs(lo, hi)),
         }
     }
 
@@ -105,7 +103,7 @@ impl<'a> RowQuery<'a> {
         if let Some(f) = &self.p.filter {
             lf = lf.filter(f.clone());
         }
-        let offset = crate::time::offset_expr(&self.p.zone, column(T), self.zone_lo, self.zone_hi);
+        let offset = crate::time::offset_expr(&self.p.zone, column(T), &self.zone_ranges);
         let lf = lf
             .with_column((column(T) + offset).alias(LOCAL))
             .select(select);

@@ -247,12 +247,19 @@ impl Opened {
 pub fn open(file: &InputFile) -> io::Result<Opened> {
     let (inner, size): (Box<dyn Read + Send>, Option<u64>) = match &file.path {
         Some(p) => {
-            let f = File::open(p)?;
-            let meta = f.metadata()?;
-            if meta.is_dir() {
-                return Err(io::Error::other("is a folder"));
+            use std::os::unix::fs::FileTypeExt;
+            let kind = std::fs::metadata(p)?.file_type();
+            if kind.is_fifo() {
+                // Read like stdin: no size, and a writer must come.
+                (Box::new(open_fifo(p, FIFO_WAIT)?), None)
+            } else {
+                let f = File::open(p)?;
+                let meta = f.metadata()?;
+                if meta.is_dir() {
+                    return Err(io::Error::other("is a folder"));
+                }
+                (Box::new(f), Some(meta.len()))
             }
-            (Box::new(f), Some(meta.len()))
         }
         None => (Box::new(io::stdin()), None),
     };
@@ -311,6 +318,34 @@ pub fn open(file: &InputFile) -> io::Result<Opened> {
         compression,
         size,
     })
+}
+
+/// How long a FIFO named as an input may wait for a program to open it for
+/// writing.
+pub const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a FIFO for reading. Opening blocks until a writer opens the other
+/// end, so it happens on a helper thread; if none comes within `wait`, the
+/// file fails with a message that says so (the helper stays blocked until
+/// the process ends, which costs nothing).
+fn open_fifo(path: &Path, wait: std::time::Duration) -> io::Result<File> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("fifo-open".into())
+        .spawn(move || {
+            let _ = tx.send(File::open(&p));
+        })?;
+    match rx.recv_timeout(wait) {
+        Ok(opened) => opened,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "it is a FIFO (named pipe) and no program opened it for writing within {} s; start the writer first, or pipe the data to `cxpipe ingest -`",
+                wait.as_secs()
+            ),
+        )),
+    }
 }
 
 /// Hashes a whole file (xxh3-128, hex) without decompressing it.

@@ -425,8 +425,9 @@ impl<'a> Reader<'a> {
         let Some(&header_end) = s.ends.first() else {
             return Ok(Start::NeedMore);
         };
-        if header_end & MALFORMED != 0 {
-            return Err("the header line is malformed (unterminated quote)".to_string());
+        let header_rec = &buf[..(header_end & !MALFORMED) as usize];
+        if header_end & MALFORMED != 0 || header_rec.contains(&0) {
+            return Err(malformed_header(header_rec));
         }
         let header_end = header_end as usize;
         let mut rec = &buf[..header_end];
@@ -510,4 +511,21 @@ fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bo
     buf.reserve(want);
     r.take(want as u64).read_to_end(buf)?;
     Ok(buf.len() - before < want)
+}
+
+/// Why a header record the splitter cut short is not one, in words: binary
+/// data, a line over the record limit, or an unterminated quote.
+fn malformed_header(rec: &[u8]) -> String {
+    let head = &rec[..rec.len().min(MAX_RECORD)];
+    if head.contains(&0) {
+        "the file holds binary data (NUL bytes) where a CSV header or JSON should be: not a text export".to_string()
+    } else if rec.len() >= MAX_RECORD && memchr::memchr(b'"', head).is_none() {
+        format!(
+            "the first line is over {} MiB without an end: not a CSV header (a file with no line breaks, or not a text export)",
+            MAX_RECORD >> 20
+        )
+    } else {
+        "the header line is malformed (a quote that is never closed, or a quoted header over 1 MiB)"
+            .to_string()
+    }
 }

@@ -6,7 +6,7 @@
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::dedupe::Entry;
+use crate::dedupe::{Entry, SOURCE_SHIFT, source_of};
 use crate::write::part::RowPlace;
 
 /// Marks a dedupe location in a file that was already in the dataset.
@@ -22,7 +22,7 @@ pub(crate) fn staged(id: &str, version: i64, file_idx: u32, line: u64, at: RowPl
     Entry {
         fp: xxh3_128(id.as_bytes()),
         ver: version,
-        ord: (u64::from(file_idx) + 1) << 40 | line,
+        ord: (u64::from(file_idx) + 1) << SOURCE_SHIFT | line,
         loc: u64::from(at.part) << 32 | u64::from(at.row),
     }
 }
@@ -37,9 +37,10 @@ pub(crate) fn existing(id: &str, file: usize, row: u32) -> Entry {
     }
 }
 
-/// The input file of an entry of this run (`None`: already stored).
-pub(crate) fn file_of(e: &Entry) -> Option<usize> {
-    (e.ord != 0).then(|| ((e.ord >> 40) - 1) as usize)
+/// The input file of an entry's order (`None`: a row already stored).
+pub(crate) fn file_of(ord: u64) -> Option<usize> {
+    let source = source_of(ord);
+    (source != 0).then(|| (source - 1) as usize)
 }
 
 /// Where an entry's row is stored.
@@ -61,16 +62,16 @@ pub(crate) enum Loc {
 }
 
 /// Decodes an entry's location.
-pub(crate) fn loc(e: &Entry) -> Loc {
-    let row = (e.loc & 0xffff_ffff) as u32;
-    if e.loc & EXISTING != 0 {
+pub(crate) fn loc(loc: u64) -> Loc {
+    let row = (loc & 0xffff_ffff) as u32;
+    if loc & EXISTING != 0 {
         Loc::Existing {
-            file: ((e.loc & !EXISTING) >> 32) as usize,
+            file: ((loc & !EXISTING) >> 32) as usize,
             row,
         }
     } else {
         Loc::Staged {
-            part: (e.loc >> 32) as u32,
+            part: (loc >> 32) as u32,
             row,
         }
     }

@@ -80,6 +80,7 @@ pub fn ingest(
         )
     })?;
     let mut commit = Commit::default();
+    commit.keep_snapshots_s(opts.keep_snapshots_s);
     finish::add_version_files(&run, &losers.version_files, &mut commit);
     let rows_replaced = losers.rows_replaced;
     let partitions = run.pool.install(|| {
@@ -123,6 +124,9 @@ fn stream<'r>(
     let shared = Shared {
         parts: &parts,
         zone: &opts.zone,
+        limits: opts.limits,
+        workers: run.threads,
+        max_open_parts: opts.max_open_parts,
         pii: &run.pii,
         failed: AtomicBool::new(false),
     };

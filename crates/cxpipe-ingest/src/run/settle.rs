@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use super::context::Run;
 use super::keys::{self, Loc};
 use super::sequencer::FileState;
-use crate::dedupe::{self, Buckets, Entry};
+use crate::dedupe::{self, Buckets};
 use crate::error::Error;
 use crate::write::parquet::{for_each_id, rewrite_without};
 use crate::write::part::{PartPath, Parts, Staged};
@@ -58,31 +58,30 @@ pub(crate) fn losers(
                 .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         }
     }
-    let keep = |e: &Entry| keys::file_of(e).is_none_or(|f| ingested[f]);
-    let (entries, version_files) = buckets
-        .losers(&keep, groups, versions_out)
-        .map_err(|e| Error::io("settling duplicates in the staging folder", e))?;
+    let keep = |ord: u64| keys::file_of(ord).is_none_or(|f| ingested[f]);
     let mut out = Losers {
         staged: FxHashMap::default(),
         existing: BTreeMap::new(),
         existing_files,
         rows_replaced: 0,
-        version_files,
+        version_files: Vec::new(),
     };
-    for e in entries {
-        match keys::loc(&e) {
-            Loc::Existing { file, row } => {
-                out.existing.entry(file).or_default().push(row);
-                out.rows_replaced += 1;
-            }
-            Loc::Staged { part, row } => {
-                out.staged.entry(part).or_default().push(row);
-                if let Some(f) = keys::file_of(&e) {
-                    files[f].report.duplicates_dropped += 1;
-                }
+    let mut on_loser = |l: dedupe::Loser| match keys::loc(l.loc) {
+        Loc::Existing { file, row } => {
+            out.existing.entry(file).or_default().push(row);
+            out.rows_replaced += 1;
+        }
+        Loc::Staged { part, row } => {
+            out.staged.entry(part).or_default().push(row);
+            if let Some(f) = keys::file_of(l.ord) {
+                files[f].report.duplicates_dropped += 1;
             }
         }
-    }
+    };
+    let version_files = buckets
+        .losers(&keep, groups, versions_out, &mut on_loser)
+        .map_err(|e| Error::io("settling duplicates in the staging folder", e))?;
+    out.version_files = version_files;
     Ok(out)
 }
 

@@ -31,6 +31,12 @@ pub(crate) struct Shared<'a> {
     pub(crate) zone: &'a Zone,
     /// Customer pseudonyms.
     pub(crate) pii: &'a Pseudonymizer,
+    /// Plausible times and durations.
+    pub(crate) limits: crate::row::Limits,
+    /// How many workers share the open part files.
+    pub(crate) workers: usize,
+    /// How many part files they may keep open together.
+    pub(crate) max_open_parts: usize,
     /// Set when a worker fails, so the reader stops.
     pub(crate) failed: AtomicBool,
 }
@@ -44,7 +50,7 @@ pub(crate) fn worker(
     shared: &Shared<'_>,
     reporter: &dyn Reporter,
 ) -> Result<Vec<Staged>, Error> {
-    let mut writers = Writers::default();
+    let mut writers = Writers::new(shared.workers, shared.max_open_parts);
     let mut parser = CsvParser::default();
     let result = (|| -> Result<(), Error> {
         for msg in rx.iter() {
@@ -133,6 +139,7 @@ fn process_chunk(
     let cx = Context {
         zone: shared.zone,
         pii: shared.pii,
+        limits: shared.limits,
     };
     let file = &*chunk.file;
     let mut sink = Sink {

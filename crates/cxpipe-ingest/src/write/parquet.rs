@@ -132,13 +132,18 @@ pub fn for_each_id(path: &Path, mut each: impl FnMut(u32, &str)) -> Result<(), E
 
 /// Reads every row of a dataset file.
 pub fn read_all(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    batches(path)?.collect()
+}
+
+/// The rows of a dataset file, one batch of at most 65,536 rows at a time
+/// (memory stays that of a batch and a row group, however large the file).
+fn batches(path: &Path) -> Result<impl Iterator<Item = Result<RecordBatch, Error>>, Error> {
     let reader = open_reader(path)?
         .with_batch_size(65_536)
         .build()
         .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
-    reader
-        .map(|b| b.map_err(|e| Error::Arrow(format!("reading {}", path.display()), e)))
-        .collect()
+    let path = path.to_path_buf();
+    Ok(reader.map(move |b| b.map_err(|e| Error::Arrow(format!("reading {}", path.display()), e))))
 }
 
 /// Copies `src` to `dst` without the rows whose indices are in `drop`
@@ -148,7 +153,8 @@ pub fn rewrite_without(src: &Path, dst: &Path, drop: &[u32]) -> Result<u64, Erro
     let mut kept = 0u64;
     let mut row = 0u32;
     let mut d = 0;
-    for batch in read_all(src)? {
+    for batch in batches(src)? {
+        let batch = batch?;
         let n = batch.num_rows();
         let mask: BooleanArray = (0..n)
             .map(|i| {

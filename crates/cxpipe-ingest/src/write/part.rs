@@ -28,6 +28,12 @@ const WRITER_BUDGET: usize = 128 << 20;
 /// exports are mostly in time order, so a day that has passed is done.
 /// Rows of that day arriving later go to a new part file.
 const IDLE_CHUNKS: u64 = 8;
+/// Open part files (and so file descriptors) all workers together may
+/// hold by default (`IngestOptions::max_open_parts`). One input spanning years of days would otherwise open a file per
+/// day and meet the usual limit of 1024 descriptors; past the cap, the
+/// writer used least recently is closed (in a time-ordered export, the
+/// oldest day, which is done).
+pub(crate) const MAX_OPEN_PARTS: usize = 512;
 
 /// A fresh part file's names.
 pub(crate) struct PartPath {
@@ -152,15 +158,27 @@ impl PartWriter {
 
 /// A worker's open Parquet writers, one per (input file, day), and the
 /// files it has finished.
-#[derive(Default)]
 pub(crate) struct Writers {
     open: FxHashMap<(u32, i64), PartWriter>,
+    /// At most this many writers are open at once.
+    max_open: usize,
     /// Chunks this worker has processed.
     tick: u64,
     staged: Vec<Staged>,
 }
 
 impl Writers {
+    /// The writers of one of `workers` workers, which share `max_open`
+    /// open files between them (at least 4 each).
+    pub(crate) fn new(workers: usize, max_open: usize) -> Writers {
+        Writers {
+            open: FxHashMap::default(),
+            max_open: (max_open / workers.max(1)).max(4),
+            tick: 0,
+            staged: Vec::new(),
+        }
+    }
+
     /// A new chunk of input file `file_idx` begins. Chunks arrive in input
     /// order, so this worker is done with every earlier file; and a day it
     /// has not seen for a while is most likely over. Those writers close.
@@ -192,6 +210,9 @@ impl Writers {
         line: u64,
     ) -> Result<RowPlace, Error> {
         let day = crate::parse::utc_day(row.arrived_at);
+        if self.open.len() >= self.max_open && !self.open.contains_key(&(file_idx, day)) {
+            self.close_least_recent()?;
+        }
         let w = match self.open.entry((file_idx, day)) {
             Slot::Occupied(o) => o.into_mut(),
             Slot::Vacant(v) => v.insert(parts.writer(file_idx, day)?),
@@ -207,6 +228,22 @@ impl Writers {
             w.flush_batch()?;
         }
         Ok(place)
+    }
+
+    /// Closes the writer that got a row least recently.
+    fn close_least_recent(&mut self) -> Result<(), Error> {
+        let Some(k) = self
+            .open
+            .iter()
+            .min_by_key(|(k, w)| (w.last_used, k.1))
+            .map(|(k, _)| *k)
+        else {
+            return Ok(());
+        };
+        if let Some(w) = self.open.remove(&k) {
+            self.staged.push(w.close()?);
+        }
+        Ok(())
     }
 
     /// Ends the row group of the largest writers while the worker holds
