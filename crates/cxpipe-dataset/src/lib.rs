@@ -603,7 +603,7 @@ pub fn write_atomic<E>(
         _ => PathBuf::from("."),
     };
     let io = |what: String| move |e: std::io::Error| AtomicWriteError::Io(Error::io(what, e));
-    remove_stale_temp_files(&dir, std::time::Duration::from_secs(2));
+    remove_stale_temp_files(&dir, std::time::Duration::from_millis(500));
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(&dir)
@@ -636,7 +636,7 @@ pub const TEMP_PREFIX: &str = ".cxpipe-tmp-";
 /// Removes the temporary files of [`write_atomic`] in `dir` whose writer
 /// is gone (killed mid-write): those nobody holds the lock of and not
 /// modified for `min_age` (a writer locks its file right after creating
-/// it; [`write_atomic`] waits 2 s to cover that instant, a caller that
+/// it; [`write_atomic`] waits half a second to cover that instant (a few µs), a caller that
 /// knows no other cxpipe writes there can pass zero). Returns what it
 /// removed. Every atomic write calls it for its folder, so a killed `kpi
 /// --out` or `report` leaves its temporary file only until the next write
