@@ -1092,6 +1092,48 @@ def case_kpi_out_killed():
         os.unlink(os.path.join(outdir, n))
 
 
+def case_disk_full():
+    """An ingest that fills the disk: a 6 MiB tmpfs (root only; skipped,
+    and said, where mount is not allowed)."""
+    d = case_dir("full")
+    mnt = os.path.join(d, "mnt")
+    os.makedirs(mnt)
+    r = Row("also: disk full",
+            "ingest of a 200k-row file (~35 MB) into a dataset on a 6 MiB "
+            "tmpfs that already holds a small ingest",
+            "exit 1 naming the full disk; the dataset as before (its rows, "
+            "one ingest); no staging left after `info`; no panic")
+    ROWS.append(r)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs",
+                              mnt], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        r.note("not run: mount failed (%s)" % mounted.stderr.strip()[:80])
+        r.measured = True
+        return
+    try:
+        gen(d, "small.csv", 500, 191)
+        gen(d, "big.csv", 200_000, 192)
+        ds = os.path.join(mnt, "ds")
+        must(ingest(d, "small.csv", ds, "-q")[0], "ingest small.csv")
+        before = info(d, ds)
+        res, s = ingest(d, "big.csv", ds)
+        r.measure(res, allowed=(1,))
+        r.check("No space left" in res.stderr or "no space" in res.stderr.lower(),
+                "the message names the full disk: " + last_error(res.stderr))
+        r.note(last_error(res.stderr))
+        after = info(d, ds)
+        r.rows = "- / %s" % after.get("rows")
+        r.check(after.get("rows") == before.get("rows"),
+                "rows %s after, %s before" % (after.get("rows"), before.get("rows")))
+        r.check(after.get("ingests") == before.get("ingests"),
+                "ingests %s after, %s before" % (after.get("ingests"),
+                                                before.get("ingests")))
+        r.check(not os.path.exists(os.path.join(ds, ".staging")),
+                "the staging folder is gone after `info`")
+    finally:
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -1100,7 +1142,7 @@ CASES = [
     case_leading_newlines, case_many_days, case_duplicates,
     case_huge_duration, case_fifos, case_poller, case_html, case_big_record,
     case_reports_in_inbox, case_threads, case_pii_key, case_long_header,
-    case_dev_zero, case_kpi_out_killed,
+    case_dev_zero, case_kpi_out_killed, case_disk_full,
 ]
 
 

@@ -17,6 +17,8 @@
 mod csv;
 mod dedupe;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod input_file;
 mod options;
 pub mod parse;
