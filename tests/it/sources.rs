@@ -198,6 +198,43 @@ fn connect_versions_win_across_files_and_across_runs() {
 }
 
 #[test]
+fn five9_timestamps_in_all_three_report_forms() {
+    // Five9 writes TIMESTAMP as `10/27/2016 14:51:34`, `2016-10-27
+    // 14:51:34` or `Thu, 27 Oct 2016 14:51:34` depending on the report's
+    // settings (SPEC §4.1); the second form was 100% bad_timestamp.
+    // 14:51:34 in New York (EDT) is 18:51:34Z (Python's zoneinfo gives
+    // 1477594294 s); + 12 s of queue wait is the answer.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("five9-forms.csv");
+    let header = "CALL ID,TIMESTAMP,CAMPAIGN,CALL TYPE,AGENT,AGENT GROUP,ANI,DNIS,QUEUE WAIT TIME,TALK TIME,HOLD TIME,AFTER CALL WORK TIME,TRANSFERS,ABANDONED,DISPOSITION";
+    let mut text = format!("{header}\n");
+    for (id, ts) in [
+        ("slash", "10/27/2016 14:51:34"),
+        ("iso", "2016-10-27 14:51:34"),
+        ("rfc", "\"Thu, 27 Oct 2016 14:51:34\""),
+    ] {
+        text.push_str(&format!(
+            "{id},{ts},Sales,Inbound,a@b.com,Team,2025550102,8005550100,00:00:12,00:04:48,00:00:00,00:00:35,0,0,Sold\n"
+        ));
+    }
+    fs::write(&path, text).expect("write");
+    let c = check(
+        &Case::paths(&[&path]).flag("--tz").flag("America/New_York"),
+        &Expect::new(0, vec![ingested("five9-forms.csv", 3, 0, &[])]),
+    );
+    assert_eq!(sources_of(&c.report), ["five9"]);
+    let t = 1_477_594_294_000_000i64;
+    for r in &c.rows {
+        assert_eq!(
+            (r.arrived_at, r.answered_at),
+            (t, Some(t + 12_000_000)),
+            "{}",
+            r.interaction_id
+        );
+    }
+}
+
+#[test]
 fn five9_local_times_are_read_in_tz() {
     let c = check(
         &Case::paths(&[sample("five9/call-log-2026-10-01.csv")])

@@ -196,6 +196,145 @@ pub fn timestamp_with_format(
     local_to_utc(zone, civil).map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// How a mapping's timestamp field is written (`format = …`; a list is
+/// tried in order, the first that parses wins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// A strftime format (jiff's), read in the column's zone unless it
+    /// carries an offset.
+    Strftime(String),
+    /// Seconds since 1970-01-01 UTC (`epoch_s`), possibly fractional.
+    EpochS,
+    /// Milliseconds since 1970-01-01 UTC (`epoch_ms`).
+    EpochMs,
+    /// Microseconds since 1970-01-01 UTC (`epoch_us`).
+    EpochUs,
+    /// A spreadsheet serial date (`serial`): days since 1899-12-30, the
+    /// fraction the time of day, as local wall time.
+    Serial,
+}
+
+impl TimeFormat {
+    /// The format a mapping's `format` text names.
+    pub fn named(text: &str) -> TimeFormat {
+        match text {
+            "epoch_s" => TimeFormat::EpochS,
+            "epoch_ms" => TimeFormat::EpochMs,
+            "epoch_us" => TimeFormat::EpochUs,
+            "serial" => TimeFormat::Serial,
+            f => TimeFormat::Strftime(f.to_string()),
+        }
+    }
+
+    /// As written in a mapping.
+    pub fn text(&self) -> &str {
+        match self {
+            TimeFormat::Strftime(f) => f,
+            TimeFormat::EpochS => "epoch_s",
+            TimeFormat::EpochMs => "epoch_ms",
+            TimeFormat::EpochUs => "epoch_us",
+            TimeFormat::Serial => "serial",
+        }
+    }
+
+    /// Parses `s` (with `time`, a separate time-of-day field, if the
+    /// mapping has one) as µs UTC.
+    pub fn parse(
+        &self,
+        s: &str,
+        time: Option<&str>,
+        zone: &cxpipe_model::Zone,
+    ) -> Result<Micros, String> {
+        match self {
+            TimeFormat::Strftime(f) => match time {
+                Some(t) => timestamp_with_format(&format!("{s} {t}"), f, zone),
+                None => timestamp_with_format(s, f, zone),
+            },
+            TimeFormat::EpochS | TimeFormat::EpochMs | TimeFormat::EpochUs => {
+                if time.is_some() {
+                    return Err("an epoch time has no separate time of day".into());
+                }
+                let per = match self {
+                    TimeFormat::EpochS => 1e6,
+                    TimeFormat::EpochMs => 1e3,
+                    _ => 1.0,
+                };
+                let v =
+                    decimal(s).ok_or_else(|| format!("{s:?} is not a number ({})", self.text()))?;
+                let us = v * per;
+                if !us.is_finite() || us.abs() > 9.0e18 {
+                    return Err(format!("{s:?} is out of range ({})", self.text()));
+                }
+                Ok(us.round() as i64)
+            }
+            TimeFormat::Serial => serial_datetime(s, time, zone),
+        }
+    }
+}
+
+/// A plain decimal number (`12`, `-3.5`), nothing else: no exponent, no
+/// `inf`, no spaces inside.
+fn decimal(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && digits != ".";
+    if ok { t.parse().ok() } else { None }
+}
+
+/// A spreadsheet serial date (days since 1899-12-30, the 1900 date system
+/// of Excel, LibreOffice and Google Sheets; the fraction is the time of
+/// day) as local wall time in `zone`, plus an optional time of day given
+/// as a fraction of a day (`0.5`) or `HH:MM[:SS]`.
+fn serial_datetime(
+    date: &str,
+    time: Option<&str>,
+    zone: &cxpipe_model::Zone,
+) -> Result<Micros, String> {
+    let days = decimal(date).ok_or_else(|| format!("{date:?} is not a spreadsheet serial date"))?;
+    if !(1.0..2_958_466.0).contains(&days) {
+        return Err(format!(
+            "{date:?} is outside the spreadsheet dates 1900-01-01 .. 9999-12-31"
+        ));
+    }
+    let mut us = (days * 86_400e6).round() as i64;
+    if let Some(t) = time {
+        us += match decimal(t) {
+            Some(f) if (0.0..1.0).contains(&f) => (f * 86_400e6).round() as i64,
+            Some(_) => {
+                return Err(format!(
+                    "time of day {t:?} is not a fraction of a day (0 .. 1)"
+                ));
+            }
+            None => duration_ms(t, DurationUnit::Hms)
+                .ok()
+                .filter(|ms| (0..86_400_000).contains(ms))
+                .map(|ms| ms * 1000)
+                .ok_or_else(|| {
+                    format!("time of day {t:?} is not HH:MM:SS or a fraction of a day")
+                })?,
+        };
+    }
+    // Day 0 of the serial system is 1899-12-30.
+    let epoch_day = days_from_civil(1899, 12, 30);
+    let total_day = epoch_day + us.div_euclid(86_400_000_000);
+    let rem = us.rem_euclid(86_400_000_000);
+    let (year, month, day) = cxpipe_model::civil::civil_from_days(total_day);
+    let secs = rem / 1_000_000;
+    let civil = Civil {
+        year,
+        month,
+        day,
+        hour: (secs / 3600) as u32,
+        minute: (secs / 60 % 60) as u32,
+        second: (secs % 60) as u32,
+        micro: (rem % 1_000_000) as u32,
+    };
+    local_to_utc(zone, civil).map_err(|e| format!("{date:?}: {e}"))
+}
+
 /// The unit of a duration field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationUnit {

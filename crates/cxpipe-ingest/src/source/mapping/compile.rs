@@ -10,7 +10,7 @@ use std::path::Path;
 use super::builtin::{BUILTIN, builtin_text};
 use super::json_paths::{JsonRecord, PathTree};
 use super::schema::{RawColumn, RawMapping, RawSource};
-use crate::parse::{DurationUnit, zone_named};
+use crate::parse::{DurationUnit, TimeFormat, zone_named};
 use crate::row::{N_SLOTS, Problem, Slot};
 
 /// The file format a mapping reads.
@@ -100,7 +100,10 @@ pub(super) struct Col {
     /// Source text (matched regardless of ASCII case) → canonical text.
     pub(super) map: Vec<(String, String)>,
     pub(super) unit: DurationUnit,
-    pub(super) format: Option<String>,
+    /// Timestamp formats, tried in order (empty: ISO 8601).
+    pub(super) formats: Vec<TimeFormat>,
+    /// A separate time-of-day field joined to the date field's text.
+    pub(super) time_field: Option<usize>,
     pub(super) zone: Option<Zone>,
     pub(super) only_if: Option<Slot>,
     pub(super) words: Option<(Vec<String>, Vec<String>)>,
@@ -320,9 +323,16 @@ impl Mapping {
         {
             return Err("unit: a duration column needs a unit (s, ms, min, hh:mm:ss)".to_string());
         }
-        if let Some(f) = &raw.format {
-            check_format(f)?;
+        let formats = match &raw.format {
+            None => Vec::new(),
+            Some(f) => check_formats(&f.to_vec())?,
+        };
+        if raw.time_field.is_some() && !matches!(rule, ColumnRule::Fields(_)) {
+            return Err(
+                "time_field: joins a time of day to a `field`; this column has none".to_string(),
+            );
         }
+        let time_field = raw.time_field.as_deref().map(|f| self.field_id(f));
         let zone = raw
             .zone
             .as_deref()
@@ -359,7 +369,8 @@ impl Mapping {
             null: raw.null.unwrap_or_default(),
             map: raw.map.unwrap_or_default().into_iter().collect(),
             unit,
-            format: raw.format,
+            formats,
+            time_field,
             zone,
             only_if,
             words,
@@ -444,9 +455,13 @@ fn check_keys(kind: ColKind, raw: &RawColumn) -> Result<(), String> {
         "duration and derived timestamp",
     )?;
     only(
-        raw.format.is_none() && raw.zone.is_none() && raw.from.is_none() && raw.plus.is_none()
+        raw.format.is_none()
+            && raw.time_field.is_none()
+            && raw.zone.is_none()
+            && raw.from.is_none()
+            && raw.plus.is_none()
             || kind == ColKind::Timestamp,
-        "format/zone/from/plus",
+        "format/time_field/zone/from/plus",
         "timestamp",
     )?;
     only(
@@ -466,16 +481,69 @@ fn check_keys(kind: ColKind, raw: &RawColumn) -> Result<(), String> {
     )
 }
 
-/// A format jiff cannot use is refused when the mapping is read, not on
-/// every row.
-fn check_format(f: &str) -> Result<(), String> {
-    let probe = jiff::civil::date(2026, 1, 2)
-        .at(3, 4, 5, 0)
+/// The formats of a `format` key, checked when the mapping is read, not
+/// on every row: a strftime format must read back what it writes (so
+/// `%s` and a format without a date are refused, with the right key to
+/// use), and a list must not mix day/month orders (`%m/%d` and `%d/%m`:
+/// which one `01/02` is would be a guess).
+fn check_formats(list: &[String]) -> Result<Vec<TimeFormat>, String> {
+    if list.is_empty() {
+        return Err("format: an empty list; give one format or several".to_string());
+    }
+    let probe = jiff::civil::date(2026, 1, 22)
+        .at(13, 4, 5, 0)
         .in_tz("UTC")
         .map_err(|e| e.to_string())?;
-    jiff::fmt::strtime::format(f, &probe)
-        .map_err(|e| format!("format: {f:?} is not a usable strftime format: {e}"))?;
-    Ok(())
+    let mut orders = Vec::new();
+    let mut out = Vec::new();
+    for f in list {
+        let tf = TimeFormat::named(f);
+        if let TimeFormat::Strftime(f) = &tf {
+            let hint = if f.contains("%s") {
+                " (for seconds since 1970 write format = \"epoch_s\"; also epoch_ms, epoch_us)"
+            } else {
+                ""
+            };
+            let has_time = ["%H", "%I", "%k", "%l", "%T", "%R", "%X", "%c"]
+                .iter()
+                .any(|d| f.contains(d));
+            if !has_time && !f.contains("%s") {
+                return Err(format!(
+                    "format: {f:?} has no time of day: every time would be midnight; give a format with the time, or the time's own field as time_field (the format then reads \"DATE TIME\")"
+                ));
+            }
+            let written = jiff::fmt::strtime::format(f.as_str(), &probe)
+                .map_err(|e| format!("format: {f:?} is not a usable strftime format: {e}{hint}"))?;
+            let utc = Zone::utc();
+            match tf.parse(&written, None, &utc) {
+                Ok(us) if us == probe.timestamp().as_microsecond() || !f.contains("%S") => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "format: {f:?} does not read back the time it writes{hint}"
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "format: {f:?} cannot read a date and time (it reads {written:?} as: {e}){hint}"
+                    ));
+                }
+            }
+            if let (Some(m), Some(d)) = (f.find("%m"), f.find("%d").or_else(|| f.find("%e"))) {
+                orders.push((m < d, f.clone()));
+            }
+        }
+        out.push(tf);
+    }
+    if let (Some(md), Some(dm)) = (
+        orders.iter().find(|(m_first, _)| *m_first),
+        orders.iter().find(|(m_first, _)| !*m_first),
+    ) {
+        return Err(format!(
+            "format: {:?} (month first) and {:?} (day first) in one list: a date like 01/02 would be a guess; keep one order",
+            md.1, dm.1
+        ));
+    }
+    Ok(out)
 }
 
 /// The columns and `[source]` keys of the built-in a mapping `extends`

@@ -212,12 +212,41 @@ impl<'r> Mapped<'r> {
             Err(p) => return Err(p.clone()),
         };
         let zone = col.zone.as_ref().unwrap_or(zone);
-        match &col.format {
-            Some(f) => parse::timestamp_with_format(text, f, zone),
-            None => parse::timestamp(text, zone),
+        let time = match col.time_field {
+            Some(id) => rec.text(self.m, id)?,
+            None => None,
+        };
+        if col.formats.is_empty() {
+            let joined;
+            let text = match &time {
+                Some(t) => {
+                    joined = format!("{text} {t}");
+                    joined.as_str()
+                }
+                None => text,
+            };
+            return parse::timestamp(text, zone).map(Some).map_err(bad);
         }
-        .map(Some)
-        .map_err(bad)
+        let mut first_err = None;
+        for f in &col.formats {
+            match f.parse(text, time.as_deref(), zone) {
+                Ok(t) => return Ok(Some(t)),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if col.formats.len() == 1 {
+            return Err(bad(first_err.unwrap_or_default()));
+        }
+        let list: Vec<&str> = col.formats.iter().map(|f| f.text()).collect();
+        let shown = match &time {
+            Some(t) => format!("{text} {t}"),
+            None => text.to_string(),
+        };
+        Err(bad(format!(
+            "{shown:?} matches none of the formats {list:?}"
+        )))
     }
 }
 

@@ -140,6 +140,117 @@ mod tests {
         }
     }
 
+    /// `format` lists, epoch and spreadsheet formats, and `time_field`:
+    /// refused when they cannot work, read as the expected instants
+    /// (computed outside cxpipe: Python's datetime, see the constants).
+    #[test]
+    fn timestamp_formats_lists_epochs_serials_and_time_fields() {
+        let base = "[source]\nname = \"x\"\nformat = \"csv\"\n[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.ended_at]\nfield = \"end\"\nformat = \"epoch_s\"\n";
+        let with = |arrived: &str| format!("{base}[columns.arrived_at]\n{arrived}");
+        for (arrived, want) in [
+            (
+                "field = \"d\"\nformat = [\"%m/%d/%Y %H:%M\", \"%d.%m.%Y %H:%M\"]\n",
+                "(month first) and",
+            ),
+            ("field = \"d\"\nformat = \"%s\"\n", "format = \"epoch_s\""),
+            (
+                "field = \"d\"\nformat = \"%Y-%m-%d\"\n",
+                "has no time of day",
+            ),
+            ("field = \"d\"\nformat = []\n", "an empty list"),
+            (
+                "value = \"2026-10-01T00:00:00Z\"\ntime_field = \"t\"\n",
+                "time_field: joins a time of day to a `field`",
+            ),
+        ] {
+            let e = Mapping::parse(&with(arrived), "m.toml").expect_err(want);
+            assert!(
+                e.contains(want) && e.contains("m.toml:") && e.contains("[columns.arrived_at]"),
+                "{e}\n  wanted: {want}"
+            );
+        }
+        let e = Mapping::parse(&format!("{base}[columns.arrived_at]\nfield = \"d\"\n[columns.queue]\nfield = \"q\"\ntime_field = \"t\"\n"), "m.toml")
+            .expect_err("time_field on text");
+        assert!(
+            e.contains(
+                "[columns.queue] format/time_field/zone/from/plus: applies only to timestamp"
+            ),
+            "{e}"
+        );
+
+        // 2026-10-01T12:00:00Z = 1790856000 s; 08:30 = 1790843400 s.
+        let noon = 1_790_856_000_000_000i64;
+        let half_past_eight = 1_790_843_400_000_000i64;
+        let arrived = |spec: &str, header: &str, rec: &str| {
+            let m = Mapping::parse(&with(spec), "m.toml").expect("valid");
+            with_csv(&m, header, rec, |f| f.timestamp(Slot::ArrivedAt, &zone()))
+        };
+        let list = "field = \"d\"\nformat = [\"%m/%d/%Y %H:%M:%S\", \"%Y-%m-%d %H:%M:%S\", \"%a, %d %b %Y %H:%M:%S\"]\n";
+        for text in [
+            "10/01/2026 12:00:00",
+            "2026-10-01 12:00:00",
+            "\"Thu, 01 Oct 2026 12:00:00\"",
+        ] {
+            assert_eq!(
+                arrived(list, "id,d,end", &format!("1,{text},1790856100")),
+                Ok(Some(noon)),
+                "{text}"
+            );
+        }
+        let e =
+            arrived(list, "id,d,end", "1,01.10.2026 12:00,1790856100").expect_err("no format fits");
+        assert!(
+            e.1.contains("matches none of the formats") && e.1.contains("%Y-%m-%d %H:%M:%S"),
+            "{}",
+            e.1
+        );
+        for (spec, text) in [
+            ("field = \"d\"\nformat = \"epoch_s\"\n", "1790856000"),
+            ("field = \"d\"\nformat = \"epoch_ms\"\n", "1790856000000"),
+            ("field = \"d\"\nformat = \"epoch_us\"\n", "1790856000000000"),
+            // 46296 days after 1899-12-30 is 2026-10-01; .5 is noon.
+            ("field = \"d\"\nformat = \"serial\"\n", "46296.5"),
+        ] {
+            assert_eq!(
+                arrived(spec, "id,d,end", &format!("1,{text},1790856100")),
+                Ok(Some(noon)),
+                "{spec}"
+            );
+        }
+        assert_eq!(
+            arrived(
+                "field = \"d\"\nformat = \"epoch_s\"\n",
+                "id,d,end",
+                "1,1790856000.25,1790856100"
+            ),
+            Ok(Some(noon + 250_000))
+        );
+        let e = arrived(
+            "field = \"d\"\nformat = \"epoch_s\"\n",
+            "id,d,end",
+            "1,1e9,1790856100",
+        )
+        .expect_err("exponent");
+        assert!(e.1.contains("is not a number (epoch_s)"), "{}", e.1);
+        // A date field and a time-of-day field.
+        let split = "field = \"d\"\ntime_field = \"t\"\nformat = \"%m/%d/%Y %H:%M\"\n";
+        assert_eq!(
+            arrived(split, "id,d,t,end", "1,10/01/2026,08:30,1790856100"),
+            Ok(Some(half_past_eight))
+        );
+        let serial = "field = \"d\"\ntime_field = \"t\"\nformat = \"serial\"\n";
+        assert_eq!(
+            arrived(serial, "id,d,t,end", "1,46296,0.5,1790856100"),
+            Ok(Some(noon))
+        );
+        assert_eq!(
+            arrived(serial, "id,d,t,end", "1,46296,08:30:00,1790856100"),
+            Ok(Some(half_past_eight))
+        );
+        let e = arrived(serial, "id,d,t,end", "1,46296,1.5,1790856100").expect_err("fraction > 1");
+        assert!(e.1.contains("not a fraction of a day"), "{}", e.1);
+    }
+
     /// Maps one CSV record and hands the result to `f`.
     fn with_csv<T>(m: &Mapping, header: &str, rec: &str, f: impl FnOnce(&Mapped<'_>) -> T) -> T {
         let header: Vec<String> = header.split(',').map(str::to_string).collect();
