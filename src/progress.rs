@@ -116,6 +116,23 @@ impl Reporter for IngestProgress {
                 }
             }
             FileStatus::Skipped => tracing::info!("{}: skipped, {msg}", r.path),
+            FileStatus::Ingested if !r.missing_fields.is_empty() => {
+                let s = if r.missing_fields.len() > 1 { "s" } else { "" };
+                let text = format!(
+                    "{}: the mapping's field{s} {} not in this file: a column read from {} alone is empty in every row (renamed or misspelled? see `cxpipe mapping check`)",
+                    r.path,
+                    if s.is_empty() {
+                        format!("{} is", r.missing_fields[0])
+                    } else {
+                        format!("{} are", r.missing_fields.join(", "))
+                    },
+                    if s.is_empty() { "it" } else { "them" }
+                );
+                match &self.bar {
+                    Some(pb) => pb.suspend(|| tracing::warn!("{text}")),
+                    None => tracing::warn!("{text}"),
+                }
+            }
             FileStatus::Ingested => tracing::debug!(
                 "{}: {} read, {} written, {} quarantined, {} duplicates",
                 r.path,

@@ -53,6 +53,11 @@ pub struct Args {
     /// Exit with code 3 when more than this share of rows is quarantined.
     #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
     pub max_reject_rate: f64,
+    /// Exit with code 3 when more than this share of rows is dropped as
+    /// older duplicates (default: no limit), for exports whose ids may not
+    /// be unique.
+    #[arg(long, value_parser = parse_rate)]
+    pub max_duplicate_rate: Option<f64>,
     /// Read files again even if the ledger has them (dedupe keeps the
     /// dataset exact).
     #[arg(long)]
@@ -156,6 +161,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
         tz: args.tz.clone(),
         source: Some(source),
         max_reject_rate: Some(args.max_reject_rate),
+        max_duplicate_rate: args.max_duplicate_rate,
         force: args.force,
         threads: args.threads,
     };
@@ -176,7 +182,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
 pub fn exit_code(r: &RunReport) -> u8 {
     if r.totals.files_failed > 0 || !r.conservation_ok {
         EXIT_ERROR
-    } else if r.reject_threshold_exceeded {
+    } else if r.reject_threshold_exceeded || r.duplicate_threshold_exceeded {
         EXIT_REJECTS
     } else {
         EXIT_OK
@@ -240,6 +246,14 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
             "reject rate {:.2}% is above --max-reject-rate {:.2}% (exit code {})",
             r.reject_rate * 100.0,
             r.max_reject_rate * 100.0,
+            exit_code(r)
+        );
+    }
+    if r.duplicate_threshold_exceeded {
+        tracing::warn!(
+            "{:.2}% of the rows read were dropped as older duplicates, above --max-duplicate-rate {:.2}% (exit code {}): are the export's ids unique?",
+            r.duplicate_rate * 100.0,
+            r.max_duplicate_rate.unwrap_or_default() * 100.0,
             exit_code(r)
         );
     }

@@ -33,6 +33,7 @@ Example cxpipe.toml:
              \"turnover\", \"attrition:team\", \"html\"]     # the default
   format = \"csv\"               # tables: csv (default), json or parquet
   max_reject_rate = 0.05       # exit 3 above it (default 0.05)
+  max_duplicate_rate = 0.01    # exit 3 above it (default: off)
 
 Reports and their files in reports_dir:
   kpi:BY           kpi-BY.csv (BY as for `kpi --by`, commas become dashes)
@@ -52,7 +53,8 @@ there, the run writes nothing and says so (--refresh rewrites the reports).
 
 Exit codes: 0 done; 1 a file or a report failed (the rest was still done;
 the summary says what); 2 usage error; 3 done, but more rows than
-max_reject_rate were quarantined.";
+max_reject_rate were quarantined (or dropped as duplicates, above
+max_duplicate_rate).";
 
 /// Run the nightly job: ingest the inbox, write every report.
 #[derive(Debug, clap::Args)]
@@ -111,7 +113,7 @@ pub fn run(args: &Args, global: &Global) -> anyhow::Result<u8> {
     let failed = failed_files(&report);
     let code = if !failed.is_empty() || !reports.errors.is_empty() || !report.conservation_ok {
         EXIT_ERROR
-    } else if report.reject_threshold_exceeded {
+    } else if report.reject_threshold_exceeded || report.duplicate_threshold_exceeded {
         EXIT_REJECTS
     } else {
         EXIT_OK
@@ -165,6 +167,16 @@ fn ingest_inbox(
         );
     }
     Ok(report)
+}
+
+/// The files read without some of their mapping's fields, and which.
+fn missing_fields(report: &RunReport) -> Vec<Value> {
+    report
+        .files
+        .iter()
+        .filter(|f| !f.missing_fields.is_empty())
+        .map(|f| json!({ "file": f.path, "fields": f.missing_fields }))
+        .collect()
 }
 
 /// The files of the ingest that failed, with their errors.
@@ -383,12 +395,15 @@ fn summary(
             "files_skipped": t.files_skipped,
             "files_failed": t.files_failed,
             "failed": failed,
+            "missing_fields": missing_fields(report),
             "rows_read": t.rows_read,
             "rows_written": t.rows_written,
             "rows_quarantined": t.rows_quarantined,
             "duplicates_dropped": t.duplicates_dropped,
             "reject_rate": report.reject_rate,
             "reject_threshold_exceeded": report.reject_threshold_exceeded,
+            "duplicate_rate": report.duplicate_rate,
+            "duplicate_threshold_exceeded": report.duplicate_threshold_exceeded,
             "ingest_id": (new_files > 0).then(|| report.ingest_id.clone()),
             "quarantine_dir": report.quarantine_dir,
         },

@@ -150,6 +150,8 @@ pub struct RunSection {
     pub reports: Option<Vec<String>>,
     pub format: Option<String>,
     pub max_reject_rate: Option<f64>,
+    /// Above this share of dropped duplicates: exit 3 (default: off).
+    pub max_duplicate_rate: Option<f64>,
     /// `auto` (default), `generic` or a built-in vendor source.
     pub source: Option<String>,
     /// A mapping file (relative to the config file) instead of `source`.
@@ -266,13 +268,17 @@ impl Config {
                     UsageError(format!("[run] format {f:?}: choose csv, json or parquet")).into(),
                 );
             }
-            if let Some(r) = run.max_reject_rate
-                && !(0.0..=1.0).contains(&r)
-            {
-                return Err(UsageError(format!(
-                    "[run] max_reject_rate {r} must be a share from 0 to 1"
-                ))
-                .into());
+            for (key, rate) in [
+                ("max_reject_rate", run.max_reject_rate),
+                ("max_duplicate_rate", run.max_duplicate_rate),
+            ] {
+                if let Some(r) = rate
+                    && !(0.0..=1.0).contains(&r)
+                {
+                    return Err(
+                        UsageError(format!("[run] {key} {r} must be a share from 0 to 1")).into(),
+                    );
+                }
             }
         }
         for (key, v) in [

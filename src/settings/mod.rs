@@ -155,6 +155,8 @@ pub struct IngestFlags {
     pub source: Option<cxpipe_ingest::SourceKind>,
     /// `--max-reject-rate` (`None`: `[run] max_reject_rate`, else 0.05).
     pub max_reject_rate: Option<f64>,
+    /// `--max-duplicate-rate` (`None`: `[run] max_duplicate_rate`, else off).
+    pub max_duplicate_rate: Option<f64>,
     /// `--force`.
     pub force: bool,
     /// `--threads` (0: one per core).
@@ -182,6 +184,9 @@ pub fn ingest_options(
     if let Some(r) = flags.max_reject_rate.or(configured) {
         opts.max_reject_rate = r;
     }
+    opts.max_duplicate_rate = flags
+        .max_duplicate_rate
+        .or(config.run.as_ref().and_then(|r| r.max_duplicate_rate));
     opts.force = flags.force;
     opts.threads = flags.threads;
     opts.pii_key = std::env::var("CXPIPE_PII_KEY").ok();

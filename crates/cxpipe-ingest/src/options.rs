@@ -60,6 +60,9 @@ pub struct IngestOptions {
     pub zone: cxpipe_model::Zone,
     /// Above this share of quarantined rows the run is flagged (exit 3).
     pub max_reject_rate: f64,
+    /// Above this share of dropped duplicates the run is flagged (exit 3);
+    /// `None`: no limit (SPEC §5 `--max-duplicate-rate`, default off).
+    pub max_duplicate_rate: Option<f64>,
     /// Re-read files the ledger already has.
     pub force: bool,
     /// Worker threads (0 = one per core).
@@ -88,6 +91,7 @@ impl IngestOptions {
             source: SourceKind::Auto,
             zone: cxpipe_model::Zone::utc(),
             max_reject_rate: 0.05,
+            max_duplicate_rate: None,
             force: false,
             threads: 0,
             pii_key: None,

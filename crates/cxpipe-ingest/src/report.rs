@@ -60,6 +60,10 @@ pub struct FileReport {
     /// Header columns that map to nothing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored_columns: Vec<String>,
+    /// Fields the mapping reads that the file does not have (not in its
+    /// header; in no record of a JSON file): their columns are empty in
+    /// every row. Also a warning in the log.
+    pub missing_fields: Vec<String>,
 }
 
 impl FileReport {
@@ -85,6 +89,7 @@ impl FileReport {
             reasons: BTreeMap::new(),
             quarantine: None,
             ignored_columns: Vec::new(),
+            missing_fields: Vec::new(),
         }
     }
 
@@ -156,6 +161,12 @@ pub struct RunReport {
     pub max_reject_rate: f64,
     /// Whether the reject rate is above the maximum (exit code 3).
     pub reject_threshold_exceeded: bool,
+    /// duplicates_dropped / rows_read (0 when nothing was read).
+    pub duplicate_rate: f64,
+    /// The `--max-duplicate-rate` in force, if any.
+    pub max_duplicate_rate: Option<f64>,
+    /// Whether the duplicate rate is above that maximum (exit code 3).
+    pub duplicate_threshold_exceeded: bool,
     /// Partitions (dates) that received rows.
     pub partitions: Vec<String>,
     /// Quarantine folder of this run, relative to the dataset, if any row

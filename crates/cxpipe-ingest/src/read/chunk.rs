@@ -148,6 +148,11 @@ pub(crate) struct FileInfo {
     pub(crate) compression: Option<Compression>,
     /// Header columns no canonical column uses.
     pub(crate) ignored: Vec<String>,
+    /// Fields the mapping reads that the file's header does not have.
+    pub(crate) missing: Vec<String>,
+    /// A JSON mapping's field names (the sequencer finds which no record
+    /// had).
+    pub(crate) json_fields: Option<Vec<String>>,
 }
 
 /// The end of one file: what it was, or why reading it failed.

@@ -442,7 +442,7 @@ impl<'a> Reader<'a> {
         let name = match &kind {
             FileKind::MappedCsv(m, layout) => {
                 info.ignored = layout.ignored.clone();
-                self.note_missing(&st.file.name, &layout.missing);
+                info.missing = layout.missing.clone();
                 m.name.clone()
             }
             FileKind::Csv(layout) => {
@@ -466,6 +466,9 @@ impl<'a> Reader<'a> {
         kind: FileKind,
         framing: Framing,
     ) {
+        if let FileKind::MappedJson { mapping, .. } = &kind {
+            info.json_fields = Some(mapping.field_names().to_vec());
+        }
         self.reporter.note(&format!(
             "{}: {format}, source {source}{}",
             st.file.name,
@@ -478,22 +481,6 @@ impl<'a> Reader<'a> {
             kind,
         }));
         st.framing = framing;
-    }
-
-    /// Tells the user which optional fields of the mapping the header lacks.
-    fn note_missing(&self, file: &str, missing: &[String]) {
-        if missing.is_empty() {
-            return;
-        }
-        self.reporter.note(&format!(
-            "{file}: no column {}; {} is empty in every row",
-            missing.join(", "),
-            if missing.len() > 1 {
-                "they are"
-            } else {
-                "it is"
-            },
-        ));
     }
 }
 

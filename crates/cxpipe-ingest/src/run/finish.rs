@@ -137,6 +137,11 @@ pub(crate) fn run_report(
     } else {
         totals.rows_quarantined as f64 / totals.rows_read as f64
     };
+    let duplicate_rate = if totals.rows_read == 0 {
+        0.0
+    } else {
+        totals.duplicates_dropped as f64 / totals.rows_read as f64
+    };
     let seconds = run.t0.elapsed().as_secs_f64();
     let committed = totals.files_ingested + totals.files_failed > 0;
     let report = RunReport {
@@ -151,6 +156,9 @@ pub(crate) fn run_report(
         reject_rate,
         max_reject_rate: opts.max_reject_rate,
         reject_threshold_exceeded: reject_rate > opts.max_reject_rate,
+        duplicate_rate,
+        max_duplicate_rate: opts.max_duplicate_rate,
+        duplicate_threshold_exceeded: opts.max_duplicate_rate.is_some_and(|m| duplicate_rate > m),
         partitions: partitions.into_iter().map(format_day).collect(),
         quarantine_dir,
         committed,

@@ -30,6 +30,9 @@ pub(crate) struct ChunkDone {
     pub(crate) entries: Vec<Entry>,
     /// Older duplicates settled within the chunk (never written).
     pub(crate) dups: u64,
+    /// A JSON mapping's fields, by id: whether some record of the chunk
+    /// has each.
+    pub(crate) seen: Option<Vec<bool>>,
 }
 
 /// A result for the sequencer.
@@ -63,6 +66,8 @@ pub(crate) struct FileState {
     pub(crate) ended: bool,
     /// Its size and hash, when read to the end.
     pub(crate) content: Option<Content>,
+    /// A JSON mapping's fields some record had (see [`ChunkDone::seen`]).
+    seen: Option<Vec<bool>>,
 }
 
 impl FileState {
@@ -74,6 +79,7 @@ impl FileState {
             quarantine: None,
             ended: false,
             content: None,
+            seen: None,
         }
     }
 }
@@ -127,6 +133,12 @@ impl<'a> Sequencer<'a> {
         f.report.rows_read += c.rows_read;
         f.rows_ok += c.entries.len() as u64;
         f.report.rows_quarantined += c.rejects.len() as u64;
+        if let Some(seen) = c.seen {
+            match &mut f.seen {
+                None => f.seen = Some(seen),
+                Some(all) => all.iter_mut().zip(seen).for_each(|(a, s)| *a |= s),
+            }
+        }
         for e in c.entries {
             self.buckets
                 .push(e)
@@ -159,6 +171,19 @@ impl<'a> Sequencer<'a> {
         f.report.source = end.info.source;
         f.report.compression = end.info.compression;
         f.report.ignored_columns = end.info.ignored;
+        f.report.missing_fields = end.info.missing;
+        // A JSON file: the mapping's fields no record had (read to the
+        // end, with records).
+        if let (Some(seen), Some(names)) = (f.seen.take(), &end.info.json_fields)
+            && f.report.rows_read > 0
+        {
+            f.report.missing_fields = names
+                .iter()
+                .zip(seen)
+                .filter(|(_, s)| !s)
+                .map(|(n, _)| n.clone())
+                .collect();
+        }
         match end.result {
             Ok(content) => {
                 f.report.bytes = content.bytes;

@@ -170,9 +170,12 @@ fn process_chunk(
         }
     }
     let mut dups = 0;
+    let mut seen = None;
     if let FileKind::MappedJson { mapping, .. } = &file.kind {
-        dups = settle_json(mapping, &pending, &cx, &mut sink)?;
+        let mut fields = vec![false; mapping.field_names().len()];
+        dups = settle_json(mapping, &pending, &cx, &mut sink, &mut fields)?;
         sink.rejects.sort_by_key(|r| r.line);
+        seen = Some(fields);
     }
     sink.writers.enforce_budget()?;
     Ok(ChunkDone {
@@ -182,6 +185,7 @@ fn process_chunk(
         rejects: sink.rejects,
         entries: sink.entries,
         dups,
+        seen,
     })
 }
 
@@ -266,11 +270,15 @@ fn settle_json(
     pending: &[Rec<'_>],
     cx: &Context<'_>,
     sink: &mut Sink<'_, '_>,
+    seen: &mut [bool],
 ) -> Result<u64, Error> {
     let mut parsed = Vec::with_capacity(pending.len());
     for rec in pending {
         match m.json_record(rec.bytes) {
-            Ok(v) => parsed.push((rec, v)),
+            Ok(v) => {
+                v.mark_present(seen);
+                parsed.push((rec, v));
+            }
             Err(p) => sink.reject(rec.line, rec.bytes, p),
         }
     }

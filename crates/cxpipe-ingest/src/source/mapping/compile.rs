@@ -57,6 +57,11 @@ impl Mapping {
         Mapping::parse(&text, &path.display().to_string())
     }
 
+    /// Every source field the mapping reads, by field id.
+    pub fn field_names(&self) -> &[String] {
+        &self.fields
+    }
+
     /// Reads the mapping's fields out of one JSON object.
     pub fn json_record<'r>(&self, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
         JsonRecord::parse(&self.tree, self.fields.len(), rec)

@@ -56,8 +56,11 @@ impl PathTree {
 /// A field's value in a JSON record.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum JsonVal<'r> {
-    /// Absent or null (also: a null object on its path).
+    /// Not in the record.
     Absent,
+    /// In the record, as null (or below a null object on its path): no
+    /// value, but the export has the field.
+    Null,
     /// A string's text, or a number or boolean as written.
     Text(Cow<'r, str>),
     /// The path met a value of this JSON type after this many keys (the
@@ -72,6 +75,14 @@ pub struct JsonRecord<'r> {
 }
 
 impl<'r> JsonRecord<'r> {
+    /// Marks in `seen` the mapping's fields this record has (with a value
+    /// or as null): a field never seen in a file is missing from it.
+    pub fn mark_present(&self, seen: &mut [bool]) {
+        for (s, v) in seen.iter_mut().zip(&self.vals) {
+            *s |= *v != JsonVal::Absent;
+        }
+    }
+
     /// Parses one JSON object, keeping only the `fields` fields whose
     /// paths form `tree`.
     pub(super) fn parse(
@@ -231,7 +242,14 @@ impl<'de> serde::de::Visitor<'de> for NodeSeed<'_, 'de> {
         if self.top {
             return Err(E::custom("not an object"));
         }
-        // null: every field below is absent (the default).
+        // null: every field below is present without a value.
+        let mut ids = Vec::new();
+        self.node.leaves(&mut ids);
+        for id in ids {
+            if self.out[id] == JsonVal::Absent {
+                self.out[id] = JsonVal::Null;
+            }
+        }
         Ok(())
     }
 

@@ -59,7 +59,7 @@ impl<'r> Record<'r> {
                 }
             }
             Record::Json(r) => match &r.vals[id] {
-                JsonVal::Absent => Ok(None),
+                JsonVal::Absent | JsonVal::Null => Ok(None),
                 JsonVal::Text(t) => {
                     let trimmed = t.trim_ascii();
                     if trimmed.is_empty() {

@@ -1,0 +1,213 @@
+//! Nothing lost quietly (SPEC §5): a mapped field a file does not have is a
+//! warning (also under `-q`) and `missing_fields` in the run report and in
+//! `run`'s summary; `--max-duplicate-rate` flags an export whose ids are
+//! not unique.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{cxpipe, ingest, sample};
+
+/// A Five9-like mapping whose CSAT column names a field the export lacks
+/// (a misspelling), and an export of two calls.
+fn five9_with_csat(dir: &Path) -> (String, String) {
+    let mapping = dir.join("mine.toml");
+    fs::write(
+        &mapping,
+        "[source]\nname = \"mine\"\nextends = \"five9\"\n\n[columns.csat]\nfield = \"CSAT SCORE\"\n",
+    )
+    .expect("mapping");
+    let export = dir.join("calls.csv");
+    fs::write(
+        &export,
+        "CALL ID,TIMESTAMP,CAMPAIGN,CALL TYPE,AGENT,AGENT GROUP,ANI,DNIS,QUEUE WAIT TIME,TALK TIME,HOLD TIME,AFTER CALL WORK TIME,TRANSFERS,ABANDONED,DISPOSITION,CSAT\n\
+         a,10/01/2026 08:00:05,Sales,Inbound,x@y.z,T,2025550102,8005550100,00:00:12,00:04:48,00:00:00,00:00:35,0,0,Sold,5\n\
+         b,10/01/2026 08:10:05,Sales,Inbound,x@y.z,T,2025550103,8005550100,00:00:12,00:04:48,00:00:00,00:00:35,0,0,Sold,4\n",
+    )
+    .expect("export");
+    (mapping.display().to_string(), export.display().to_string())
+}
+
+#[test]
+fn a_mapped_field_missing_from_a_csv_header_is_a_warning_and_in_the_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (mapping, export) = five9_with_csat(tmp.path());
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(
+        &ds,
+        &[Path::new(&export)],
+        &["-q", "--mapping", &mapping, "--tz", "UTC"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        report["files"][0]["missing_fields"],
+        serde_json::json!(["CSAT SCORE"]),
+        "{report}"
+    );
+    assert!(
+        out.stderr.contains("WARN")
+            && out.stderr.contains("CSAT SCORE")
+            && out.stderr.contains("calls.csv"),
+        "a warning even under -q: {}",
+        out.stderr
+    );
+    // The stored run report says it too.
+    let id = report["ingest_id"].as_str().expect("id");
+    let stored: Value = serde_json::from_slice(
+        &fs::read(ds.join("ingests").join(format!("{id}.json"))).expect("run report"),
+    )
+    .expect("json");
+    assert_eq!(
+        stored["files"][0]["missing_fields"],
+        serde_json::json!(["CSAT SCORE"])
+    );
+    // A file that has every field is quiet.
+    let (out, report) = ingest(
+        &tmp.path().join("ds2"),
+        &[&sample("five9/call-log-2026-10-01.csv")],
+        &["--tz", "UTC"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        report["files"][0]["missing_fields"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    assert!(!out.stderr.contains("WARN"), "{}", out.stderr);
+}
+
+/// In JSON, a field is missing when no record of the file has it; one
+/// record with it (even as null) is enough.
+#[test]
+fn a_mapped_field_in_no_record_of_a_json_file_is_reported() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let text = fs::read_to_string(sample("amazon-connect/ctr-2026-10-01.ndjson")).expect("sample");
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record"))
+        .collect();
+    // File A: every record without a csat attribute but one with csat null.
+    // File B: no record has Attributes.csat at all.
+    let strip = |keep_null: bool| -> String {
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = r.clone();
+                if !r["Attributes"].is_object() {
+                    r["Attributes"] = serde_json::json!({});
+                }
+                let attrs = r["Attributes"].as_object_mut().expect("Attributes");
+                attrs.remove("csat");
+                if keep_null && i == 3 {
+                    attrs.insert("csat".into(), Value::Null);
+                }
+                format!("{r}\n")
+            })
+            .collect()
+    };
+    let a = tmp.path().join("a.ndjson");
+    let b = tmp.path().join("b.ndjson");
+    fs::write(&a, strip(true)).expect("a");
+    fs::write(&b, strip(false)).expect("b");
+    let (out, report) = ingest(&tmp.path().join("ds"), &[&a, &b], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let missing = |i: usize| -> Vec<String> {
+        report["files"][i]["missing_fields"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|v| v.as_str().expect("text").to_string())
+            .collect()
+    };
+    assert!(
+        !missing(0).contains(&"Attributes.csat".to_string()),
+        "{:?}",
+        missing(0)
+    );
+    assert!(
+        missing(1).contains(&"Attributes.csat".to_string()),
+        "{:?}",
+        missing(1)
+    );
+    assert!(
+        out.stderr.contains("b.ndjson") && out.stderr.contains("Attributes.csat"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// 10 rows, 3 of them older versions of others: a duplicate rate of 0.3.
+#[test]
+fn max_duplicate_rate_flags_an_export_with_repeated_ids() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut text = String::from(
+        "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n",
+    );
+    for i in 0..10 {
+        let id = if i < 3 {
+            format!("d{i}")
+        } else {
+            format!("u{i}")
+        };
+        let id = if (3..6).contains(&i) {
+            format!("d{}", i - 3)
+        } else {
+            id
+        };
+        text.push_str(&format!(
+            "{id},voice,inbound,q,A1,2026-10-01T08:0{i}:00Z,2026-10-01T08:0{i}:05Z,2026-10-01T08:0{i}:50Z,40\n"
+        ));
+    }
+    let path = tmp.path().join("repeats.csv");
+    fs::write(&path, text).expect("write");
+    let (out, report) = ingest(
+        &tmp.path().join("ds1"),
+        &[&path],
+        &["--max-duplicate-rate", "0.2"],
+    );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(report["totals"]["duplicates_dropped"], 3, "{report}");
+    assert_eq!(report["duplicate_rate"], 0.3, "{report}");
+    assert_eq!(report["duplicate_threshold_exceeded"], true, "{report}");
+    assert!(
+        out.stderr.contains("--max-duplicate-rate"),
+        "{}",
+        out.stderr
+    );
+    let (out, report) = ingest(
+        &tmp.path().join("ds2"),
+        &[&path],
+        &["--max-duplicate-rate", "0.3"],
+    );
+    assert_eq!(out.code, 0, "at the limit is not above it: {}", out.stderr);
+    assert_eq!(report["duplicate_threshold_exceeded"], false, "{report}");
+    let (out, _) = ingest(&tmp.path().join("ds3"), &[&path], &[]);
+    assert_eq!(out.code, 0, "off by default: {}", out.stderr);
+
+    // `cxpipe run`: [run] max_duplicate_rate, checked, and in the summary.
+    let inbox = tmp.path().join("inbox");
+    fs::create_dir_all(&inbox).expect("inbox");
+    fs::copy(&path, inbox.join("repeats.csv")).expect("copy");
+    let config = tmp.path().join("cxpipe.toml");
+    let write_config = |rate: &str| {
+        fs::write(
+            &config,
+            format!("[run]\ninbox = \"inbox\"\ndataset = \"ds-run\"\nreports_dir = \"reports\"\nreports = [\"kpi:agent\"]\nmax_duplicate_rate = {rate}\n"),
+        )
+        .expect("config")
+    };
+    write_config("1.5");
+    let out = cxpipe(&["run", "--config", config.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("max_duplicate_rate"), "{}", out.stderr);
+    write_config("0.1");
+    let out = cxpipe(&["run", "--config", config.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let s: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_eq!(s["ingest"]["duplicate_rate"], 0.3, "{s}");
+    assert_eq!(s["ingest"]["duplicate_threshold_exceeded"], true, "{s}");
+    assert_eq!(s["ingest"]["missing_fields"], serde_json::json!([]), "{s}");
+}
