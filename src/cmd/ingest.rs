@@ -212,6 +212,12 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
         t.rows_quarantined,
         t.duplicates_dropped,
     );
+    if t.rows_filtered > 0 {
+        s.push_str(&format!(
+            " + {} filtered (not contacts, by the mapping's [source] skip)",
+            t.rows_filtered
+        ));
+    }
     if t.rows_replaced > 0 {
         s.push_str(&format!(
             "; {} rows already in the dataset replaced by newer versions",
@@ -238,7 +244,7 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
         out.join(format!("ingests/{}.json", r.ingest_id)).display()
     ));
     if !r.conservation_ok {
-        s.push_str(" CONSERVATION CHECK FAILED: rows_read != written + quarantined + duplicates; this is a bug, please report it.");
+        s.push_str(" CONSERVATION CHECK FAILED: rows_read != written + quarantined + duplicates + filtered; this is a bug, please report it.");
     }
     tracing::info!("{s}");
     if r.reject_threshold_exceeded {

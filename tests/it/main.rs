@@ -14,6 +14,7 @@ mod dataset;
 mod hostile;
 mod kpi;
 mod layering;
+mod mappings;
 mod nothing_lost;
 mod privacy;
 mod report;

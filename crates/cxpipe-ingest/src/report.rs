@@ -52,6 +52,9 @@ pub struct FileReport {
     pub rows_quarantined: u64,
     /// Rows dropped because a newer version of the same id won.
     pub duplicates_dropped: u64,
+    /// Records a mapping's `[source] skip` says are not contacts (IVR-only
+    /// calls, system rows): read, not stored, not quarantined.
+    pub rows_filtered: u64,
     /// Quarantine reason histogram.
     pub reasons: BTreeMap<String, u64>,
     /// Quarantine file, relative to the dataset.
@@ -86,6 +89,7 @@ impl FileReport {
             rows_written: 0,
             rows_quarantined: 0,
             duplicates_dropped: 0,
+            rows_filtered: 0,
             reasons: BTreeMap::new(),
             quarantine: None,
             ignored_columns: Vec::new(),
@@ -102,9 +106,13 @@ impl FileReport {
         }
     }
 
-    /// Whether rows_read = written + quarantined + duplicates.
+    /// Whether rows_read = written + quarantined + duplicates + filtered.
     pub fn conserved(&self) -> bool {
-        self.rows_read == self.rows_written + self.rows_quarantined + self.duplicates_dropped
+        self.rows_read
+            == self.rows_written
+                + self.rows_quarantined
+                + self.duplicates_dropped
+                + self.rows_filtered
     }
 }
 
@@ -125,6 +133,8 @@ pub struct Totals {
     pub rows_quarantined: u64,
     /// Rows dropped as older duplicates within this run.
     pub duplicates_dropped: u64,
+    /// Records a mapping's `[source] skip` says are not contacts.
+    pub rows_filtered: u64,
     /// Rows already in the dataset replaced by a newer version.
     pub rows_replaced: u64,
     /// Quarantine reason histogram.
@@ -152,7 +162,8 @@ pub struct RunReport {
     pub files: Vec<FileReport>,
     /// Totals.
     pub totals: Totals,
-    /// rows_read = rows_written + rows_quarantined + duplicates_dropped, for
+    /// rows_read = rows_written + rows_quarantined + duplicates_dropped +
+    /// rows_filtered, for
     /// every file and in total.
     pub conservation_ok: bool,
     /// rows_quarantined / rows_read (0 when nothing was read).

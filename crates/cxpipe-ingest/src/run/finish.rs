@@ -67,12 +67,14 @@ pub(crate) fn tally(
                 r.rows_read = 0;
                 r.rows_quarantined = 0;
                 r.duplicates_dropped = 0;
+                r.rows_filtered = 0;
                 r.reasons.clear();
                 continue;
             }
             FileStatus::Ingested => t.totals.files_ingested += 1,
         }
         r.rows_written = st.rows_ok - r.duplicates_dropped;
+        // (rows_filtered was counted as the chunks were read.)
         r.duplicates_dropped += st.chunk_dups;
         if let Some(q) = st.quarantine.take() {
             commit.add_move(
@@ -106,6 +108,7 @@ fn add_to_totals(totals: &mut Totals, r: &FileReport) {
     totals.rows_written += r.rows_written;
     totals.rows_quarantined += r.rows_quarantined;
     totals.duplicates_dropped += r.duplicates_dropped;
+    totals.rows_filtered += r.rows_filtered;
     totals.bytes_read += r.bytes;
     for (k, v) in &r.reasons {
         *totals.reasons.entry(k.clone()).or_default() += v;
@@ -131,11 +134,17 @@ pub(crate) fn run_report(
         .filter(|r| r.status == FileStatus::Ingested)
         .all(FileReport::conserved)
         && totals.rows_read
-            == totals.rows_written + totals.rows_quarantined + totals.duplicates_dropped;
-    let reject_rate = if totals.rows_read == 0 {
+            == totals.rows_written
+                + totals.rows_quarantined
+                + totals.duplicates_dropped
+                + totals.rows_filtered;
+    // SPEC §5: quarantined ÷ (read − filtered): records that are not
+    // contacts are not rejects waiting to happen.
+    let contacts = totals.rows_read - totals.rows_filtered;
+    let reject_rate = if contacts == 0 {
         0.0
     } else {
-        totals.rows_quarantined as f64 / totals.rows_read as f64
+        totals.rows_quarantined as f64 / contacts as f64
     };
     let duplicate_rate = if totals.rows_read == 0 {
         0.0

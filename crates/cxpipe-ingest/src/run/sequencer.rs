@@ -33,6 +33,8 @@ pub(crate) struct ChunkDone {
     /// A JSON mapping's fields, by id: whether some record of the chunk
     /// has each.
     pub(crate) seen: Option<Vec<bool>>,
+    /// Records the mapping's `[source] skip` dropped.
+    pub(crate) filtered: u64,
 }
 
 /// A result for the sequencer.
@@ -133,6 +135,7 @@ impl<'a> Sequencer<'a> {
         f.report.rows_read += c.rows_read;
         f.rows_ok += c.entries.len() as u64;
         f.report.rows_quarantined += c.rejects.len() as u64;
+        f.report.rows_filtered += c.filtered;
         if let Some(seen) = c.seen {
             match &mut f.seen {
                 None => f.seen = Some(seen),

@@ -83,6 +83,8 @@ struct Sink<'w, 'a> {
     file: &'w FileCtx,
     rejects: Vec<Reject>,
     entries: Vec<Entry>,
+    /// Records the mapping's `[source] skip` dropped.
+    filtered: u64,
 }
 
 impl Sink<'_, '_> {
@@ -148,6 +150,7 @@ fn process_chunk(
         file,
         rejects: Vec::new(),
         entries: Vec::with_capacity(chunk.capacity()),
+        filtered: 0,
     };
     // Records of a JSON mapping are converted together after the loop
     // (`settle_json`), so duplicates within the chunk are settled first.
@@ -186,6 +189,7 @@ fn process_chunk(
         entries: sink.entries,
         dups,
         seen,
+        filtered: sink.filtered,
     })
 }
 
@@ -245,6 +249,17 @@ fn convert_mapped_csv(
         rec: rec.bytes,
         layout,
     };
+    match m.skipped(&record) {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            sink.filtered += 1;
+            return Ok(());
+        }
+        Err(problem) => {
+            sink.reject(rec.line, rec.bytes, problem);
+            return Ok(());
+        }
+    }
     let mapped = Mapped::new(m, &record, cx.zone);
     let mut version = NO_VERSION;
     let converted = convert_mapped(&mapped, cx, &mut version);
@@ -277,7 +292,11 @@ fn settle_json(
         match m.json_record(rec.bytes) {
             Ok(v) => {
                 v.mark_present(seen);
-                parsed.push((rec, v));
+                match m.skipped(&Record::Json(&v)) {
+                    Ok(None) => parsed.push((rec, v)),
+                    Ok(Some(_)) => sink.filtered += 1,
+                    Err(p) => sink.reject(rec.line, rec.bytes, p),
+                }
             }
             Err(p) => sink.reject(rec.line, rec.bytes, p),
         }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::builtin::{BUILTIN, builtin_text};
 use super::json_paths::{JsonRecord, PathTree};
-use super::schema::{RawColumn, RawMapping, RawSource};
+use super::schema::{RawColumn, RawCondition, RawMapping, RawSource};
 use crate::parse::{DurationUnit, TimeFormat, zone_named};
 use crate::row::{N_SLOTS, Problem, Slot};
 
@@ -41,6 +41,39 @@ pub struct Mapping {
     pub(super) cols: Vec<Option<Col>>,
     /// Field of the record version (dedupe: the greatest wins).
     pub(super) version: Option<usize>,
+    /// `[source] skip`: a record meeting any is not a contact (filtered).
+    pub(super) skip: Vec<Condition>,
+}
+
+/// A test on one source field's text (trimmed; absent = blank).
+#[derive(Debug, Clone)]
+pub(super) struct Condition {
+    pub(super) field: usize,
+    pub(super) test: Test,
+}
+
+/// What a [`Condition`] checks.
+#[derive(Debug, Clone)]
+pub(super) enum Test {
+    /// The text is one of these (any ASCII case).
+    Is(Vec<String>),
+    /// The field has a text that is none of these.
+    IsNot(Vec<String>),
+    /// The field has a text (`true`) or not (`false`).
+    Present(bool),
+}
+
+impl Test {
+    pub(super) fn holds(&self, text: Option<&str>) -> bool {
+        let among = |v: &[String], t: &str| v.iter().any(|w| w.eq_ignore_ascii_case(t));
+        match (self, text) {
+            (Test::Is(v), Some(t)) => among(v, t),
+            (Test::Is(_), None) => false,
+            (Test::IsNot(v), Some(t)) => !among(v, t),
+            (Test::IsNot(_), None) => false,
+            (Test::Present(p), t) => t.is_some() == *p,
+        }
+    }
 }
 
 impl Mapping {
@@ -85,8 +118,14 @@ pub(super) enum ColumnRule {
     Fields(Vec<usize>),
     /// A constant.
     Value(String),
-    /// Another timestamp column plus durations.
-    Derived { from: Slot, plus: Vec<usize> },
+    /// Another timestamp column plus and minus durations.
+    Derived {
+        from: Slot,
+        plus: Vec<usize>,
+        minus: Vec<usize>,
+    },
+    /// The texts of several fields joined by a separator (all present).
+    Join { ids: Vec<usize>, separator: String },
     /// True when all `present` fields are present and all `absent` are not.
     Presence {
         present: Vec<usize>,
@@ -111,6 +150,8 @@ pub(super) struct Col {
     pub(super) time_field: Option<usize>,
     pub(super) zone: Option<Zone>,
     pub(super) only_if: Option<Slot>,
+    /// The column has a value only when this holds.
+    pub(super) when: Option<Condition>,
     pub(super) words: Option<(Vec<String>, Vec<String>)>,
     pub(super) nonzero: bool,
     pub(super) scale: Option<(i64, i64)>,
@@ -217,9 +258,23 @@ impl Mapping {
             tree: PathTree::default(),
             cols: vec![None; N_SLOTS],
             version: None,
+            skip: Vec::new(),
         };
         if let Some(v) = &version {
             m.version = Some(m.field_id(v));
+        }
+        let skips = raw
+            .source
+            .skip
+            .clone()
+            .or_else(|| base_source.and_then(|b| b.skip.clone()))
+            .unwrap_or_default();
+        for c in skips {
+            let line = line_at(text, c.span().start);
+            let cond = m
+                .condition(c.get_ref())
+                .map_err(|e| format!("{origin}:{line}: [source] skip: {e}"))?;
+            m.skip.push(cond);
         }
         for d in &detect {
             m.field_id(d);
@@ -312,6 +367,28 @@ impl Mapping {
         self.fields.len() - 1
     }
 
+    /// Compiles a condition on one field.
+    pub(super) fn condition(&mut self, c: &RawCondition) -> Result<Condition, String> {
+        if c.field.trim().is_empty() {
+            return Err("field: names no field".to_string());
+        }
+        let test = match (&c.is, &c.is_not, c.present) {
+            (Some(v), None, None) if !v.is_empty() => Test::Is(v.clone()),
+            (None, Some(v), None) if !v.is_empty() => Test::IsNot(v.clone()),
+            (None, None, Some(p)) => Test::Present(p),
+            _ => {
+                return Err(format!(
+                    "the condition on {:?} needs exactly one of is = [..], is_not = [..] (not empty) or present = true|false",
+                    c.field
+                ));
+            }
+        };
+        Ok(Condition {
+            field: self.field_id(&c.field),
+            test,
+        })
+    }
+
     /// Compiles one column table: which keys apply, where the value comes
     /// from, and how it is typed. Checks run in a fixed order, so a table
     /// with several mistakes always reports the same one.
@@ -353,6 +430,11 @@ impl Mapping {
                     .ok_or_else(|| format!("only_if: {n:?} is not another canonical column"))
             })
             .transpose()?;
+        let when = raw
+            .when
+            .as_ref()
+            .map(|c| self.condition(c).map_err(|e| format!("when: {e}")))
+            .transpose()?;
         let words = match (raw.true_words, raw.false_words) {
             (None, None) => None,
             (Some(t), Some(f)) => Some((t, f)),
@@ -378,6 +460,7 @@ impl Mapping {
             time_field,
             zone,
             only_if,
+            when,
             words,
             nonzero: raw.nonzero.unwrap_or(false),
             scale,
@@ -392,11 +475,27 @@ impl Mapping {
             raw.value.is_some(),
             raw.from.is_some(),
             raw.present.is_some() || raw.absent.is_some(),
+            raw.join.is_some(),
         ];
         if sources.iter().filter(|b| **b).count() != 1 {
             return Err(
-                "needs exactly one of field, value, from (+ plus) or present/absent".to_string(),
+                "needs exactly one of field, value, from (+ plus/minus), join or present/absent"
+                    .to_string(),
             );
+        }
+        if raw.separator.is_some() && raw.join.is_none() {
+            return Err("separator: goes with join".to_string());
+        }
+        if (raw.plus.is_some() || raw.minus.is_some()) && raw.from.is_none() {
+            return Err("plus/minus: go with from".to_string());
+        }
+        if let Some(names) = &raw.join {
+            if names.len() < 2 || names.iter().any(|n| n.trim().is_empty()) {
+                return Err("join: name two or more fields, none blank".to_string());
+            }
+            let separator = raw.separator.clone().unwrap_or_else(|| "-".to_string());
+            let ids = names.iter().map(|n| self.field_id(n)).collect();
+            return Ok((ColumnRule::Join { ids, separator }, names.join(" + ")));
         }
         if let Some(f) = &raw.field {
             let names = f.to_vec();
@@ -416,15 +515,21 @@ impl Mapping {
                     format!("from: {from:?} is not another timestamp column (arrived_at, answered_at, ended_at)")
                 })?;
             let plus = raw.plus.clone().unwrap_or_default();
-            let label = std::iter::once(from.clone())
+            let minus = raw.minus.clone().unwrap_or_default();
+            let mut label = std::iter::once(from.clone())
                 .chain(plus.iter().cloned())
                 .collect::<Vec<_>>()
                 .join(" + ");
+            for m in &minus {
+                label.push_str(&format!(" - {m}"));
+            }
             let plus = plus.iter().map(|n| self.field_id(n)).collect();
+            let minus = minus.iter().map(|n| self.field_id(n)).collect();
             return Ok((
                 ColumnRule::Derived {
                     from: from_slot,
                     plus,
+                    minus,
                 },
                 label,
             ));
@@ -465,8 +570,9 @@ fn check_keys(kind: ColKind, raw: &RawColumn) -> Result<(), String> {
             && raw.zone.is_none()
             && raw.from.is_none()
             && raw.plus.is_none()
+            && raw.minus.is_none()
             || kind == ColKind::Timestamp,
-        "format/time_field/zone/from/plus",
+        "format/time_field/zone/from/plus/minus",
         "timestamp",
     )?;
     only(

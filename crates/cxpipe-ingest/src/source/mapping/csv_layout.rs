@@ -30,7 +30,10 @@ impl Mapping {
             }
             match &col.rule {
                 ColumnRule::Fields(f) => out.push(f.clone()),
-                ColumnRule::Derived { plus, .. } => out.extend(plus.iter().map(|p| vec![*p])),
+                ColumnRule::Derived { plus, minus, .. } => {
+                    out.extend(plus.iter().chain(minus).map(|p| vec![*p]));
+                }
+                ColumnRule::Join { ids, .. } => out.extend(ids.iter().map(|p| vec![*p])),
                 _ => {}
             }
         }

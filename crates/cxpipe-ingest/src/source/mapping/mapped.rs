@@ -93,6 +93,19 @@ impl<'r> Record<'r> {
     }
 }
 
+impl Mapping {
+    /// The `[source] skip` condition a record meets, if any: it is not a
+    /// contact and is counted as filtered, not stored.
+    pub fn skipped(&self, rec: &Record<'_>) -> Result<Option<usize>, Problem> {
+        for (i, c) in self.skip.iter().enumerate() {
+            if c.test.holds(rec.text(self, c.field)?.as_deref()) {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// One record after mapping: every slot's text and typed value, computed
 /// up front so that `row::convert` sees them in its fixed order.
 pub struct Mapped<'r> {
@@ -139,6 +152,30 @@ impl<'r> Mapped<'r> {
                 out.times[time_index(slot)] = Some(v);
             }
         }
+        // `only_if` on a column that is not a time: it has a value only when
+        // the other column has one (a time: once computed above). One
+        // level: chains of `only_if` are not followed.
+        for s in Slot::ALL {
+            let Some(Col {
+                only_if: Some(other),
+                ..
+            }) = &m.cols[s.index()]
+            else {
+                continue;
+            };
+            if matches!(s, Slot::ArrivedAt | Slot::AnsweredAt | Slot::EndedAt) {
+                continue;
+            }
+            let other_empty = match other {
+                Slot::ArrivedAt | Slot::AnsweredAt | Slot::EndedAt => {
+                    matches!(out.times[time_index(*other)], None | Some(Ok(None)))
+                }
+                _ => matches!(out.text[other.index()], Ok(None)),
+            };
+            if other_empty {
+                out.text[s.index()] = Ok(None);
+            }
+        }
         if let Some(id) = m.version {
             out.version = match rec.text(m, id) {
                 Err(p) => Err(p),
@@ -154,7 +191,12 @@ impl<'r> Mapped<'r> {
         out
     }
 
-    fn gated(&self, col: &Col) -> Result<bool, Problem> {
+    fn gated(&self, col: &Col, rec: &Record<'r>) -> Result<bool, Problem> {
+        if let Some(c) = &col.when
+            && !c.test.holds(rec.text(self.m, c.field)?.as_deref())
+        {
+            return Ok(false);
+        }
         match col.only_if {
             None => Ok(true),
             Some(s) => match &self.text[s.index()] {
@@ -171,11 +213,11 @@ impl<'r> Mapped<'r> {
         rec: &Record<'r>,
         zone: &Zone,
     ) -> Result<Option<Micros>, Problem> {
-        if !self.gated(col)? {
+        if !self.gated(col, rec)? {
             return Ok(None);
         }
         let bad = |e: String| (ReasonCode::BadTimestamp, format!("{}: {e}", col.label));
-        if let ColumnRule::Derived { from, plus } = &col.rule {
+        if let ColumnRule::Derived { from, plus, minus } = &col.rule {
             let Some(Some(Ok(base))) = self.times.get(time_index(*from)).cloned() else {
                 // The base time is missing or bad: that column reports it.
                 return Ok(None);
@@ -183,24 +225,28 @@ impl<'r> Mapped<'r> {
             let Some(mut t) = base else {
                 return Ok(None);
             };
-            for p in plus {
-                let Some(text) = rec.text(self.m, *p)? else {
+            let signed = plus
+                .iter()
+                .map(|p| (*p, 1))
+                .chain(minus.iter().map(|p| (*p, -1)));
+            for (p, sign) in signed {
+                let Some(text) = rec.text(self.m, p)? else {
                     continue;
                 };
                 let ms = parse::duration_ms(&text, col.unit).map_err(|e| {
                     (
                         ReasonCode::BadDuration,
-                        format!("{}: {e}", self.m.fields[*p]),
+                        format!("{}: {e}", self.m.fields[p]),
                     )
                 })?;
                 if ms < 0 {
                     return Err((
                         ReasonCode::NegativeDuration,
-                        format!("{} is negative ({text})", self.m.fields[*p]),
+                        format!("{} is negative ({text})", self.m.fields[p]),
                     ));
                 }
                 t = ms
-                    .checked_mul(1000)
+                    .checked_mul(1000 * sign)
                     .and_then(|us| t.checked_add(us))
                     .ok_or_else(|| bad(format!("{text} is too long")))?;
             }
@@ -272,6 +318,19 @@ fn column_text<'r>(
             found
         }
         ColumnRule::Derived { .. } => None,
+        ColumnRule::Join { ids, separator } => {
+            let mut parts = Vec::with_capacity(ids.len());
+            for id in ids {
+                match rec.text(m, *id)? {
+                    Some(t) => parts.push(t),
+                    None => {
+                        parts.clear();
+                        break;
+                    }
+                }
+            }
+            (!parts.is_empty()).then(|| Cow::Owned(parts.join(separator.as_str())))
+        }
         ColumnRule::Presence { present, absent } => {
             let mut all = true;
             for id in present {
@@ -283,16 +342,26 @@ fn column_text<'r>(
             Some(Cow::Borrowed(if all { "true" } else { "false" }))
         }
     };
+    if let Some(c) = &col.when
+        && !c.test.holds(rec.text(m, c.field)?.as_deref())
+    {
+        // The condition does not hold: no value, and no default either
+        // (an agent named on an unanswered call is not its agent).
+        return Ok(None);
+    }
     if text.is_none() {
         text = col.default.as_deref().map(Cow::Borrowed);
     }
-    if let Some(t) = &text
-        && let Some((_, to)) = col
+    if let Some(t) = &text {
+        let exact = col
             .map
             .iter()
-            .find(|(from, _)| from.eq_ignore_ascii_case(t))
-    {
-        text = Some(Cow::Borrowed(to.as_str()));
+            .find(|(from, _)| from.eq_ignore_ascii_case(t));
+        // `"*"` maps every text no other key matched.
+        let any = || col.map.iter().find(|(from, _)| from == "*");
+        if let Some((_, to)) = exact.or_else(any) {
+            text = Some(Cow::Borrowed(to.as_str()));
+        }
     }
     Ok(text)
 }

@@ -173,7 +173,7 @@ mod tests {
             .expect_err("time_field on text");
         assert!(
             e.contains(
-                "[columns.queue] format/time_field/zone/from/plus: applies only to timestamp"
+                "[columns.queue] format/time_field/zone/from/plus/minus: applies only to timestamp"
             ),
             "{e}"
         );

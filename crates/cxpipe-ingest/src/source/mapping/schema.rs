@@ -32,6 +32,20 @@ pub(super) struct RawSource {
     pub(super) detect: Option<Vec<String>>,
     #[serde(default)]
     pub(super) version: Option<String>,
+    /// Records that are not contacts: skipped, counted as `rows_filtered`.
+    #[serde(default)]
+    pub(super) skip: Option<Vec<toml::Spanned<RawCondition>>>,
+}
+
+/// A test on one source field: `{ field = "x", is = [...] }`, `is_not`, or
+/// `present = true|false`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCondition {
+    pub(super) field: String,
+    pub(super) is: Option<Vec<String>>,
+    pub(super) is_not: Option<Vec<String>>,
+    pub(super) present: Option<bool>,
 }
 
 /// `field = "x"` or `field = ["x", "y"]`.
@@ -67,6 +81,10 @@ pub(super) struct RawColumn {
     pub(super) zone: Option<String>,
     pub(super) from: Option<String>,
     pub(super) plus: Option<Vec<String>>,
+    pub(super) minus: Option<Vec<String>>,
+    pub(super) join: Option<Vec<String>>,
+    pub(super) separator: Option<String>,
+    pub(super) when: Option<RawCondition>,
     pub(super) only_if: Option<String>,
     #[serde(rename = "true")]
     pub(super) true_words: Option<Vec<String>>,

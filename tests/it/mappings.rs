@@ -1,0 +1,243 @@
+//! Mapping features real exports need (SPEC §4.1): row filters counted as
+//! `rows_filtered`, ids joined from several fields, a separate time-of-day
+//! field, conditions on any column (`when`, `only_if`), subtraction, and a
+//! value map's catch-all. Expected values are worked out by hand from the
+//! rows below.
+
+use std::fs;
+
+use crate::{Rec, cxpipe, ingest, read_dataset, ts_us};
+
+fn by_id(rows: Vec<Rec>) -> std::collections::BTreeMap<String, Rec> {
+    rows.into_iter()
+        .map(|r| (r.interaction_id.clone(), r))
+        .collect()
+}
+
+/// A Technion-like per-call export: ids unique only as `vru+line` with
+/// `call_id`, times of day beside a date, PHANTOM calls that are not
+/// contacts, and a `server` named on calls no agent served.
+#[test]
+fn skip_join_time_field_and_when() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("bank.toml");
+    fs::write(
+        &mapping,
+        r#"[source]
+name = "bank"
+format = "csv"
+skip = [{ field = "outcome", is = ["PHANTOM"] }]
+
+[columns.interaction_id]
+join = ["vru+line", "call_id"]
+
+[columns.channel]
+value = "voice"
+
+[columns.direction]
+value = "inbound"
+
+[columns.queue]
+field = "type"
+
+[columns.agent_id]
+field = "server"
+when = { field = "outcome", is = ["AGENT"] }
+
+[columns.arrived_at]
+field = "date"
+time_field = "q_start"
+format = "%Y-%m-%d %H:%M:%S"
+
+[columns.answered_at]
+field = "date"
+time_field = "ser_start"
+format = "%Y-%m-%d %H:%M:%S"
+when = { field = "outcome", is = ["AGENT"] }
+
+[columns.ended_at]
+from = "arrived_at"
+plus = ["q_time", "ser_time"]
+unit = "s"
+
+[columns.talk_ms]
+field = "ser_time"
+unit = "s"
+"#,
+    )
+    .expect("mapping");
+    let export = tmp.path().join("calls.csv");
+    fs::write(
+        &export,
+        "vru+line,call_id,type,date,q_start,q_time,outcome,ser_start,ser_time,server\n\
+         AA0101,100,PS,2010-08-01,07:00:00,30,AGENT,07:00:30,120,ANNA\n\
+         AA0102,100,PS,2010-08-01,07:05:00,40,HANG,00:00:00,0,NO_SERVER\n\
+         AA0103,101,NW,2010-08-01,07:10:00,0,PHANTOM,00:00:00,0,NO_SERVER\n\
+         AA0104,102,PS,2010-08-01,07:20:00,10,HANG,00:00:00,0,ANNA\n",
+    )
+    .expect("export");
+    let config = tmp.path().join("cxpipe.toml");
+    fs::write(&config, "[ingest]\nmin_time = \"2000-01-01\"\n").expect("config");
+    let ds = tmp.path().join("ds");
+    let m = mapping.display().to_string();
+    let c = config.display().to_string();
+    let (out, report) = ingest(&ds, &[&export], &["--mapping", &m, "--config", &c]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        (
+            &f["rows_read"],
+            &f["rows_written"],
+            &f["rows_filtered"],
+            &f["rows_quarantined"],
+            &f["duplicates_dropped"]
+        ),
+        (&4.into(), &3.into(), &1.into(), &0.into(), &0.into()),
+        "{report}"
+    );
+    assert_eq!(report["totals"]["rows_filtered"], 1, "{report}");
+    assert_eq!(report["conservation_ok"], true, "{report}");
+    assert!(out.stderr.contains("1 filtered"), "{}", out.stderr);
+    let rows = by_id(read_dataset(&ds));
+    let ids: Vec<&str> = rows.keys().map(String::as_str).collect();
+    // Both calls numbered 100 stay: their ids differ in vru+line.
+    assert_eq!(ids, ["AA0101-100", "AA0102-100", "AA0104-102"]);
+    let r = &rows["AA0101-100"];
+    assert_eq!(r.arrived_at, ts_us("2010-08-01T07:00:00Z"));
+    assert_eq!(r.answered_at, Some(ts_us("2010-08-01T07:00:30Z")));
+    assert_eq!(
+        r.ended_at,
+        ts_us("2010-08-01T07:02:30Z"),
+        "arrival + 30 s + 120 s"
+    );
+    assert_eq!(
+        (r.agent_id.as_deref(), r.talk_ms, r.abandoned),
+        (Some("ANNA"), 120_000, false)
+    );
+    let r = &rows["AA0104-102"];
+    assert_eq!(r.agent_id, None, "named, but outcome HANG: not its agent");
+    assert!(r.abandoned && r.answered_at.is_none());
+    assert_eq!(r.ended_at, ts_us("2010-08-01T07:20:10Z"));
+}
+
+/// Subtraction (answer = end − talk), `when` on a derived time, `only_if`
+/// on a text column, and a value map's `"*"` catch-all.
+#[test]
+fn minus_only_if_on_text_and_a_catch_all_map() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("m2.toml");
+    fs::write(
+        &mapping,
+        r#"[source]
+name = "m2"
+format = "csv"
+
+[columns.interaction_id]
+field = "id"
+
+[columns.channel]
+field = "media"
+map = { phone = "voice", "*" = "other" }
+
+[columns.direction]
+value = "inbound"
+
+[columns.agent_id]
+field = "agent"
+only_if = "answered_at"
+
+[columns.arrived_at]
+field = "start"
+
+[columns.ended_at]
+field = "end"
+
+[columns.answered_at]
+from = "ended_at"
+minus = ["talk"]
+unit = "s"
+when = { field = "answered", is = ["Y"] }
+
+[columns.talk_ms]
+field = "talk"
+unit = "s"
+"#,
+    )
+    .expect("mapping");
+    let export = tmp.path().join("m2.csv");
+    fs::write(
+        &export,
+        "id,media,agent,start,end,talk,answered\n\
+         a,PHONE,Bo,2026-10-01T08:00:00Z,2026-10-01T08:05:00Z,240,Y\n\
+         b,fax,Bo,2026-10-01T09:00:00Z,2026-10-01T09:01:00Z,0,N\n",
+    )
+    .expect("export");
+    let ds = tmp.path().join("ds");
+    let (out, _) = ingest(
+        &ds,
+        &[&export],
+        &["--mapping", &mapping.display().to_string()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = by_id(read_dataset(&ds));
+    let a = &rows["a"];
+    assert_eq!(
+        a.answered_at,
+        Some(ts_us("2026-10-01T08:01:00Z")),
+        "08:05 − 240 s"
+    );
+    assert_eq!(
+        (a.channel.as_str(), a.agent_id.as_deref()),
+        ("voice", Some("Bo"))
+    );
+    let b = &rows["b"];
+    assert_eq!(b.channel, "other", "the catch-all");
+    assert_eq!(b.agent_id, None, "only_if answered_at, which b has not");
+    assert!(b.abandoned);
+}
+
+/// Each new key's mistakes name the file, the line and the key.
+#[test]
+fn new_keys_are_checked() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let base = "[source]\nname = \"x\"\nformat = \"csv\"\n";
+    let req = "[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.arrived_at]\nfield = \"start\"\n[columns.ended_at]\nfield = \"end\"\n";
+    for (text, want) in [
+        (
+            format!("{}skip = [{{ field = \"o\" }}]\n{req}", base),
+            "m.toml:4: [source] skip: the condition on \"o\" needs exactly one of is",
+        ),
+        (
+            format!(
+                "{base}{req}[columns.queue]\nfield = \"q\"\nwhen = {{ field = \"o\", is = [] }}\n"
+            ),
+            "[columns.queue] when: the condition on \"o\" needs exactly one of",
+        ),
+        (
+            format!("{base}{req}[columns.queue]\nfield = \"q\"\nseparator = \"-\"\n"),
+            "[columns.queue] separator: goes with join",
+        ),
+        (
+            format!("{base}{req}[columns.chain_id]\njoin = [\"a\"]\n"),
+            "[columns.chain_id] join: name two or more fields",
+        ),
+        (
+            format!("{base}{req}[columns.answered_at]\nfield = \"a\"\nminus = [\"t\"]\n"),
+            "[columns.answered_at] plus/minus: go with from",
+        ),
+        (
+            format!("{base}{req}[columns.queue]\nfield = \"q\"\nminus = [\"t\"]\n"),
+            "[columns.queue]",
+        ),
+    ] {
+        let p = tmp.path().join("m.toml");
+        fs::write(&p, &text).expect("mapping");
+        let out = cxpipe(&["mapping", "check", &p.display().to_string()]);
+        assert_eq!(out.code, 2, "{text}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(want) && out.stderr.contains("m.toml"),
+            "{text}\n{}\n  wanted: {want}",
+            out.stderr
+        );
+    }
+}
