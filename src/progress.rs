@@ -116,6 +116,13 @@ impl Reporter for IngestProgress {
                 }
             }
             FileStatus::Skipped => tracing::info!("{}: skipped, {msg}", r.path),
+            FileStatus::Ingested if rejected_whole(r).is_some() => {
+                let text = rejected_whole(r).unwrap_or_default();
+                match &self.bar {
+                    Some(pb) => pb.suspend(|| tracing::warn!("{text}")),
+                    None => tracing::warn!("{text}"),
+                }
+            }
             FileStatus::Ingested if !r.missing_fields.is_empty() => {
                 let s = if r.missing_fields.len() > 1 { "s" } else { "" };
                 let text = format!(
@@ -157,4 +164,17 @@ impl Reporter for IngestProgress {
             None => tracing::warn!("{message}"),
         }
     }
+}
+
+/// One line for a file whose every record was quarantined for one reason:
+/// what the reason is and what the first record looks like (SPEC §5).
+fn rejected_whole(r: &FileReport) -> Option<String> {
+    if r.rows_read == 0 || r.rows_quarantined != r.rows_read || r.reasons.len() != 1 {
+        return None;
+    }
+    let first = r.first_reject.as_ref()?;
+    Some(format!(
+        "{}: all {} records were rejected as {}; the first, line {}: {}; it reads {:?}",
+        r.path, r.rows_read, first.code, first.line, first.reason, first.raw
+    ))
 }

@@ -218,6 +218,12 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
             t.rows_filtered
         ));
     }
+    if t.clock_skew_fixed > 0 {
+        s.push_str(&format!(
+            "; {} rows with a time out of order by at most [ingest] clock_skew_ms set equal (clock_skew_fixed)",
+            t.clock_skew_fixed
+        ));
+    }
     if t.rows_replaced > 0 {
         s.push_str(&format!(
             "; {} rows already in the dataset replaced by newer versions",

@@ -401,6 +401,7 @@ fn summary(
             "rows_quarantined": t.rows_quarantined,
             "duplicates_dropped": t.duplicates_dropped,
             "rows_filtered": t.rows_filtered,
+            "clock_skew_fixed": t.clock_skew_fixed,
             "reject_rate": report.reject_rate,
             "reject_threshold_exceeded": report.reject_threshold_exceeded,
             "duplicate_rate": report.duplicate_rate,

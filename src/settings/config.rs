@@ -168,6 +168,8 @@ pub struct IngestSection {
     pub max_time: Option<String>,
     /// Longest talk, hold or after-contact time, seconds (default 604800).
     pub max_duration_s: Option<u64>,
+    /// Out-of-order times within this many ms are set equal (default 1000).
+    pub clock_skew_ms: Option<u64>,
 }
 
 impl IngestSection {
@@ -180,6 +182,7 @@ impl IngestSection {
             self.max_time.as_deref().unwrap_or(Limits::DEFAULT_MAX_TIME),
             self.max_duration_s
                 .unwrap_or(Limits::DEFAULT_MAX_DURATION_S),
+            self.clock_skew_ms.unwrap_or(Limits::DEFAULT_CLOCK_SKEW_MS),
         )
         .map_err(|e| match file {
             Some(f) => UsageError(format!("{}: {e}", f.display())),

@@ -211,3 +211,120 @@ fn max_duplicate_rate_flags_an_export_with_repeated_ids() {
     assert_eq!(s["ingest"]["duplicate_threshold_exceeded"], true, "{s}");
     assert_eq!(s["ingest"]["missing_fields"], serde_json::json!([]), "{s}");
 }
+
+/// Clock skew (SPEC §5): a time out of order by at most `[ingest]
+/// clock_skew_ms` (1000) is set equal to the time it must not precede and
+/// counted as `clock_skew_fixed`; beyond that the row is `time_order`.
+#[test]
+fn small_clock_skew_is_fixed_and_counted() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("skew.csv");
+    fs::write(
+        &path,
+        "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n\
+         early,voice,inbound,q,A1,2026-10-01T08:00:00Z,2026-10-01T07:59:59.500Z,2026-10-01T08:05:00Z,299\n\
+         end,voice,inbound,q,A1,2026-10-01T09:00:00Z,2026-10-01T09:00:10Z,2026-10-01T09:00:09Z,0\n\
+         far,voice,inbound,q,A1,2026-10-01T10:00:00Z,2026-10-01T09:59:58.999Z,2026-10-01T10:05:00Z,299\n\
+         fine,voice,inbound,q,A1,2026-10-01T11:00:00Z,2026-10-01T11:00:05Z,2026-10-01T11:05:00Z,295\n",
+    )
+    .expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&path], &["--max-reject-rate", "1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        (&f["rows_written"], &f["clock_skew_fixed"]),
+        (&3.into(), &2.into()),
+        "{report}"
+    );
+    assert_eq!(f["reasons"]["time_order"], 1, "{report}");
+    assert_eq!(report["totals"]["clock_skew_fixed"], 2, "{report}");
+    let rows: std::collections::BTreeMap<String, crate::Rec> = crate::read_dataset(&ds)
+        .into_iter()
+        .map(|r| (r.interaction_id.clone(), r))
+        .collect();
+    let t = crate::ts_us;
+    assert_eq!(
+        rows["early"].answered_at,
+        Some(t("2026-10-01T08:00:00Z")),
+        "answered := arrived"
+    );
+    assert_eq!(rows["early"].wait_ms, 0);
+    assert_eq!(
+        rows["end"].ended_at,
+        t("2026-10-01T09:00:10Z"),
+        "ended := answered"
+    );
+    assert!(!rows.contains_key("far"), "1.001 s is beyond the skew");
+
+    // clock_skew_ms = 0: no fixing.
+    let config = tmp.path().join("cxpipe.toml");
+    fs::write(&config, "[ingest]\nclock_skew_ms = 0\n").expect("config");
+    let (out, report) = ingest(
+        &tmp.path().join("ds0"),
+        &[&path],
+        &[
+            "--max-reject-rate",
+            "1",
+            "--config",
+            &config.display().to_string(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["files"][0]["clock_skew_fixed"], 0, "{report}");
+    assert_eq!(report["files"][0]["reasons"]["time_order"], 3, "{report}");
+    fs::write(&config, "[ingest]\nclock_skew_ms = 7200000\n").expect("config");
+    let (out, _) = ingest(
+        &tmp.path().join("ds1"),
+        &[&path],
+        &["--config", &config.display().to_string()],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("clock_skew_ms"), "{}", out.stderr);
+}
+
+/// A file whose every record is rejected for one reason gets one line
+/// saying so and what its first record looks like (SPEC §5) — the Five9
+/// `TIMESTAMP` written `2026-10-01 00:13:17` used to be 100% bad_timestamp
+/// with nothing but the reasons histogram to tell.
+#[test]
+fn a_file_rejected_whole_for_one_reason_is_explained_in_one_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("dates.csv");
+    fs::write(
+        &path,
+        "interaction_id,channel,direction,arrived_at,ended_at\n\
+         a,voice,inbound,01.10.2026 08:00,01.10.2026 08:05\n\
+         b,voice,inbound,01.10.2026 09:00,01.10.2026 09:05\n\
+         c,voice,inbound,01.10.2026 10:00,01.10.2026 10:05\n",
+    )
+    .expect("write");
+    let (out, report) = ingest(&tmp.path().join("ds"), &[&path], &["-q"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(report["files"][0]["first_reject"]["line"], 2, "{report}");
+    assert!(
+        out.stderr
+            .contains("all 3 records were rejected as bad_timestamp; the first, line 2:")
+            && out.stderr.contains("a,voice,inbound,01.10.2026 08:00"),
+        "{}",
+        out.stderr
+    );
+    // Mixed reasons, or some rows stored: no such line.
+    fs::write(
+        &path,
+        "interaction_id,channel,direction,arrived_at,ended_at\n\
+         a,voice,inbound,01.10.2026 08:00,01.10.2026 08:05\n\
+         b,voice,inbound,2026-10-01T09:00:00Z,2026-10-01T09:05:00Z\n",
+    )
+    .expect("write");
+    let (out, _) = ingest(
+        &tmp.path().join("ds2"),
+        &[&path],
+        &["-q", "--max-reject-rate", "1"],
+    );
+    assert!(
+        !out.stderr.contains("records were rejected"),
+        "{}",
+        out.stderr
+    );
+}

@@ -220,19 +220,19 @@ impl Dataset {
             let p = root.join(dir);
             fs::create_dir_all(&p).map_err(io_err(format!("creating {}", p.display())))?;
         }
-        // A new dataset starts with an empty snapshot, so the table's path
-        // is a link from the start and every commit switches it in one
-        // rename; a link (even a broken one) or a plain folder is left alone.
-        let table = root.join(INTERACTIONS);
-        if fs::symlink_metadata(&table).is_err() {
-            snapshot::create_empty(root, unix_now())?;
-        }
         let mut ds = Dataset {
             root: root.to_path_buf(),
             _lock: lock,
             recovered: None,
         };
         ds.recovered = ds.recover()?;
+        // A new dataset starts with an empty snapshot, so the table's path
+        // is a link from the start and every commit switches it in one
+        // rename; a link (even a broken one) or a plain folder is left
+        // alone. (After the recovery: an interrupted switch finishes first.)
+        if fs::symlink_metadata(root.join(INTERACTIONS)).is_err() {
+            snapshot::create_empty(root, unix_now())?;
+        }
         Ok(ds)
     }
 
@@ -250,7 +250,12 @@ impl Dataset {
                 root.display()
             )));
         }
-        if !root.join(INTERACTIONS).is_dir() {
+        // A commit interrupted while it switched a plain `interactions/`
+        // folder (a dataset made before snapshots) to its first snapshot
+        // leaves no `interactions` for an instant, but a journal: recovery
+        // below finishes it.
+        let interrupted = root.join(STAGING).is_dir() && root.join(SNAPSHOTS).is_dir();
+        if !root.join(INTERACTIONS).is_dir() && !interrupted {
             return Err(Error::Invalid(format!(
                 "{} is not a cxpipe dataset (no {INTERACTIONS}/ folder); create one with `cxpipe ingest`",
                 root.display()

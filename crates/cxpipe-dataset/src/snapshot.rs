@@ -232,14 +232,6 @@ pub(crate) fn create_empty(root: &Path, now_unix_s: i64) -> Result<(), Error> {
 pub(crate) fn switch(root: &Path, id: &str) -> Result<(), Error> {
     let link = root.join(INTERACTIONS);
     let aside = root.join(SNAPSHOTS).join(format!(".{id}.plain"));
-    let is_plain_dir = fs::symlink_metadata(&link).is_ok_and(|m| m.is_dir());
-    if is_plain_dir {
-        fs::rename(&link, &aside).map_err(io_err(format!(
-            "moving {} to {}",
-            link.display(),
-            aside.display()
-        )))?;
-    }
     let tmp = root.join(format!(".{INTERACTIONS}.{id}.link"));
     match fs::remove_file(&tmp) {
         Ok(()) => {}
@@ -248,6 +240,16 @@ pub(crate) fn switch(root: &Path, id: &str) -> Result<(), Error> {
     }
     std::os::unix::fs::symlink(link_target(id), &tmp)
         .map_err(io_err(format!("creating the link {}", tmp.display())))?;
+    // The link is ready before the plain folder moves: the table is
+    // missing only between these two renames.
+    let is_plain_dir = fs::symlink_metadata(&link).is_ok_and(|m| m.is_dir());
+    if is_plain_dir {
+        fs::rename(&link, &aside).map_err(io_err(format!(
+            "moving {} to {}",
+            link.display(),
+            aside.display()
+        )))?;
+    }
     fs::rename(&tmp, &link).map_err(io_err(format!(
         "pointing {} at snapshot {id}",
         link.display()

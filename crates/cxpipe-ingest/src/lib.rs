@@ -43,7 +43,7 @@ pub use error::Error;
 pub use options::{IngestOptions, SourceKind};
 pub use read::input::{self, Input};
 pub use reason::{ReasonCode, Reject};
-pub use report::{FileReport, FileStatus, RunReport, Totals};
+pub use report::{FileReport, FileStatus, FirstReject, RunReport, Totals};
 pub use reporter::{Quiet, Reporter};
 pub use row::Limits;
 pub use run::ingest;

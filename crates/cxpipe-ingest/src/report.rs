@@ -55,8 +55,15 @@ pub struct FileReport {
     /// Records a mapping's `[source] skip` says are not contacts (IVR-only
     /// calls, system rows): read, not stored, not quarantined.
     pub rows_filtered: u64,
+    /// Rows stored after a time out of order by at most `[ingest]
+    /// clock_skew_ms` was set equal to the one it must not precede.
+    pub clock_skew_fixed: u64,
     /// Quarantine reason histogram.
     pub reasons: BTreeMap<String, u64>,
+    /// The first record quarantined (its line, reason and raw start), so a
+    /// file rejected whole can be explained in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_reject: Option<FirstReject>,
     /// Quarantine file, relative to the dataset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<String>,
@@ -90,8 +97,10 @@ impl FileReport {
             rows_quarantined: 0,
             duplicates_dropped: 0,
             rows_filtered: 0,
+            clock_skew_fixed: 0,
             reasons: BTreeMap::new(),
             quarantine: None,
+            first_reject: None,
             ignored_columns: Vec::new(),
             missing_fields: Vec::new(),
         }
@@ -116,6 +125,19 @@ impl FileReport {
     }
 }
 
+/// The first record of a file that was quarantined.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstReject {
+    /// Its line (JSON array: element index).
+    pub line: u64,
+    /// Its reason code.
+    pub code: String,
+    /// Its reason, in words.
+    pub reason: String,
+    /// The start of its raw text (at most 120 characters).
+    pub raw: String,
+}
+
 /// Totals over the run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
@@ -135,6 +157,8 @@ pub struct Totals {
     pub duplicates_dropped: u64,
     /// Records a mapping's `[source] skip` says are not contacts.
     pub rows_filtered: u64,
+    /// Rows stored after a clock-skew fix.
+    pub clock_skew_fixed: u64,
     /// Rows already in the dataset replaced by a newer version.
     pub rows_replaced: u64,
     /// Quarantine reason histogram.

@@ -175,6 +175,9 @@ pub struct Row<'a> {
     pub disposition: Option<Cow<'a, str>>,
     /// CSAT 1..5.
     pub csat: Option<i8>,
+    /// A time was moved by at most `[ingest] clock_skew_ms` to keep the
+    /// order of SPEC §3 (counted as `clock_skew_fixed`).
+    pub skew_fixed: bool,
 }
 
 /// A problem with one record: the reason code and a human message.
@@ -312,6 +315,9 @@ pub struct Limits {
     pub max_time_us: i64,
     /// The longest duration accepted, ms (default 7 days).
     pub max_duration_ms: i64,
+    /// Times out of order by at most this much are set equal (default
+    /// 1000 ms, `[ingest] clock_skew_ms`; 0: none).
+    pub clock_skew_us: i64,
 }
 
 impl Limits {
@@ -321,6 +327,8 @@ impl Limits {
     pub const DEFAULT_MAX_TIME: &str = "2100-01-01";
     /// The default longest duration in seconds, `[ingest] max_duration_s`.
     pub const DEFAULT_MAX_DURATION_S: u64 = 604_800;
+    /// The default clock skew tolerated, `[ingest] clock_skew_ms`.
+    pub const DEFAULT_CLOCK_SKEW_MS: u64 = 1000;
     /// The largest `max_duration_s` allowed: 100 years. KPI sums are
     /// checked, so even then a total too large for 64 bits is an error,
     /// never a wrapped number.
@@ -328,7 +336,12 @@ impl Limits {
 
     /// Limits from the configured texts (`YYYY-MM-DD` or an RFC 3339
     /// instant) and seconds; the error says which key is wrong and how.
-    pub fn new(min_time: &str, max_time: &str, max_duration_s: u64) -> Result<Limits, String> {
+    pub fn new(
+        min_time: &str,
+        max_time: &str,
+        max_duration_s: u64,
+        clock_skew_ms: u64,
+    ) -> Result<Limits, String> {
         let utc = cxpipe_model::Zone::utc();
         let instant = |key: &str, text: &str| -> Result<i64, String> {
             let t = text.trim();
@@ -354,10 +367,16 @@ impl Limits {
                 Self::MAX_MAX_DURATION_S
             ));
         }
+        if clock_skew_ms > 3_600_000 {
+            return Err(format!(
+                "[ingest] clock_skew_ms = {clock_skew_ms}: use 0 .. 3600000 (an hour); more is not skew"
+            ));
+        }
         Ok(Limits {
             min_time_us,
             max_time_us,
             max_duration_ms: max_duration_s as i64 * 1000,
+            clock_skew_us: clock_skew_ms as i64 * 1000,
         })
     }
 }
@@ -369,6 +388,7 @@ impl Default for Limits {
             min_time_us: 631_152_000_000_000,
             max_time_us: 4_102_444_800_000_000,
             max_duration_ms: Self::DEFAULT_MAX_DURATION_S as i64 * 1000,
+            clock_skew_us: Self::DEFAULT_CLOCK_SKEW_MS as i64 * 1000,
         }
     }
 }
@@ -422,12 +442,28 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         )
     })?;
     let arrived_at = required_ts(f, Slot::ArrivedAt, cx.zone)?;
-    let ended_at = required_ts(f, Slot::EndedAt, cx.zone)?;
-    let answered_at = f.timestamp(Slot::AnsweredAt, cx.zone)?;
+    let mut ended_at = required_ts(f, Slot::EndedAt, cx.zone)?;
+    let mut answered_at = f.timestamp(Slot::AnsweredAt, cx.zone)?;
     plausible(f, Slot::ArrivedAt, arrived_at, &cx.limits)?;
     plausible(f, Slot::EndedAt, ended_at, &cx.limits)?;
     if let Some(t) = answered_at {
         plausible(f, Slot::AnsweredAt, t, &cx.limits)?;
+    }
+    // Clock skew (SPEC §5): a time before the one it must not precede by
+    // at most `clock_skew_ms` is set equal to it; beyond that, time_order.
+    let skew = cx.limits.clock_skew_us;
+    let mut skew_fixed = false;
+    if let Some(ans) = answered_at
+        && ans < arrived_at
+        && arrived_at - ans <= skew
+    {
+        answered_at = Some(arrived_at);
+        skew_fixed = true;
+    }
+    let floor = answered_at.unwrap_or(arrived_at).max(arrived_at);
+    if ended_at < floor && floor - ended_at <= skew {
+        ended_at = floor;
+        skew_fixed = true;
     }
     if arrived_at > ended_at {
         let text = |slot| f.get(slot).ok().flatten().unwrap_or_default();
@@ -537,5 +573,6 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         transferred,
         disposition,
         csat,
+        skew_fixed,
     })
 }

@@ -68,6 +68,7 @@ pub(crate) fn tally(
                 r.rows_quarantined = 0;
                 r.duplicates_dropped = 0;
                 r.rows_filtered = 0;
+                r.clock_skew_fixed = 0;
                 r.reasons.clear();
                 continue;
             }
@@ -109,6 +110,7 @@ fn add_to_totals(totals: &mut Totals, r: &FileReport) {
     totals.rows_quarantined += r.rows_quarantined;
     totals.duplicates_dropped += r.duplicates_dropped;
     totals.rows_filtered += r.rows_filtered;
+    totals.clock_skew_fixed += r.clock_skew_fixed;
     totals.bytes_read += r.bytes;
     for (k, v) in &r.reasons {
         *totals.reasons.entry(k.clone()).or_default() += v;

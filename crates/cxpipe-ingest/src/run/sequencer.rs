@@ -35,6 +35,8 @@ pub(crate) struct ChunkDone {
     pub(crate) seen: Option<Vec<bool>>,
     /// Records the mapping's `[source] skip` dropped.
     pub(crate) filtered: u64,
+    /// Rows whose times were set equal within the clock skew.
+    pub(crate) skew_fixed: u64,
 }
 
 /// A result for the sequencer.
@@ -136,6 +138,7 @@ impl<'a> Sequencer<'a> {
         f.rows_ok += c.entries.len() as u64;
         f.report.rows_quarantined += c.rejects.len() as u64;
         f.report.rows_filtered += c.filtered;
+        f.report.clock_skew_fixed += c.skew_fixed;
         if let Some(seen) = c.seen {
             match &mut f.seen {
                 None => f.seen = Some(seen),
@@ -157,6 +160,17 @@ impl<'a> Sequencer<'a> {
         let Some(q) = f.quarantine.as_mut() else {
             return Ok(());
         };
+        if f.report.first_reject.is_none()
+            && let Some(r) = c.rejects.first()
+        {
+            let raw = String::from_utf8_lossy(&r.raw);
+            f.report.first_reject = Some(crate::report::FirstReject {
+                line: r.line,
+                code: r.code.as_str().to_string(),
+                reason: r.reason.clone(),
+                raw: raw.chars().take(120).collect(),
+            });
+        }
         for r in c.rejects {
             *f.report
                 .reasons

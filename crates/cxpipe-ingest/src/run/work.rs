@@ -85,6 +85,8 @@ struct Sink<'w, 'a> {
     entries: Vec<Entry>,
     /// Records the mapping's `[source] skip` dropped.
     filtered: u64,
+    /// Rows whose times were set equal within the clock skew.
+    skew_fixed: u64,
 }
 
 impl Sink<'_, '_> {
@@ -122,7 +124,10 @@ impl Sink<'_, '_> {
         version: i64,
     ) -> Result<(), Error> {
         match converted {
-            Ok(row) => self.row(&row, version, rec.line),
+            Ok(row) => {
+                self.skew_fixed += u64::from(row.skew_fixed);
+                self.row(&row, version, rec.line)
+            }
             Err(problem) => {
                 self.reject(rec.line, rec.bytes, problem);
                 Ok(())
@@ -151,6 +156,7 @@ fn process_chunk(
         rejects: Vec::new(),
         entries: Vec::with_capacity(chunk.capacity()),
         filtered: 0,
+        skew_fixed: 0,
     };
     // Records of a JSON mapping are converted together after the loop
     // (`settle_json`), so duplicates within the chunk are settled first.
@@ -190,6 +196,7 @@ fn process_chunk(
         dups,
         seen,
         filtered: sink.filtered,
+        skew_fixed: sink.skew_fixed,
     })
 }
 

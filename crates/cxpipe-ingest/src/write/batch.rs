@@ -239,6 +239,7 @@ mod tests {
             transferred: false,
             disposition: None,
             csat: None,
+            skew_fixed: false,
         };
         b.push(&row, "x.csv", 2);
         b.push(&row, "x.csv", 3);
