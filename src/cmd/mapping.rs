@@ -12,6 +12,7 @@ Examples:
   cxpipe mapping list
   cxpipe mapping show five9 > my-five9.toml
   cxpipe mapping check my-five9.toml
+  cxpipe mapping check my-five9.toml --sample call-log.csv --tz America/New_York
   cxpipe ingest exports/ --mapping my-five9.toml --tz America/New_York --out dataset
 
 A mapping says which source field (CSV column or dotted JSON path) gives each
@@ -36,10 +37,22 @@ pub enum Action {
         /// amazon-connect, five9, talkdesk or generic.
         name: String,
     },
-    /// Check a mapping file: parse and validate it, and say what it reads.
+    /// Check a mapping file: parse and validate it, and say what it reads;
+    /// with --sample, map an export with it and show the first records as
+    /// they would be stored, or why they are not.
     Check {
         /// The mapping file.
         file: PathBuf,
+        /// An export to map (read whole, into a temporary dataset that is
+        /// removed after; give a small file or the head of a big one).
+        #[arg(long, value_name = "EXPORT")]
+        sample: Option<PathBuf>,
+        /// Records of the sample to show.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+        /// IANA zone of the sample's timestamps without an offset.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
     },
 }
 
@@ -62,14 +75,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             ))
             .into()),
         },
-        Action::Check { file } => {
+        Action::Check {
+            file,
+            sample,
+            rows,
+            tz,
+        } => {
             let m = Mapping::from_file(file).map_err(UsageError)?;
-            crate::output::emit(&format!(
+            let mut out = format!(
                 "{}: ok, source {} ({})\n",
                 file.display(),
                 m.name,
                 describe(&m, false)
-            ))
+            );
+            if let Some(sample) = sample {
+                let zone = cxpipe_ingest::parse::zone_named(tz).map_err(UsageError)?;
+                out.push_str(&check_sample(m, sample, *rows, zone)?);
+            }
+            crate::output::emit(&out)
         }
     }
 }
@@ -89,4 +112,121 @@ fn describe(m: &Mapping, builtin: bool) -> String {
     } else {
         format!("{format}; detected by {}", m.detect.join(", "))
     }
+}
+
+/// Maps `sample` with `m` through the ingest itself (into a temporary
+/// dataset), and says what came out: the counts, the missing fields, the
+/// first rows as stored, and the first rejected record with its reason.
+fn check_sample(
+    m: Mapping,
+    sample: &std::path::Path,
+    rows: usize,
+    zone: cxpipe_ingest::parse::Zone,
+) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let tmp = tempfile::tempdir()?;
+    let mut opts = cxpipe_ingest::IngestOptions::new(tmp.path().join("dataset"));
+    opts.source = cxpipe_ingest::SourceKind::Mapped(std::sync::Arc::new(m));
+    opts.zone = zone;
+    opts.max_reject_rate = 1.0;
+    opts.threads = 1;
+    let input = cxpipe_ingest::Input::Path(sample.to_path_buf());
+    let report = cxpipe_ingest::ingest(
+        &[input],
+        &opts,
+        &cxpipe_ingest::Quiet,
+        &std::sync::atomic::AtomicBool::new(false),
+    )?;
+    let Some(f) = report.files.first() else {
+        anyhow::bail!("{}: nothing was read", sample.display());
+    };
+    let mut out = String::new();
+    if let Some(msg) = &f.message {
+        writeln!(out, "{}: {msg}", sample.display())?;
+        return Ok(out);
+    }
+    writeln!(
+        out,
+        "{}: {} records read: {} mapped, {} rejected, {} filtered, {} older duplicates",
+        sample.display(),
+        f.rows_read,
+        f.rows_written,
+        f.rows_quarantined,
+        f.rows_filtered,
+        f.duplicates_dropped
+    )?;
+    if !f.missing_fields.is_empty() {
+        writeln!(
+            out,
+            "fields not in the file: {}",
+            f.missing_fields.join(", ")
+        )?;
+    }
+    if !f.reasons.is_empty() {
+        let reasons: Vec<String> = f.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(out, "rejected as: {}", reasons.join(", "))?;
+    }
+    if let Some(r) = &f.first_reject {
+        writeln!(
+            out,
+            "first rejected, line {}: {} ({}): {:?}",
+            r.line, r.reason, r.code, r.raw
+        )?;
+    }
+    let ds = cxpipe_dataset::Dataset::open_for_reading(&opts.dataset)?;
+    let mut shown: Vec<(i64, String)> = Vec::new();
+    for rel in ds.parquet_files()? {
+        for batch in cxpipe_ingest::read_all(&ds.root().join(rel))? {
+            for i in 0..batch.num_rows() {
+                shown.push(describe_row(&batch, i));
+            }
+        }
+    }
+    shown.sort();
+    for (line, text) in shown.into_iter().take(rows) {
+        writeln!(out, "line {line}: {text}")?;
+    }
+    Ok(out)
+}
+
+/// One stored row as `column=value` pairs (empty columns left out), and
+/// its source line.
+fn describe_row(batch: &arrow_array::RecordBatch, i: usize) -> (i64, String) {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int8Type, Int32Type, Int64Type, TimestampMicrosecondType};
+    let mut parts = Vec::new();
+    let mut line = 0;
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        if col.is_null(i) {
+            continue;
+        }
+        let name = field.name();
+        let value = if let Some(a) = col.as_string_opt::<i32>() {
+            a.value(i).to_string()
+        } else if let Some(d) = col.as_dictionary_opt::<Int32Type>() {
+            let key = d.keys().value(i) as usize;
+            d.values().as_string::<i32>().value(key).to_string()
+        } else if let Some(t) = col.as_primitive_opt::<TimestampMicrosecondType>() {
+            jiff::Timestamp::from_microsecond(t.value(i))
+                .map_or_else(|e| e.to_string(), |ts| ts.to_string())
+        } else if let Some(v) = col.as_primitive_opt::<Int64Type>() {
+            v.value(i).to_string()
+        } else if let Some(v) = col.as_primitive_opt::<Int8Type>() {
+            v.value(i).to_string()
+        } else if let Some(b) = col.as_boolean_opt() {
+            b.value(i).to_string()
+        } else {
+            continue;
+        };
+        if name == "source_line" {
+            line = value.parse().unwrap_or(0);
+            continue;
+        }
+        if name == "source_file" {
+            continue;
+        }
+        parts.push(format!("{name}={value}"));
+    }
+    (line, parts.join(" "))
 }

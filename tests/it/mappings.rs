@@ -241,3 +241,59 @@ fn new_keys_are_checked() {
         );
     }
 }
+
+/// `mapping check FILE --sample EXPORT` maps the export through the ingest
+/// itself and shows the counts, the first rows as they would be stored and
+/// the first rejected record with its reason; nothing is left behind.
+#[test]
+fn mapping_check_with_a_sample_shows_rows_and_reasons() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("five9.toml");
+    let shown = cxpipe(&["mapping", "show", "five9"]);
+    fs::write(&mapping, &shown.stdout).expect("mapping");
+    let export = tmp.path().join("calls.csv");
+    fs::write(
+        &export,
+        "CALL ID,TIMESTAMP,CAMPAIGN,CALL TYPE,AGENT,AGENT GROUP,ANI,DNIS,QUEUE WAIT TIME,TALK TIME,HOLD TIME,AFTER CALL WORK TIME,TRANSFERS,ABANDONED,DISPOSITION\n\
+         k1,10/01/2026 08:00:05,Sales,Inbound,ann,T,2025550102,8005550100,00:00:12,00:04:48,00:00:00,00:00:35,0,0,Sold\n\
+         k2,01.10.2026 08:10,Sales,Inbound,ann,T,2025550103,8005550100,00:00:12,00:04:48,00:00:00,00:00:35,0,0,Sold\n",
+    )
+    .expect("export");
+    let before: Vec<_> = fs::read_dir(tmp.path()).expect("dir").flatten().collect();
+    let out = cxpipe(&[
+        "mapping",
+        "check",
+        &mapping.display().to_string(),
+        "--sample",
+        &export.display().to_string(),
+        "--tz",
+        "America/New_York",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = out.stdout_text();
+    assert!(
+        text.contains("2 records read: 1 mapped, 1 rejected, 0 filtered"),
+        "{text}"
+    );
+    assert!(text.contains("rejected as: bad_timestamp 1"), "{text}");
+    assert!(
+        text.contains(
+            "first rejected, line 3: TIMESTAMP: \"01.10.2026 08:10\" matches none of the formats"
+        ),
+        "{text}"
+    );
+    // 08:00:05 EDT is 12:00:05Z; + 12 s of queue wait.
+    assert!(
+        text.contains("line 2: interaction_id=k1 ")
+            && text.contains("arrived_at=2026-10-01T12:00:05Z")
+            && text.contains("answered_at=2026-10-01T12:00:17Z")
+            && text.contains("agent_id=ann"),
+        "{text}"
+    );
+    let after: Vec<_> = fs::read_dir(tmp.path()).expect("dir").flatten().collect();
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "no dataset left beside the files"
+    );
+}
