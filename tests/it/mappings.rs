@@ -297,3 +297,88 @@ fn mapping_check_with_a_sample_shows_rows_and_reasons() {
         "no dataset left beside the files"
     );
 }
+
+/// A headerless CSV (Asterisk's `Master.csv`): `[source] columns` names its
+/// columns, and the first line is the first call, not a header.
+#[test]
+fn a_headerless_csv_keeps_its_first_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("cdr.toml");
+    fs::write(
+        &mapping,
+        r#"[source]
+name = "cdr"
+format = "csv"
+columns = ["accountcode", "src", "dst", "start", "end", "billsec", "disposition"]
+
+[columns.interaction_id]
+join = ["src", "start"]
+separator = "@"
+
+[columns.channel]
+value = "voice"
+
+[columns.direction]
+value = "inbound"
+
+[columns.arrived_at]
+field = "start"
+format = "%Y-%m-%d %H:%M:%S"
+
+[columns.ended_at]
+field = "end"
+format = "%Y-%m-%d %H:%M:%S"
+"#,
+    )
+    .expect("mapping");
+    let export = tmp.path().join("Master.csv");
+    fs::write(
+        &export,
+        "\"acc\",\"100\",\"200\",\"2026-10-01 08:00:00\",\"2026-10-01 08:01:00\",\"55\",\"ANSWERED\"\n\
+         \"acc\",\"101\",\"200\",\"2026-10-01 08:05:00\",\"2026-10-01 08:07:00\",\"100\",\"ANSWERED\"\n",
+    )
+    .expect("export");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(
+        &ds,
+        &[&export],
+        &["--mapping", &mapping.display().to_string()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["files"][0]["rows_read"], 2, "{report}");
+    let rows = read_dataset(&ds);
+    let got: Vec<(&str, i64)> = rows
+        .iter()
+        .map(|r| (r.interaction_id.as_str(), r.source_line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("100@2026-10-01 08:00:00", 1),
+            ("101@2026-10-01 08:05:00", 2)
+        ]
+    );
+    assert_eq!(rows[0].ended_at, ts_us("2026-10-01T08:01:00Z"));
+
+    // `columns` is for CSV only, and cannot be detected.
+    for (extra, want) in [
+        (
+            "format = \"json\"\ncolumns = [\"a\"]\n",
+            "[source] columns: names the columns of a headerless CSV",
+        ),
+        (
+            "format = \"csv\"\ncolumns = [\"a\", \" \"]\n",
+            "[source] columns: give every column a name",
+        ),
+        (
+            "format = \"csv\"\ncolumns = [\"a\"]\ndetect = [\"a\"]\n",
+            "a headerless CSV has no header to detect by",
+        ),
+    ] {
+        let p = tmp.path().join("bad.toml");
+        fs::write(&p, format!("[source]\nname = \"x\"\n{extra}")).expect("mapping");
+        let out = cxpipe(&["mapping", "check", &p.display().to_string()]);
+        assert_eq!(out.code, 2, "{extra}: {}", out.stderr);
+        assert!(out.stderr.contains(want), "{extra}: {}", out.stderr);
+    }
+}

@@ -96,6 +96,14 @@ impl Detector {
     }
 
     /// The source of a CSV file from its header.
+    /// The column names of an explicit headerless-CSV mapping.
+    pub(crate) fn headerless_columns(&self) -> Option<Vec<String>> {
+        match &self.source {
+            SourceKind::Mapped(m) if m.format == MapFormat::Csv => m.columns.clone(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn csv_source(&self, header: &[String]) -> Result<FileKind, String> {
         match &self.source {
             SourceKind::Generic => Ok(FileKind::Csv(Box::new(CsvLayout::from_header(header)?))),

@@ -421,6 +421,17 @@ impl<'a> Reader<'a> {
         let line_start = memchr::memrchr(b'\n', &buf[..first_at]).map_or(0, |p| p + 1);
         st.line += buf[..line_start].iter().filter(|&&b| b == b'\n').count() as u64;
         buf.drain(..line_start);
+        if let Some(cols) = self.detector.headerless_columns() {
+            // `[source] columns`: no header line; the first line is a record.
+            let kind = self.detector.csv_source(&cols)?;
+            if let FileKind::MappedCsv(m, layout) = &kind {
+                info.ignored = layout.ignored.clone();
+                info.missing = layout.missing.clone();
+                let name = m.name.clone();
+                self.begin(st, info, "CSV (no header)", name, kind, Framing::Csv);
+                return Ok(Start::Records(0));
+            }
+        }
         let s = split(buf, Framing::Csv, eof);
         let Some(&header_end) = s.ends.first() else {
             return Ok(Start::NeedMore);

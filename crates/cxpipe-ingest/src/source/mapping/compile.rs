@@ -31,6 +31,9 @@ pub struct Mapping {
     pub format: MapFormat,
     /// Fields that must all be present for `auto` to pick this mapping.
     pub detect: Vec<String>,
+    /// A headerless CSV's column names (`[source] columns`): the file's
+    /// first line is a record, not a header.
+    pub columns: Option<Vec<String>>,
     /// Every source field the mapping names (CSV header names or JSON paths).
     pub(super) fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
@@ -259,7 +262,26 @@ impl Mapping {
             cols: vec![None; N_SLOTS],
             version: None,
             skip: Vec::new(),
+            columns: None,
         };
+        if let Some(cols) = raw.source.columns.clone() {
+            if format != MapFormat::Csv {
+                return Err(format!(
+                    "{origin}: [source] columns: names the columns of a headerless CSV; this mapping reads JSON"
+                ));
+            }
+            if cols.is_empty() || cols.iter().any(|c| c.trim().is_empty()) {
+                return Err(format!(
+                    "{origin}: [source] columns: give every column a name, none blank"
+                ));
+            }
+            if !detect.is_empty() {
+                return Err(format!(
+                    "{origin}: [source] columns: a headerless CSV has no header to detect by; drop `detect` and name the mapping with --mapping"
+                ));
+            }
+            m.columns = Some(cols);
+        }
         if let Some(v) = &version {
             m.version = Some(m.field_id(v));
         }

@@ -32,6 +32,9 @@ pub(super) struct RawSource {
     pub(super) detect: Option<Vec<String>>,
     #[serde(default)]
     pub(super) version: Option<String>,
+    /// CSV without a header line: the names of its columns, in order.
+    #[serde(default)]
+    pub(super) columns: Option<Vec<String>>,
     /// Records that are not contacts: skipped, counted as `rows_filtered`.
     #[serde(default)]
     pub(super) skip: Option<Vec<toml::Spanned<RawCondition>>>,
