@@ -116,38 +116,19 @@ impl Reporter for IngestProgress {
                 }
             }
             FileStatus::Skipped => tracing::info!("{}: skipped, {msg}", r.path),
-            FileStatus::Ingested if rejected_whole(r).is_some() => {
-                let text = rejected_whole(r).unwrap_or_default();
-                match &self.bar {
-                    Some(pb) => pb.suspend(|| tracing::warn!("{text}")),
-                    None => tracing::warn!("{text}"),
+            FileStatus::Ingested => {
+                if let Some(text) = rejected_whole(r).or_else(|| missing_fields(r)) {
+                    self.warning(&text);
                 }
-            }
-            FileStatus::Ingested if !r.missing_fields.is_empty() => {
-                let s = if r.missing_fields.len() > 1 { "s" } else { "" };
-                let text = format!(
-                    "{}: the mapping's field{s} {} not in this file: a column read from {} alone is empty in every row (renamed or misspelled? see `cxpipe mapping check`)",
+                tracing::debug!(
+                    "{}: {} read, {} written, {} quarantined, {} duplicates",
                     r.path,
-                    if s.is_empty() {
-                        format!("{} is", r.missing_fields[0])
-                    } else {
-                        format!("{} are", r.missing_fields.join(", "))
-                    },
-                    if s.is_empty() { "it" } else { "them" }
+                    r.rows_read,
+                    r.rows_written,
+                    r.rows_quarantined,
+                    r.duplicates_dropped
                 );
-                match &self.bar {
-                    Some(pb) => pb.suspend(|| tracing::warn!("{text}")),
-                    None => tracing::warn!("{text}"),
-                }
             }
-            FileStatus::Ingested => tracing::debug!(
-                "{}: {} read, {} written, {} quarantined, {} duplicates",
-                r.path,
-                r.rows_read,
-                r.rows_written,
-                r.rows_quarantined,
-                r.duplicates_dropped
-            ),
         }
     }
 
@@ -177,4 +158,21 @@ fn rejected_whole(r: &FileReport) -> Option<String> {
         "{}: all {} records were rejected as {}; the first, line {}: {}; it reads {:?}",
         r.path, r.rows_read, first.code, first.line, first.reason, first.raw
     ))
+}
+
+/// One line for a file read without some of its mapping's fields.
+fn missing_fields(r: &FileReport) -> Option<String> {
+    let (first, rest) = r.missing_fields.split_first()?;
+    Some(if rest.is_empty() {
+        format!(
+            "{}: the mapping's field {first} is not in this file: a column read from it alone is empty in every row (renamed or misspelled? see `cxpipe mapping check`)",
+            r.path
+        )
+    } else {
+        format!(
+            "{}: the mapping's fields {} are not in this file: a column read from them alone is empty in every row (renamed or misspelled? see `cxpipe mapping check`)",
+            r.path,
+            r.missing_fields.join(", ")
+        )
+    })
 }

@@ -68,13 +68,8 @@ impl Partitions {
     /// is bounded by these, not by the span from the first to the last day:
     /// one stray row in year 3000 adds one short run, not ten centuries.
     pub fn day_runs(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<(i64, i64)> {
-        let first = lo_us.map_or(i64::MIN, |lo| lo.div_euclid(DAY_US));
-        let last = hi_us.map_or(i64::MAX, |hi| (hi - 1).div_euclid(DAY_US));
         let mut runs: Vec<(i64, i64)> = Vec::new();
-        if first > last {
-            return runs;
-        }
-        for &day in self.parts.range(first..=last).map(|(d, _)| d) {
+        for (&day, _) in self.parts_between(lo_us, hi_us) {
             match runs.last_mut() {
                 Some((_, end)) if *end + 1 == day => *end = day,
                 _ => runs.push((day, day)),
@@ -86,15 +81,24 @@ impl Partitions {
     /// The files of every partition that can hold an arrival in
     /// `[lo_us, hi_us)` (µs UTC; `None` = unbounded).
     pub fn files_between(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<PathBuf> {
-        let first = lo_us.map_or(i64::MIN, |lo| lo.div_euclid(DAY_US));
-        let last = hi_us.map_or(i64::MAX, |hi| (hi - 1).div_euclid(DAY_US));
-        if first > last {
-            return Vec::new();
-        }
-        self.parts
-            .range(first..=last)
+        self.parts_between(lo_us, hi_us)
             .flat_map(|(_, files)| files.iter().cloned())
             .collect()
+    }
+
+    /// The partitions (day, files) that can hold an arrival in
+    /// `[lo_us, hi_us)` (µs UTC; `None` = unbounded), in day order.
+    fn parts_between(
+        &self,
+        lo_us: Option<i64>,
+        hi_us: Option<i64>,
+    ) -> impl Iterator<Item = (&i64, &Vec<PathBuf>)> {
+        let first = lo_us.map_or(i64::MIN, |lo| lo.div_euclid(DAY_US));
+        let last = hi_us.map_or(i64::MAX, |hi| (hi - 1).div_euclid(DAY_US));
+        // (`range(first..=last)` would panic when first > last.)
+        self.parts
+            .range(first..)
+            .take_while(move |(day, _)| **day <= last)
     }
 
     /// A lazy scan over `files` (at least one).

@@ -76,17 +76,8 @@ fn run_target(target: &str, input: &[u8]) {
 fn records(buf: &[u8], framing: Framing) -> Vec<(usize, usize, bool)> {
     let s = split(buf, framing, true);
     assert!(s.skipped_bytes == 0 && s.framing_after.is_none() || buf.len() >= MAX_RECORD);
-    let mut out = Vec::new();
-    let mut prev = s.skipped_bytes;
-    for &e in &s.ends {
-        let end = (e & !MALFORMED) as usize;
-        assert!(
-            end > prev,
-            "records are not empty and in order: {prev}..{end}"
-        );
-        out.push((prev, end, e & MALFORMED != 0));
-        prev = end;
-    }
+    let out = spans(&s.ends, s.skipped_bytes);
+    let prev = out.last().map_or(s.skipped_bytes, |r| r.1);
     assert_eq!(
         s.consumed,
         buf.len(),
@@ -96,18 +87,30 @@ fn records(buf: &[u8], framing: Framing) -> Vec<(usize, usize, bool)> {
     out
 }
 
+/// Record ends (with the malformed flag) as (start, end, malformed) spans
+/// from `start`; each record is non-empty and follows the last.
+fn spans(ends: &[u32], start: usize) -> Vec<(usize, usize, bool)> {
+    let mut out = Vec::with_capacity(ends.len());
+    let mut prev = start;
+    for &e in ends {
+        let end = (e & !MALFORMED) as usize;
+        assert!(
+            end > prev,
+            "records are not empty and in order: {prev}..{end}"
+        );
+        out.push((prev, end, e & MALFORMED != 0));
+        prev = end;
+    }
+    out
+}
+
 /// The same records, with the buffer given in two pieces: the first
 /// without `eof`, its unconsumed tail carried into the second.
 fn records_in_two(buf: &[u8], framing: Framing, cut: usize) -> Vec<(usize, usize, bool)> {
     let first = split(&buf[..cut], framing, false);
     assert!(first.consumed <= cut);
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for &e in &first.ends {
-        let end = (e & !MALFORMED) as usize;
-        out.push((prev, end, e & MALFORMED != 0));
-        prev = end;
-    }
+    let mut out = spans(&first.ends, 0);
+    let prev = out.last().map_or(0, |r| r.1);
     assert_eq!(prev, first.consumed, "consumed ends at the last record");
     let base = first.consumed;
     for (a, b, m) in records(&buf[base..], framing) {

@@ -576,3 +576,21 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         skew_fixed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Limits::default()` spells the defaults as numbers; they must be the
+    /// documented ones that `Limits::new` reads from the texts.
+    #[test]
+    fn default_limits_are_the_documented_defaults() {
+        let from_texts = Limits::new(
+            Limits::DEFAULT_MIN_TIME,
+            Limits::DEFAULT_MAX_TIME,
+            Limits::DEFAULT_MAX_DURATION_S,
+            Limits::DEFAULT_CLOCK_SKEW_MS,
+        );
+        assert_eq!(from_texts, Ok(Limits::default()));
+    }
+}
