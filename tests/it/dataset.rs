@@ -43,11 +43,11 @@ fn spec_column(name: &str) -> (DataType, bool) {
         "chain_id" | "customer_key" => (DataType::Utf8, true),
         "channel" | "direction" | "source_file" => (dict, false),
         "queue" | "agent_id" | "team" | "site" | "disposition" => (dict, true),
-        "arrived_at" | "ended_at" => (ts, false),
-        "answered_at" => (ts, true),
-        "wait_ms" | "talk_ms" | "hold_ms" | "acw_ms" | "handle_ms" | "source_line" => {
-            (DataType::Int64, false)
-        }
+        "arrived_at" => (ts, false),
+        // Schema version 2: an export may record no end (and so no wait).
+        "answered_at" | "ended_at" => (ts, true),
+        "wait_ms" => (DataType::Int64, true),
+        "talk_ms" | "hold_ms" | "acw_ms" | "handle_ms" | "source_line" => (DataType::Int64, false),
         "abandoned" | "transferred" => (DataType::Boolean, false),
         "csat" => (DataType::Int8, true),
         other => panic!("unknown column {other}"),
@@ -86,7 +86,7 @@ fn parquet_schema_and_properties() {
             .iter()
             .map(|k| (k.key.as_str(), k.value.as_deref()))
             .collect();
-        assert_eq!(kv.get("cxpipe.schema_version"), Some(&Some("1")), "{name}");
+        assert_eq!(kv.get("cxpipe.schema_version"), Some(&Some("2")), "{name}");
         assert!(
             kv.contains_key("ARROW:schema"),
             "{name} stores its Arrow schema"
@@ -247,7 +247,7 @@ fn expected(f: &Fields, file: &str, line: i64, offset_us: i64) -> Rec {
     };
     let arrived_at = t("arrived_at").expect("arrived_at");
     let answered_at = t("answered_at");
-    let ended_at = t("ended_at").expect("ended_at");
+    let ended_at = t("ended_at");
     let (talk_ms, hold_ms, acw_ms) = (
         duration_ms(f, "talk"),
         duration_ms(f, "hold"),
@@ -267,7 +267,7 @@ fn expected(f: &Fields, file: &str, line: i64, offset_us: i64) -> Rec {
         arrived_at,
         answered_at,
         ended_at,
-        wait_ms: (answered_at.unwrap_or(ended_at) - arrived_at) / 1000,
+        wait_ms: answered_at.or(ended_at).map(|t| (t - arrived_at) / 1000),
         talk_ms,
         hold_ms,
         acw_ms,
@@ -350,7 +350,7 @@ fn rows_equal_the_samples() {
     let c1 = &r["c000000000001"];
     assert_eq!(
         (c1.arrived_at, c1.wait_ms, c1.talk_ms, c1.handle_ms),
-        (1_790_841_605_000_000, 12_000, 303_000, 358_000)
+        (1_790_841_605_000_000, Some(12_000), 303_000, 358_000)
     );
     assert_eq!(
         r["c000000000008"].disposition.as_deref(),
@@ -428,7 +428,7 @@ fn time_zone_flag() {
         ts_us("2026-12-03T03:30:00Z"),
         "EST is UTC-5"
     );
-    assert_eq!(r["z-3"].ended_at, ts_us("2026-12-03T03:35:00Z"));
+    assert_eq!(r["z-3"].ended_at, Some(ts_us("2026-12-03T03:35:00Z")));
     assert_eq!(
         r["z-4"].arrived_at,
         ts_us("2026-10-02T22:30:00Z"),
@@ -437,7 +437,7 @@ fn time_zone_flag() {
     // DST: 02:30 on 8 March does not exist (the later instant, 03:30 EDT, is
     // taken); 01:30 on 1 November happens twice (the earlier, EDT, is taken).
     assert_eq!(r["z-5"].arrived_at, ts_us("2026-03-08T07:30:00Z"));
-    assert_eq!(r["z-5"].ended_at, ts_us("2026-03-08T07:40:00Z"));
+    assert_eq!(r["z-5"].ended_at, Some(ts_us("2026-03-08T07:40:00Z")));
     assert_eq!(r["z-6"].arrived_at, ts_us("2026-11-01T05:30:00Z"));
 }
 
@@ -773,7 +773,7 @@ fn rewritten_files_keep_the_schema() {
             .unwrap_or_default();
         assert!(
             kv.iter()
-                .any(|k| k.key == "cxpipe.schema_version" && k.value.as_deref() == Some("1")),
+                .any(|k| k.key == "cxpipe.schema_version" && k.value.as_deref() == Some("2")),
             "{} keeps the schema version",
             path.display()
         );

@@ -84,12 +84,12 @@ fn golden_agent_day_on_the_samples() {
 ///   c4, its internal transfer leg, is handled there too (agent side).
 /// - sales: c7 is outbound: nothing offered, one handled.
 const QUEUE: &str = "\
-queue,offered,answered,abandoned,short_abandoned,service_level,sl_variant,sl_threshold_s,abandon_rate,asa_s,handled,aht_s,avg_talk_s,avg_hold_s,avg_acw_s,hold_rate,transfer_rate,fcr_rate,fcr_eligible,csat_avg,csat_responses,csat_top2,occupancy
-billing,5,2,3,1,0.5,excl_short,20,0.5,10,2,367.5,321.5,16,30,1,0,,0,4,2,0.5,
-general,7,6,1,0,0.142857,excl_short,20,0.142857,4675,6,542.5,493.333,0,49.167,0,0,,0,3.666667,3,0.666667,
-retention,2,2,0,0,0.5,excl_short,20,0,22.5,2,415,360,22.5,32.5,1,0,,0,1,1,0,
-tech_support,1,1,0,0,0,excl_short,20,0,31,2,564,495,21.5,47.5,1,0.5,,0,4,1,1,
-sales,0,0,0,0,,excl_short,20,,,1,258,228,0,30,0,0,,0,,0,,
+queue,offered,answered,abandoned,short_abandoned,wait_unknown,service_level,sl_variant,sl_threshold_s,abandon_rate,asa_s,handled,aht_s,avg_talk_s,avg_hold_s,avg_acw_s,hold_rate,transfer_rate,fcr_rate,fcr_eligible,csat_avg,csat_responses,csat_top2,occupancy
+billing,5,2,3,1,0,0.5,excl_short,20,0.5,10,2,367.5,321.5,16,30,1,0,,0,4,2,0.5,
+general,7,6,1,0,0,0.142857,excl_short,20,0.142857,4675,6,542.5,493.333,0,49.167,0,0,,0,3.666667,3,0.666667,
+retention,2,2,0,0,0,0.5,excl_short,20,0,22.5,2,415,360,22.5,32.5,1,0,,0,1,1,0,
+tech_support,1,1,0,0,0,0,excl_short,20,0,31,2,564,495,21.5,47.5,1,0.5,,0,4,1,1,
+sales,0,0,0,0,0,,excl_short,20,,,1,258,228,0,30,0,0,,0,,0,,
 ";
 
 #[test]
@@ -627,7 +627,7 @@ fn the_text_table_fits_the_terminal_width() {
         .next()
         .unwrap_or_default()
         .to_string();
-    assert_eq!(header.split(',').count(), 24, "{header}");
+    assert_eq!(header.split(',').count(), 25, "{header}");
     let out = cxpipe(&[
         "kpi",
         d,
@@ -639,4 +639,148 @@ fn the_text_table_fits_the_terminal_width() {
         "aht_s",
     ]);
     assert_eq!(out.code, 2, "--columns with csv: {}", out.stderr);
+}
+
+/// One queue with every kind of wait (SPEC §8, `wait_unknown`): two calls
+/// answered after 10 s and 30 s, an abandon after 3 s (short), one after
+/// 60 s, and two unanswered calls whose export records no end, so no wait.
+/// By hand, T = 20 s, short abandon 5 s:
+/// - offered 6, answered 2, abandoned 4, short 1, wait_unknown 2;
+/// - excl_short SL = 1 / (6 − 1) = 0.2; abandon rate (4 − 1) / (6 − 1) = 0.6;
+/// - aband_positive = (1 answered + 1 abandoned within 20 s) / 6: the two
+///   unknown waits are not "within T" (were they read as 0 s, it would be
+///   4 / 6, short would be 3 and abandon rate 1 / 3);
+/// - ASA = (10 + 30) / 2 = 20 s.
+const UNKNOWN_WAITS: &str = "\
+interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s
+a1,voice,inbound,q,A1,2026-10-01T08:00:00Z,2026-10-01T08:00:10Z,2026-10-01T08:01:40Z,90,0,0
+a2,voice,inbound,q,A1,2026-10-01T08:10:00Z,2026-10-01T08:10:30Z,2026-10-01T08:12:30Z,120,0,0
+s1,voice,inbound,q,,2026-10-01T08:20:00Z,,2026-10-01T08:20:03Z,,,
+b1,voice,inbound,q,,2026-10-01T08:30:00Z,,2026-10-01T08:31:00Z,,,
+u1,voice,inbound,q,,2026-10-01T08:40:00Z,,,,,
+u2,voice,inbound,q,,2026-10-01T08:50:00Z,,,,,
+";
+
+fn column_of(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let i = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    lines
+        .map(|l| l.split(',').nth(i).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn unknown_waits_are_counted_but_never_short_or_within_the_threshold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("waits.csv");
+    fs::write(&export, UNKNOWN_WAITS).expect("write");
+    let ds = dataset(dir.path(), &[&export]);
+    let rows = crate::by_id(&crate::read_dataset(&ds));
+    assert_eq!((rows["u1"].ended_at, rows["u1"].wait_ms), (None, None));
+    assert!(rows["u1"].abandoned, "unanswered inbound: abandoned");
+    let csv = kpi_csv(&ds, &["--by", "queue"]);
+    let got: Vec<String> = [
+        "offered",
+        "answered",
+        "abandoned",
+        "short_abandoned",
+        "wait_unknown",
+        "service_level",
+        "abandon_rate",
+        "asa_s",
+    ]
+    .iter()
+    .map(|c| column_of(&csv, c).concat())
+    .collect();
+    assert_eq!(got, ["6", "2", "4", "1", "2", "0.2", "0.6", "20"], "{csv}");
+    let positive = kpi_csv(&ds, &["--by", "queue", "--sl-variant", "aband_positive"]);
+    assert_eq!(
+        column_of(&positive, "service_level"),
+        ["0.333333"],
+        "{positive}"
+    );
+    let answered = kpi_csv(&ds, &["--by", "queue", "--sl-variant", "answered"]);
+    assert_eq!(column_of(&answered, "service_level"), ["0.5"], "{answered}");
+}
+
+/// Rewrites a Parquet file as schema version 1 wrote it: `ended_at` and
+/// `wait_ms` not nullable, version "1" in the metadata.
+fn rewrite_as_version_1(path: &Path) {
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).expect("open"))
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let batches: Vec<arrow_array::RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+    let old = batches[0].schema();
+    let fields: Vec<arrow_schema::Field> = old
+        .fields()
+        .iter()
+        .map(|f| {
+            let v1_required = ["ended_at", "wait_ms"].contains(&f.name().as_str());
+            f.as_ref()
+                .clone()
+                .with_nullable(f.is_nullable() && !v1_required)
+        })
+        .collect();
+    let metadata =
+        std::collections::HashMap::from([("cxpipe.schema_version".to_string(), "1".to_string())]);
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(fields, metadata));
+    let tmp = path.with_extension("v1-tmp");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "cxpipe.schema_version".to_string(),
+            "1".to_string(),
+        )]))
+        .build();
+    let file = fs::File::create(&tmp).expect("create");
+    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).expect("writer");
+    for b in batches {
+        let b = arrow_array::RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+            .expect("a version-1 batch (no nulls in ended_at, wait_ms)");
+        w.write(&b).expect("write");
+    }
+    w.close().expect("close");
+    fs::rename(&tmp, path).expect("rename");
+}
+
+/// SPEC §3: datasets written with schema version 1 stay readable. The
+/// samples' files rewritten as version 1 give the same KPIs, and a later
+/// version-2 ingest with unknown waits reads beside them.
+#[test]
+fn version_1_files_read_beside_version_2_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = samples_dataset(dir.path());
+    let before = kpi_csv(&ds, &["--by", "queue"]);
+    let files = crate::parquet_files(&ds);
+    assert!(!files.is_empty());
+    for f in &files {
+        rewrite_as_version_1(f);
+        let r = parquet::file::reader::SerializedFileReader::new(fs::File::open(f).expect("open"))
+            .expect("parquet");
+        use parquet::file::reader::FileReader;
+        let kv = r.metadata().file_metadata().key_value_metadata().cloned();
+        assert!(
+            kv.unwrap_or_default()
+                .iter()
+                .any(|k| k.key == "cxpipe.schema_version" && k.value.as_deref() == Some("1")),
+            "{} was rewritten as version 1",
+            f.display()
+        );
+    }
+    assert_eq!(kpi_csv(&ds, &["--by", "queue"]), before);
+    let export = dir.path().join("waits.csv");
+    fs::write(&export, UNKNOWN_WAITS).expect("write");
+    let (out, _) = ingest(&ds, &[&export], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let after = kpi_csv(&ds, &[]);
+    // The samples offer 15 inbound contacts (the golden table above), the
+    // new file 6, 2 of them of unknown wait.
+    assert_eq!(column_of(&after, "offered"), ["21"], "{after}");
+    assert_eq!(column_of(&after, "wait_unknown"), ["2"], "{after}");
 }

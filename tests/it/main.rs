@@ -849,8 +849,8 @@ pub struct Rec {
     pub customer_key: Option<String>,
     pub arrived_at: i64,
     pub answered_at: Option<i64>,
-    pub ended_at: i64,
-    pub wait_ms: i64,
+    pub ended_at: Option<i64>,
+    pub wait_ms: Option<i64>,
     pub talk_ms: i64,
     pub hold_ms: i64,
     pub acw_ms: i64,
@@ -947,6 +947,13 @@ fn long(f: &Field, col: &str) -> i64 {
     }
 }
 
+fn opt_long(f: &Field, col: &str) -> Option<i64> {
+    match f {
+        Field::Null => None,
+        other => Some(long(other, col)),
+    }
+}
+
 fn boolean(f: &Field, col: &str) -> bool {
     match f {
         Field::Bool(v) => *v,
@@ -983,8 +990,8 @@ pub fn read_parquet(path: &Path) -> Vec<Rec> {
             customer_key: opt_str(f(8), COLUMNS[8]),
             arrived_at: opt_ts(f(9), COLUMNS[9]).expect("arrived_at is not null"),
             answered_at: opt_ts(f(10), COLUMNS[10]),
-            ended_at: opt_ts(f(11), COLUMNS[11]).expect("ended_at is not null"),
-            wait_ms: long(f(12), COLUMNS[12]),
+            ended_at: opt_ts(f(11), COLUMNS[11]),
+            wait_ms: opt_long(f(12), COLUMNS[12]),
             talk_ms: long(f(13), COLUMNS[13]),
             hold_ms: long(f(14), COLUMNS[14]),
             acw_ms: long(f(15), COLUMNS[15]),

@@ -63,6 +63,16 @@ unit = "s"
 [columns.talk_ms]
 field = "ser_time"
 unit = "s"
+
+# What the export's silence means: no hold or after-call-work columns.
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
 "#,
     )
     .expect("mapping");
@@ -107,7 +117,7 @@ unit = "s"
     assert_eq!(r.answered_at, Some(ts_us("2010-08-01T07:00:30Z")));
     assert_eq!(
         r.ended_at,
-        ts_us("2010-08-01T07:02:30Z"),
+        Some(ts_us("2010-08-01T07:02:30Z")),
         "arrival + 30 s + 120 s"
     );
     assert_eq!(
@@ -117,7 +127,7 @@ unit = "s"
     let r = &rows["AA0104-102"];
     assert_eq!(r.agent_id, None, "named, but outcome HANG: not its agent");
     assert!(r.abandoned && r.answered_at.is_none());
-    assert_eq!(r.ended_at, ts_us("2010-08-01T07:20:10Z"));
+    assert_eq!(r.ended_at, Some(ts_us("2010-08-01T07:20:10Z")));
 }
 
 /// Subtraction (answer = end − talk), `when` on a derived time, `only_if`
@@ -161,6 +171,16 @@ when = { field = "answered", is = ["Y"] }
 [columns.talk_ms]
 field = "talk"
 unit = "s"
+
+# What the export's silence means: no hold or after-call-work columns.
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
 "#,
     )
     .expect("mapping");
@@ -328,6 +348,20 @@ format = "%Y-%m-%d %H:%M:%S"
 [columns.ended_at]
 field = "end"
 format = "%Y-%m-%d %H:%M:%S"
+
+[columns.talk_ms]
+field = "billsec"
+unit = "s"
+
+# What the export's silence means: no hold or after-call-work columns.
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
 "#,
     )
     .expect("mapping");
@@ -358,7 +392,7 @@ format = "%Y-%m-%d %H:%M:%S"
             ("101@2026-10-01 08:05:00", 2)
         ]
     );
-    assert_eq!(rows[0].ended_at, ts_us("2026-10-01T08:01:00Z"));
+    assert_eq!(rows[0].ended_at, Some(ts_us("2026-10-01T08:01:00Z")));
 
     // `columns` is for CSV only, and cannot be detected.
     for (extra, want) in [

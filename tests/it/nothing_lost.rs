@@ -249,10 +249,10 @@ fn small_clock_skew_is_fixed_and_counted() {
         Some(t("2026-10-01T08:00:00Z")),
         "answered := arrived"
     );
-    assert_eq!(rows["early"].wait_ms, 0);
+    assert_eq!(rows["early"].wait_ms, Some(0));
     assert_eq!(
         rows["end"].ended_at,
-        t("2026-10-01T09:00:10Z"),
+        Some(t("2026-10-01T09:00:10Z")),
         "ended := answered"
     );
     assert!(!rows.contains_key("far"), "1.001 s is beyond the skew");

@@ -69,8 +69,8 @@ fn bad_timestamp() {
     // Mixed forms in one row: no offset (UTC), +02:00, and microseconds.
     assert_eq!(r.arrived_at, 1_791_187_200_000_000);
     assert_eq!(r.answered_at, Some(1_791_187_210_000_000));
-    assert_eq!(r.ended_at, 1_791_187_500_123_456);
-    assert_eq!(r.wait_ms, 10_000);
+    assert_eq!(r.ended_at, Some(1_791_187_500_123_456));
+    assert_eq!(r.wait_ms, Some(10_000));
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn bad_duration() {
         (12_500, 250, 0, 12_750)
     );
     // wait_s is checked, not stored: wait_ms comes from the timestamps.
-    assert_eq!(by_id(&c.rows)["bd-2"].wait_ms, 10_000);
+    assert_eq!(by_id(&c.rows)["bd-2"].wait_ms, Some(10_000));
 }
 
 #[test]
@@ -109,14 +109,15 @@ fn time_order() {
     let c = reason_sample("time_order.csv", "time_order", 6, &[3, 4, 5]);
     let rows = by_id(&c.rows);
     assert_eq!(
-        rows["to-6"].wait_ms, 0,
+        rows["to-6"].wait_ms,
+        Some(0),
         "arrived = answered = ended is in order"
     );
     assert_eq!(
         rows["to-7"].arrived_at, 1_791_187_200_000_000,
         "offsets are applied before comparing"
     );
-    assert_eq!(rows["to-7"].ended_at, 1_791_187_260_000_000);
+    assert_eq!(rows["to-7"].ended_at, Some(1_791_187_260_000_000));
 }
 
 #[test]
@@ -866,7 +867,10 @@ fn header_names_are_case_insensitive_and_extra_columns_ignored() {
         ),
         ("h-2", "chat", "outbound")
     );
-    assert_eq!((r.talk_ms, r.hold_ms, r.wait_ms), (12_500, 1_500, 3_000));
+    assert_eq!(
+        (r.talk_ms, r.hold_ms, r.wait_ms),
+        (12_500, 1_500, Some(3_000))
+    );
     assert_eq!(
         c.report["files"][0]["ignored_columns"],
         serde_json::json!(["Vendor_Note"])

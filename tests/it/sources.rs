@@ -60,10 +60,10 @@ fn connect_ndjson_keeps_the_greatest_last_update_in_a_file() {
         "EnqueueTimestamp"
     );
     assert_eq!(r.answered_at, Some(utc("2026-10-01T08:15:38Z")));
-    assert_eq!(r.ended_at, utc("2026-10-01T08:20:20Z"));
+    assert_eq!(r.ended_at, Some(utc("2026-10-01T08:20:20Z")));
     assert_eq!(
         (r.wait_ms, r.talk_ms, r.hold_ms, r.acw_ms, r.handle_ms),
-        (18_000, 262_000, 20_000, 45_000, 327_000)
+        (Some(18_000), 262_000, 20_000, 45_000, 327_000)
     );
     assert_eq!(
         (r.agent_id.as_deref(), r.team.as_deref(), r.site.as_deref()),
@@ -247,21 +247,21 @@ fn five9_local_times_are_read_in_tz() {
     let r = row(rows, "f9-2");
     assert_eq!(r.arrived_at, utc("2026-10-01T12:00:05Z"), "EDT = UTC-4");
     assert_eq!(r.answered_at, Some(utc("2026-10-01T12:00:17Z")));
-    assert_eq!(r.ended_at, utc("2026-10-01T12:05:25Z"));
+    assert_eq!(r.ended_at, Some(utc("2026-10-01T12:05:25Z")));
     assert_eq!(
         (r.channel.as_str(), r.direction.as_str(), r.queue.as_deref()),
         ("voice", "inbound", Some("Inbound Billing"))
     );
     assert_eq!(
         (r.wait_ms, r.talk_ms, r.hold_ms, r.acw_ms),
-        (12_000, 288_000, 20_000, 35_000)
+        (Some(12_000), 288_000, 20_000, 35_000)
     );
     let r = row(rows, "f9-3");
     assert!(
         r.abandoned && r.agent_id.is_none() && r.answered_at.is_none(),
         "[None]"
     );
-    assert_eq!(r.wait_ms, 105_000);
+    assert_eq!(r.wait_ms, Some(105_000));
     assert!(row(rows, "f9-4").transferred, "TRANSFERS 1");
     assert_eq!(row(rows, "f9-5").direction, "outbound", "Manual");
     assert_eq!(
@@ -599,6 +599,13 @@ field = "Moved"
 true = ["ja"]
 false = ["nein"]
 
+# What the export's silence means: no hold or after-call-work columns.
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
 [columns.csat]
 field = "Score"
 scale = [1, 10]
@@ -741,8 +748,8 @@ fn every_layout_of_one_month_gives_the_generic_rows() {
         ("customer_key", |r| format!("{:?}", r.customer_key)),
         ("arrived_at", |r| r.arrived_at.to_string()),
         ("answered_at", |r| format!("{:?}", r.answered_at)),
-        ("ended_at", |r| r.ended_at.to_string()),
-        ("wait_ms", |r| r.wait_ms.to_string()),
+        ("ended_at", |r| format!("{:?}", r.ended_at)),
+        ("wait_ms", |r| format!("{:?}", r.wait_ms)),
         ("talk_ms", |r| r.talk_ms.to_string()),
         ("hold_ms", |r| r.hold_ms.to_string()),
         ("acw_ms", |r| r.acw_ms.to_string()),

@@ -25,6 +25,10 @@ pub const ANSWERED: &str = "answered";
 pub const ABANDONED: &str = col::ABANDONED;
 /// Abandons shorter than the short-abandon limit.
 pub const SHORT_ABANDONED: &str = "short_abandoned";
+/// Inbound contacts whose wait is unknown (`wait_ms` null): counted in
+/// offered, answered and abandoned, left out of service level and ASA,
+/// never a short abandon (SPEC §8).
+pub const WAIT_UNKNOWN: &str = "wait_unknown";
 /// The service level (a fraction).
 pub const SERVICE_LEVEL: &str = "service_level";
 /// The service-level variant's name.

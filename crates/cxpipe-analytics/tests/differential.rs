@@ -37,7 +37,7 @@ struct Rec {
     customer_key: Option<String>,
     arrived_us: i64,
     answered: bool,
-    wait_ms: i64,
+    wait_ms: Option<i64>,
     talk_ms: i64,
     hold_ms: i64,
     acw_ms: i64,
@@ -65,6 +65,8 @@ struct Gen {
     acw_s: i64,
     transferred: bool,
     csat: Option<u8>,
+    /// An unanswered contact whose export records no end (so no wait).
+    end_unknown: bool,
 }
 
 fn gen_contact() -> impl Strategy<Value = Gen> {
@@ -90,11 +92,13 @@ fn gen_contact() -> impl Strategy<Value = Gen> {
             any::<bool>(),
             prop::option::weighted(0.5, 1u8..6),
         ),
+        prop::bool::weighted(0.2),
     )
         .prop_map(
             |(
                 (chain, channel, direction, queue, agent, customer),
                 (arrive_s, answered, abandoned, wait_s, talk_s, hold_s, acw_s, transferred, csat),
+                end_unknown,
             )| Gen {
                 chain,
                 channel,
@@ -111,6 +115,7 @@ fn gen_contact() -> impl Strategy<Value = Gen> {
                 acw_s,
                 transferred,
                 csat,
+                end_unknown: end_unknown && !answered,
             },
         )
 }
@@ -143,9 +148,12 @@ fn ingest(contacts: &[Gen], base_us: i64, dir: &Path, ds: &Path) {
         let (answered_at, ended, talk, hold, acw, agent) = if c.answered {
             let a = arrived + c.wait_s * 1_000_000;
             let e = a + (c.talk_s + c.hold_s) * 1_000_000;
-            (iso(a), e, c.talk_s, c.hold_s, c.acw_s, c.agent)
+            (iso(a), iso(e), c.talk_s, c.hold_s, c.acw_s, c.agent)
+        } else if c.end_unknown {
+            (String::new(), String::new(), 0, 0, 0, None)
         } else {
-            (String::new(), arrived + c.wait_s * 1_000_000, 0, 0, 0, None)
+            let e = arrived + c.wait_s * 1_000_000;
+            (String::new(), iso(e), 0, 0, 0, None)
         };
         let opt = |v: Option<u8>, p: &str| v.map(|v| format!("{p}{v}")).unwrap_or_default();
         csv.push_str(&format!(
@@ -160,7 +168,7 @@ fn ingest(contacts: &[Gen], base_us: i64, dir: &Path, ds: &Path) {
             opt(c.customer, "+1415555010"),
             iso(arrived),
             answered_at,
-            iso(ended),
+            ended,
             c.abandoned,
             c.transferred && c.answered,
             opt(c.csat.filter(|_| c.answered), ""),
@@ -258,7 +266,7 @@ fn read_back(ds: &Path) -> Vec<Rec> {
                     customer_key: custs[i].clone(),
                     arrived_us: arrived.value(i),
                     answered: !answered.is_null(i),
-                    wait_ms: wait.value(i),
+                    wait_ms: (!wait.is_null(i)).then(|| wait.value(i)),
                     talk_ms: talk.value(i),
                     hold_ms: hold.value(i),
                     acw_ms: acw.value(i),
@@ -386,6 +394,8 @@ struct Acc {
     answered: i64,
     abandoned: i64,
     short: i64,
+    unknown: i64,
+    ans_unknown: i64,
     ans_in_t: i64,
     ab_in_t: i64,
     wait_sum: i64,
@@ -458,20 +468,24 @@ fn naive(rows: &[Rec], p: &KpiParams, shifts: &[Shift]) -> Table {
         let inbound = r.direction == "inbound";
         if inbound {
             a.offered += 1;
+            // SPEC §8, wait_unknown: counted everywhere, never short or
+            // within T, an answered one out of SL and ASA altogether.
+            a.unknown += i64::from(r.wait_ms.is_none());
             if r.answered {
                 a.answered += 1;
-                a.wait_sum += r.wait_ms;
-                if r.wait_ms <= p.threshold_ms {
-                    a.ans_in_t += 1;
+                match r.wait_ms {
+                    None => a.ans_unknown += 1,
+                    Some(w) => {
+                        a.wait_sum += w;
+                        a.ans_in_t += i64::from(w <= p.threshold_ms);
+                    }
                 }
             }
             if r.abandoned {
                 a.abandoned += 1;
-                if r.wait_ms < p.short_abandon_ms {
-                    a.short += 1;
-                }
-                if r.wait_ms <= p.threshold_ms {
-                    a.ab_in_t += 1;
+                if let Some(w) = r.wait_ms {
+                    a.short += i64::from(w < p.short_abandon_ms);
+                    a.ab_in_t += i64::from(w <= p.threshold_ms);
                 }
             }
         }
@@ -506,22 +520,29 @@ fn naive(rows: &[Rec], p: &KpiParams, shifts: &[Shift]) -> Table {
         .map(|(keys, a)| {
             let mut m = BTreeMap::new();
             let net = a.offered - a.short;
+            let u = a.ans_unknown;
             if p.queue_side() {
                 m.insert("offered", Some(a.offered as f64));
                 m.insert("answered", Some(a.answered as f64));
                 m.insert("abandoned", Some(a.abandoned as f64));
                 m.insert("short_abandoned", Some(a.short as f64));
+                m.insert("wait_unknown", Some(a.unknown as f64));
                 let sl = match p.sl_variant {
-                    SlVariant::ExclShort => ratio(a.ans_in_t, net),
-                    SlVariant::Offered => ratio(a.ans_in_t, a.offered),
-                    SlVariant::AnsweredPlusAbandoned => ratio(a.ans_in_t, a.answered + a.abandoned),
-                    SlVariant::AbandPositive => ratio(a.ans_in_t + a.ab_in_t, a.offered),
-                    SlVariant::Answered => ratio(a.ans_in_t, a.answered),
+                    SlVariant::ExclShort => ratio(a.ans_in_t, net - u),
+                    SlVariant::Offered => ratio(a.ans_in_t, a.offered - u),
+                    SlVariant::AnsweredPlusAbandoned => {
+                        ratio(a.ans_in_t, a.answered + a.abandoned - u)
+                    }
+                    SlVariant::AbandPositive => ratio(a.ans_in_t + a.ab_in_t, a.offered - u),
+                    SlVariant::Answered => ratio(a.ans_in_t, a.answered - u),
                 };
                 m.insert("service_level", sl);
                 m.insert("sl_threshold_s", Some(p.threshold_ms as f64 / 1000.0));
                 m.insert("abandon_rate", ratio(a.abandoned - a.short, net));
-                m.insert("asa_s", ratio(a.wait_sum, a.answered).map(|v| v / 1000.0));
+                m.insert(
+                    "asa_s",
+                    ratio(a.wait_sum, a.answered - u).map(|v| v / 1000.0),
+                );
             }
             m.insert("handled", Some(a.handled as f64));
             let secs = |s: i64| ratio(s, a.handled).map(|v| v / 1000.0);

@@ -155,10 +155,11 @@ pub struct Row<'a> {
     pub arrived_at: Micros,
     /// Answer, µs UTC.
     pub answered_at: Option<Micros>,
-    /// End, µs UTC.
-    pub ended_at: Micros,
-    /// Derived wait.
-    pub wait_ms: i64,
+    /// End, µs UTC; `None` only for an unanswered contact whose export
+    /// records no end (nor a wait to derive it from).
+    pub ended_at: Option<Micros>,
+    /// Derived wait; `None` exactly when `ended_at` is (never stored as 0).
+    pub wait_ms: Option<i64>,
     /// Talk.
     pub talk_ms: i64,
     /// Hold.
@@ -230,6 +231,14 @@ pub trait Fields<'a> {
                 .map(Some)
                 .map_err(|e| (ReasonCode::BadEnum, format!("{}: {e}", self.name(slot)))),
         }
+    }
+
+    /// Whether a blank duration in `slot` means 0 for an answered contact.
+    /// The generic layout says so (it writes 0 or nothing); a mapping says
+    /// so only with `default` (then the text is never blank), so a blank
+    /// there is unknown and the row is refused.
+    fn blank_is_zero(&self, _slot: Slot) -> bool {
+        true
     }
 
     /// The CSAT score on the canonical 1..5 scale (range checked by the
@@ -442,12 +451,42 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         )
     })?;
     let arrived_at = required_ts(f, Slot::ArrivedAt, cx.zone)?;
-    let mut ended_at = required_ts(f, Slot::EndedAt, cx.zone)?;
+    let mut ended_at = f.timestamp(Slot::EndedAt, cx.zone)?;
     let mut answered_at = f.timestamp(Slot::AnsweredAt, cx.zone)?;
     plausible(f, Slot::ArrivedAt, arrived_at, &cx.limits)?;
-    plausible(f, Slot::EndedAt, ended_at, &cx.limits)?;
+    if let Some(t) = ended_at {
+        plausible(f, Slot::EndedAt, t, &cx.limits)?;
+    }
     if let Some(t) = answered_at {
         plausible(f, Slot::AnsweredAt, t, &cx.limits)?;
+    }
+    // Provided wait values are checked for shape; the stored wait is
+    // derived from the times as SPEC §3 defines it, and a given wait is
+    // used only to derive the end of an unanswered contact that has none.
+    let given_wait = duration(f, Slot::Wait, i64::MAX)?;
+    if ended_at.is_none() {
+        if answered_at.is_some() {
+            return Err((
+                ReasonCode::MissingRequired,
+                format!(
+                    "{} is blank for an answered contact (it has {}); an answered contact needs its end",
+                    f.name(Slot::EndedAt),
+                    f.name(Slot::AnsweredAt)
+                ),
+            ));
+        }
+        if let Some(w) = given_wait {
+            ended_at = w
+                .checked_mul(1000)
+                .and_then(|us| arrived_at.checked_add(us))
+                .filter(|t| *t <= cx.limits.max_time_us);
+            if ended_at.is_none() {
+                return Err((
+                    ReasonCode::BadDuration,
+                    format!("{} is too long to be a wait", f.name(Slot::Wait)),
+                ));
+            }
+        }
     }
     // Clock skew (SPEC §5): a time before the one it must not precede by
     // at most `clock_skew_ms` is set equal to it; beyond that, time_order.
@@ -461,11 +500,16 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         skew_fixed = true;
     }
     let floor = answered_at.unwrap_or(arrived_at).max(arrived_at);
-    if ended_at < floor && floor - ended_at <= skew {
-        ended_at = floor;
+    if let Some(end) = ended_at
+        && end < floor
+        && floor - end <= skew
+    {
+        ended_at = Some(floor);
         skew_fixed = true;
     }
-    if arrived_at > ended_at {
+    if let Some(end) = ended_at
+        && arrived_at > end
+    {
         let text = |slot| f.get(slot).ok().flatten().unwrap_or_default();
         return Err((
             ReasonCode::TimeOrder,
@@ -478,8 +522,8 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             ),
         ));
     }
-    if let Some(ans) = answered_at
-        && (ans < arrived_at || ans > ended_at)
+    if let (Some(ans), Some(end)) = (answered_at, ended_at)
+        && (ans < arrived_at || ans > end)
     {
         return Err((
             ReasonCode::TimeOrder,
@@ -491,13 +535,28 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             ),
         ));
     }
-    // Provided wait and handle values are checked for shape only; the stored
-    // values are derived as SPEC §3 defines them.
+    // A provided handle time is checked for shape only; the stored one is
+    // talk + hold + acw. A blank duration is 0 for an unanswered contact
+    // (SPEC §3), and for an answered one only where the source says so.
     let max = cx.limits.max_duration_ms;
-    duration(f, Slot::Wait, i64::MAX)?;
-    let talk_ms = duration(f, Slot::Talk, max)?.unwrap_or(0);
-    let hold_ms = duration(f, Slot::Hold, max)?.unwrap_or(0);
-    let acw_ms = duration(f, Slot::Acw, max)?.unwrap_or(0);
+    let answered = answered_at.is_some();
+    let agent_time = |slot: Slot| -> Result<i64, Problem> {
+        match duration(f, slot, max)? {
+            Some(ms) => Ok(ms),
+            None if !answered || f.blank_is_zero(slot) => Ok(0),
+            None => Err((
+                ReasonCode::MissingRequired,
+                format!(
+                    "{} is blank for an answered contact; if blank means none, give [columns.{}] default = \"0\"",
+                    f.name(slot),
+                    slot.column_name()
+                ),
+            )),
+        }
+    };
+    let talk_ms = agent_time(Slot::Talk)?;
+    let hold_ms = agent_time(Slot::Hold)?;
+    let acw_ms = agent_time(Slot::Acw)?;
     duration(f, Slot::Handle, max.saturating_mul(3))?;
     let handle_ms = talk_ms
         .checked_add(hold_ms)
@@ -550,7 +609,7 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             Some(masked) => Cow::Owned(masked),
             None => Cow::Borrowed(d),
         });
-    let wait_ms = (answered_at.unwrap_or(ended_at) - arrived_at) / 1000;
+    let wait_ms = answered_at.or(ended_at).map(|t| (t - arrived_at) / 1000);
     Ok(Row {
         interaction_id,
         chain_id: f.get(Slot::ChainId)?,

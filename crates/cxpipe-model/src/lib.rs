@@ -14,7 +14,11 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 /// Version of the on-disk schema, stored in every Parquet file's key-value
 /// metadata under [`SCHEMA_VERSION_KEY`]. Bump it when a column changes.
-pub const SCHEMA_VERSION: &str = "1";
+///
+/// Version 2 made `ended_at` and `wait_ms` nullable (an export that does
+/// not record them); files of version 1 have the same columns, never null,
+/// and read the same.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Key of the schema version in the Parquet key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "cxpipe.schema_version";
@@ -116,8 +120,8 @@ pub const COLUMNS: [Column; 23] = [
     c(col::CUSTOMER_KEY, ColumnKind::Text, true),
     c(col::ARRIVED_AT, ColumnKind::Timestamp, false),
     c(col::ANSWERED_AT, ColumnKind::Timestamp, true),
-    c(col::ENDED_AT, ColumnKind::Timestamp, false),
-    c(col::WAIT_MS, ColumnKind::Int64, false),
+    c(col::ENDED_AT, ColumnKind::Timestamp, true),
+    c(col::WAIT_MS, ColumnKind::Int64, true),
     c(col::TALK_MS, ColumnKind::Int64, false),
     c(col::HOLD_MS, ColumnKind::Int64, false),
     c(col::ACW_MS, ColumnKind::Int64, false),
@@ -171,8 +175,12 @@ impl Column {
             }
             col::ARRIVED_AT => "entered the queue (outbound: dial start)",
             col::ANSWERED_AT => "connected to the agent; null if never answered",
-            col::ENDED_AT => "contact ended (disconnect or abandon)",
-            col::WAIT_MS => "answered_at - arrived_at if answered, else ended_at - arrived_at",
+            col::ENDED_AT => {
+                "contact ended (disconnect or abandon); null when the export records no end"
+            }
+            col::WAIT_MS => {
+                "answered_at - arrived_at if answered, else ended_at - arrived_at; null when unknown"
+            }
             col::TALK_MS => "agent talk; 0 when unanswered",
             col::HOLD_MS => "customer hold; 0 when unanswered",
             col::ACW_MS => "after-contact work; 0 when unanswered",

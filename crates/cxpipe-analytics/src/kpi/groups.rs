@@ -105,17 +105,20 @@ impl BatchSink<'_> {
 }
 
 /// Queue-side sums: (output name, per-row column).
-const QUEUE_SUMS: [(&str, &str); 7] = [
+const QUEUE_SUMS: [(&str, &str); 9] = [
     (OFFERED, INBOUND),
     (ANSWERED, IB_ANSWERED),
     (ABANDONED, IB_ABANDONED),
     (SHORT_ABANDONED, SHORT),
+    (WAIT_UNKNOWN, UNKNOWN),
+    (ANS_UNKNOWN_SUM, ANS_UNKNOWN),
     (ANS_IN_T, ANS_IN_T),
     (AB_IN_T, AB_IN_T),
     (WAIT_SUM, WAIT),
 ];
 
 const WAIT_SUM: &str = "__wait_sum";
+const ANS_UNKNOWN_SUM: &str = "__ans_unknown_sum";
 const HANDLE_SUM: &str = "__handle_sum";
 const TALK_SUM: &str = "__talk_sum";
 const HOLD_SUM: &str = "__hold_sum";
@@ -149,23 +152,27 @@ pub(super) fn queue_outputs(p: &KpiParams) -> Vec<Expr> {
     let c = |n: &str| column(n);
     let net = c(OFFERED) - c(SHORT_ABANDONED);
     let in_t = c(ANS_IN_T);
+    // Answered contacts of unknown wait leave every variant's denominator
+    // (they are in none of the numerators), and ASA's.
+    let unknown = || c(ANS_UNKNOWN_SUM);
     let sl = match p.sl_variant {
-        SlVariant::ExclShort => ratio(in_t, net.clone()),
-        SlVariant::Offered => ratio(in_t, c(OFFERED)),
-        SlVariant::AnsweredPlusAbandoned => ratio(in_t, c(ANSWERED) + c(ABANDONED)),
-        SlVariant::AbandPositive => ratio(in_t + c(AB_IN_T), c(OFFERED)),
-        SlVariant::Answered => ratio(in_t, c(ANSWERED)),
+        SlVariant::ExclShort => ratio(in_t, net.clone() - unknown()),
+        SlVariant::Offered => ratio(in_t, c(OFFERED) - unknown()),
+        SlVariant::AnsweredPlusAbandoned => ratio(in_t, c(ANSWERED) + c(ABANDONED) - unknown()),
+        SlVariant::AbandPositive => ratio(in_t + c(AB_IN_T), c(OFFERED) - unknown()),
+        SlVariant::Answered => ratio(in_t, c(ANSWERED) - unknown()),
     };
     vec![
         c(OFFERED),
         c(ANSWERED),
         c(ABANDONED),
         c(SHORT_ABANDONED),
+        c(WAIT_UNKNOWN),
         sl.alias(SERVICE_LEVEL),
         lit(p.sl_variant.name()).alias(SL_VARIANT),
         lit(p.threshold_ms as f64 / 1000.0).alias(SL_THRESHOLD_S),
         ratio(c(ABANDONED) - c(SHORT_ABANDONED), net).alias(ABANDON_RATE),
-        (ratio(c(WAIT_SUM), c(ANSWERED)) / lit(1000.0)).alias(ASA_S),
+        (ratio(c(WAIT_SUM), c(ANSWERED) - unknown()) / lit(1000.0)).alias(ASA_S),
     ]
 }
 

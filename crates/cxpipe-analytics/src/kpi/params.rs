@@ -264,11 +264,12 @@ impl KpiParams {
 }
 
 /// Queue-side columns (groupings without `agent`).
-pub const QUEUE_COLUMNS: [&str; 9] = [
+pub const QUEUE_COLUMNS: [&str; 10] = [
     OFFERED,
     ANSWERED,
     ABANDONED,
     SHORT_ABANDONED,
+    WAIT_UNKNOWN,
     SERVICE_LEVEL,
     SL_VARIANT,
     SL_THRESHOLD_S,
@@ -296,8 +297,8 @@ pub const AGENT_COLUMNS: [&str; 13] = [
 /// The output type of a KPI column.
 pub fn column_dtype(name: &str) -> DataType {
     match name {
-        OFFERED | ANSWERED | ABANDONED | SHORT_ABANDONED | HANDLED | FCR_ELIGIBLE
-        | CSAT_RESPONSES => DataType::Int64,
+        OFFERED | ANSWERED | ABANDONED | SHORT_ABANDONED | WAIT_UNKNOWN | HANDLED
+        | FCR_ELIGIBLE | CSAT_RESPONSES => DataType::Int64,
         n if n.ends_with("_s") || n.ends_with("_rate") || n.ends_with("_avg") => DataType::Float64,
         SERVICE_LEVEL | CSAT_TOP2 | OCCUPANCY => DataType::Float64,
         _ => DataType::String,

@@ -142,6 +142,8 @@ pub(super) const SHORT: &str = "__short";
 pub(super) const ANS_IN_T: &str = "__ans_in_t";
 pub(super) const AB_IN_T: &str = "__ab_in_t";
 pub(super) const WAIT: &str = "__wait";
+pub(super) const UNKNOWN: &str = "__wait_unknown";
+pub(super) const ANS_UNKNOWN: &str = "__ans_wait_unknown";
 pub(super) const HELD: &str = "__held";
 pub(super) const TRANSFERRED: &str = "__transferred";
 pub(super) const SURVEYED: &str = "__surveyed";
@@ -211,6 +213,13 @@ fn handled_only(name: &str) -> Expr {
         .otherwise(lit(0i64))
 }
 
+/// Inbound contacts of unknown wait.
+fn inbound_unknown(known: &Expr) -> Expr {
+    column(col::DIRECTION)
+        .eq(lit(Direction::Inbound.as_str()))
+        .and(known.clone().not())
+}
+
 /// Per-row columns the group-by only has to sum: flags (booleans, counted
 /// where true) and durations, each already restricted to the contacts it
 /// counts.
@@ -219,8 +228,20 @@ pub(super) fn row_columns(p: &KpiParams) -> Vec<(&'static str, Expr)> {
     let inbound = column(col::DIRECTION).eq(lit(Direction::Inbound.as_str()));
     let aband = column(col::ABANDONED).fill_null(lit(false));
     let wait = column(col::WAIT_MS);
+    let known = wait.clone().is_not_null();
     let ib_ans = inbound.clone().and(answered.clone());
     let ib_ab = inbound.clone().and(aband);
+    // SPEC §8: a contact of unknown wait is offered, answered or abandoned
+    // like any other, but never "within T", never a short abandon, and an
+    // answered one is left out of service level and ASA altogether.
+    let below = |limit: i64, strict: bool| {
+        let test = if strict {
+            wait.clone().lt(lit(limit))
+        } else {
+            wait.clone().lt_eq(lit(limit))
+        };
+        known.clone().and(test.fill_null(lit(false)))
+    };
     let csat = when(answered.clone())
         .then(column(col::CSAT).cast(DataType::Int64))
         .otherwise(lit(NULL).cast(DataType::Int64));
@@ -229,16 +250,17 @@ pub(super) fn row_columns(p: &KpiParams) -> Vec<(&'static str, Expr)> {
         (INBOUND, inbound),
         (IB_ANSWERED, ib_ans.clone()),
         (IB_ABANDONED, ib_ab.clone()),
+        (SHORT, ib_ab.clone().and(below(p.short_abandon_ms, true))),
+        (ANS_IN_T, ib_ans.clone().and(below(p.threshold_ms, false))),
+        (AB_IN_T, ib_ab.and(below(p.threshold_ms, false))),
         (
-            SHORT,
-            ib_ab.clone().and(wait.clone().lt(lit(p.short_abandon_ms))),
+            WAIT,
+            when(ib_ans.clone().and(known.clone()))
+                .then(wait)
+                .otherwise(lit(0i64)),
         ),
-        (
-            ANS_IN_T,
-            ib_ans.clone().and(wait.clone().lt_eq(lit(p.threshold_ms))),
-        ),
-        (AB_IN_T, ib_ab.and(wait.clone().lt_eq(lit(p.threshold_ms)))),
-        (WAIT, when(ib_ans).then(wait).otherwise(lit(0i64))),
+        (UNKNOWN, inbound_unknown(&known)),
+        (ANS_UNKNOWN, ib_ans.and(known.not())),
         (col::HANDLE_MS, handled_only(col::HANDLE_MS)),
         (col::TALK_MS, handled_only(col::TALK_MS)),
         (col::HOLD_MS, handled_only(col::HOLD_MS)),

@@ -149,8 +149,8 @@ impl RowBuffer {
         }
         self.arrived_at.append_value(row.arrived_at);
         self.answered_at.append_option(row.answered_at);
-        self.ended_at.append_value(row.ended_at);
-        self.wait_ms.append_value(row.wait_ms);
+        self.ended_at.append_option(row.ended_at);
+        self.wait_ms.append_option(row.wait_ms);
         self.talk_ms.append_value(row.talk_ms);
         self.hold_ms.append_value(row.hold_ms);
         self.acw_ms.append_value(row.acw_ms);
@@ -229,8 +229,8 @@ mod tests {
             customer_key: Some([b'a'; 32]),
             arrived_at: 0,
             answered_at: None,
-            ended_at: 5_000_000,
-            wait_ms: 5_000,
+            ended_at: Some(5_000_000),
+            wait_ms: Some(5_000),
             talk_ms: 0,
             hold_ms: 0,
             acw_ms: 0,

@@ -105,10 +105,16 @@ proptest! {
                     }
                 }
                 for r in &rows {
-                    prop_assert!(r.arrived_at <= r.ended_at);
-                    prop_assert!(r.answered_at.is_none_or(|a| r.arrived_at <= a && a <= r.ended_at));
+                    // SPEC §3: a null end only on an unanswered row, and
+                    // then a null wait.
+                    match (r.answered_at, r.ended_at) {
+                        (Some(a), Some(e)) => prop_assert!(r.arrived_at <= a && a <= e),
+                        (None, Some(e)) => prop_assert!(r.arrived_at <= e),
+                        (Some(_), None) => prop_assert!(false, "answered without an end"),
+                        (None, None) => prop_assert!(r.wait_ms.is_none()),
+                    }
                     prop_assert!(!r.abandoned || (r.answered_at.is_none() && r.agent_id.is_none()));
-                    prop_assert!(r.wait_ms >= 0 && r.talk_ms >= 0 && r.hold_ms >= 0 && r.acw_ms >= 0);
+                    prop_assert!(r.wait_ms.is_none_or(|w| w >= 0) && r.talk_ms >= 0 && r.hold_ms >= 0 && r.acw_ms >= 0);
                     prop_assert_eq!(r.handle_ms, r.talk_ms + r.hold_ms + r.acw_ms);
                     prop_assert!(r.csat.is_none_or(|c| (1..=5).contains(&c)));
                     prop_assert_eq!(&r.source_file, name);

@@ -180,14 +180,21 @@ fn kind_of(slot: Slot) -> ColKind {
     }
 }
 
-/// Canonical columns a mapping must give (the rest may be absent).
-pub(super) const REQUIRED: [Slot; 5] = [
+/// Canonical columns a mapping must give, and whose fields a CSV header
+/// must have.
+pub(super) const REQUIRED: [Slot; 4] = [
     Slot::InteractionId,
     Slot::Channel,
     Slot::Direction,
     Slot::ArrivedAt,
-    Slot::EndedAt,
 ];
+
+/// Stored columns that are never null (SPEC §3): a mapping must say where
+/// they come from, or what their absence means with a `default`, so that a
+/// 0 or a `false` in the dataset is always something the export or the
+/// mapping said. (`handle_ms` and `abandoned` are derived; every other
+/// column is nullable and may be left out.)
+pub(super) const COVERED: [Slot; 4] = [Slot::Talk, Slot::Hold, Slot::Acw, Slot::Transferred];
 
 fn parse_unit(s: &str) -> Option<DurationUnit> {
     match s.to_ascii_lowercase().as_str() {
@@ -348,6 +355,24 @@ impl Mapping {
                 ));
             }
         }
+        let uncovered: Vec<Slot> = COVERED
+            .into_iter()
+            .filter(|s| self.cols[s.index()].is_none())
+            .collect();
+        if let Some(first) = uncovered.first() {
+            let example = if *first == Slot::Transferred {
+                "false"
+            } else {
+                "0"
+            };
+            return Err(format!(
+                "{origin}: [columns.{}] is missing: say where {} come{} from, or what the export's silence means (e.g. [columns.{}] default = \"{example}\"); these columns are never null, and cxpipe stores no value the export or the mapping did not give",
+                first.column_name(),
+                column_names(&uncovered),
+                if uncovered.len() == 1 { "s" } else { "" },
+                first.column_name(),
+            ));
+        }
         Ok(())
     }
 
@@ -499,9 +524,19 @@ impl Mapping {
             raw.present.is_some() || raw.absent.is_some(),
             raw.join.is_some(),
         ];
+        if sources.iter().all(|b| !b)
+            && let Some(d) = &raw.default
+        {
+            // Only a default: the export has no such field, and the
+            // mapping says what that means (`hold_ms` default "0").
+            return Ok((
+                ColumnRule::Value(d.clone()),
+                format!("{} (default)", slot.column_name()),
+            ));
+        }
         if sources.iter().filter(|b| **b).count() != 1 {
             return Err(
-                "needs exactly one of field, value, from (+ plus/minus), join or present/absent"
+                "needs exactly one of field, value, from (+ plus/minus), join or present/absent (or only a default)"
                     .to_string(),
             );
         }

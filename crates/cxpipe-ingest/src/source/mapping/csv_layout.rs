@@ -1,7 +1,8 @@
 //! Resolving a CSV file's header against a mapping: which column holds
 //! each source field, which are missing, which are ignored.
 
-use super::compile::{ColumnRule, Mapping, REQUIRED};
+use super::compile::{COVERED, ColumnRule, Mapping, REQUIRED};
+use crate::row::Slot;
 
 /// A mapping's CSV columns, resolved from one file's header.
 #[derive(Debug, Clone)]
@@ -17,11 +18,15 @@ pub struct MappedCsv {
 }
 
 impl Mapping {
-    /// Source fields required by the required columns (for CSV headers):
-    /// for each, the alternatives of which one must be present.
+    /// Source fields a CSV header must have: those of the required
+    /// columns, of the never-null ones and of `ended_at` (without which
+    /// every answered record would be refused: a file that would be
+    /// "detected" and then rejected whole fails up front instead). For
+    /// each, the alternatives of which one must be present.
     fn required_fields(&self) -> Vec<Vec<usize>> {
         let mut out = Vec::new();
-        for slot in REQUIRED {
+        let slots = REQUIRED.into_iter().chain(COVERED).chain([Slot::EndedAt]);
+        for slot in slots {
             let Some(col) = &self.cols[slot.index()] else {
                 continue;
             };
@@ -49,17 +54,22 @@ impl Mapping {
             .iter()
             .map(|f| header.iter().position(|h| h.trim().eq_ignore_ascii_case(f)))
             .collect();
-        let missing_required: Vec<String> = self
-            .required_fields()
-            .iter()
-            .filter(|alts| alts.iter().all(|a| col_of[*a].is_none()))
-            .map(|alts| {
-                alts.iter()
-                    .map(|a| self.fields[*a].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            })
-            .collect();
+        let mut missing_required: Vec<String> = Vec::new();
+        for alts in self.required_fields() {
+            if alts.iter().any(|a| col_of[*a].is_some()) {
+                continue;
+            }
+            let names = alts
+                .iter()
+                .map(|a| self.fields[*a].as_str())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            // One field can feed several columns (TALK TIME: talk_ms and
+            // the derived end): name it once.
+            if !missing_required.contains(&names) {
+                missing_required.push(names);
+            }
+        }
         if !missing_required.is_empty() {
             return Err(format!(
                 "missing required column{} {} for source {} (header: {})",

@@ -230,8 +230,9 @@ impl<'r> Mapped<'r> {
                 .map(|p| (*p, 1))
                 .chain(minus.iter().map(|p| (*p, -1)));
             for (p, sign) in signed {
+                // A blank part makes the time unknown, never "plus 0".
                 let Some(text) = rec.text(self.m, p)? else {
-                    continue;
+                    return Ok(None);
                 };
                 let ms = parse::duration_ms(&text, col.unit).map_err(|e| {
                     (
@@ -384,6 +385,12 @@ impl<'a> Fields<'a> for &'a Mapped<'_> {
         self.m.cols[slot.index()]
             .as_ref()
             .map_or_else(|| slot.column_name(), |c| c.label.as_str())
+    }
+
+    fn blank_is_zero(&self, _slot: Slot) -> bool {
+        // A mapping says "blank means 0" with `default`, and then the text
+        // is not blank.
+        false
     }
 
     fn timestamp(&self, slot: Slot, _zone: &Zone) -> Result<Option<Micros>, Problem> {

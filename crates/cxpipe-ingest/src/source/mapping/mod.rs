@@ -81,21 +81,21 @@ mod tests {
     #[test]
     fn errors_name_the_file_line_and_key() {
         let base = "[source]\nname = \"x\"\nformat = \"csv\"\n";
-        let req = "[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.arrived_at]\nfield = \"start\"\n[columns.ended_at]\nfield = \"end\"\n";
-        let ok = format!("{base}{req}");
+        let req = "[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.arrived_at]\nfield = \"start\"\n[columns.ended_at]\nfield = \"end\"\n[columns.hold_ms]\ndefault = \"0\"\n[columns.acw_ms]\ndefault = \"0\"\n[columns.transferred]\ndefault = \"false\"\n";
+        let ok = format!("{base}{req}[columns.talk_ms]\nfield = \"talk\"\nunit = \"s\"\n");
         Mapping::parse(&ok, "m.toml").expect("valid");
         let cases = [
             (
                 format!("{base}{req}[columns.talk_ms]\nfield = \"talk\"\nunit = \"hours\"\n"),
-                "m.toml:14: [columns.talk_ms] unit: \"hours\"",
+                "m.toml:20: [columns.talk_ms] unit: \"hours\"",
             ),
             (
                 format!("{base}{req}[columns.talk]\nfield = \"talk\"\n"),
-                "m.toml:14: [columns.talk] is not a canonical column",
+                "m.toml:20: [columns.talk] is not a canonical column",
             ),
             (
                 format!("{base}{req}[columns.queue]\nfeild = \"q\"\n"),
-                "m.toml:15:",
+                "m.toml:21:",
             ),
             (
                 format!("{base}{req}[columns.csat]\nfield = \"c\"\nscale = [10, 1]\n"),
@@ -145,7 +145,7 @@ mod tests {
     /// (computed outside cxpipe: Python's datetime, see the constants).
     #[test]
     fn timestamp_formats_lists_epochs_serials_and_time_fields() {
-        let base = "[source]\nname = \"x\"\nformat = \"csv\"\n[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.ended_at]\nfield = \"end\"\nformat = \"epoch_s\"\n";
+        let base = "[source]\nname = \"x\"\nformat = \"csv\"\n[columns.interaction_id]\nfield = \"id\"\n[columns.channel]\nvalue = \"voice\"\n[columns.direction]\nvalue = \"inbound\"\n[columns.ended_at]\nfield = \"end\"\nformat = \"epoch_s\"\n[columns.talk_ms]\ndefault = \"0\"\n[columns.hold_ms]\ndefault = \"0\"\n[columns.acw_ms]\ndefault = \"0\"\n[columns.transferred]\ndefault = \"false\"\n";
         let with = |arrived: &str| format!("{base}[columns.arrived_at]\n{arrived}");
         for (arrived, want) in [
             (
@@ -391,7 +391,7 @@ mod tests {
     #[test]
     fn a_csv_header_without_a_required_field_fails() {
         let m = Mapping::builtin("five9").expect("five9");
-        let header: Vec<String> = "CALL ID,TIMESTAMP,CAMPAIGN,AGENT,QUEUE WAIT TIME,HOLD TIME"
+        let header: Vec<String> = "CALL ID,TIMESTAMP,CAMPAIGN,AGENT,QUEUE WAIT TIME,HOLD TIME,AFTER CALL WORK TIME,TRANSFERS"
             .split(',')
             .map(str::to_string)
             .collect();
