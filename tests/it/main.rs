@@ -17,6 +17,7 @@ mod layering;
 mod mappings;
 mod nothing_lost;
 mod privacy;
+mod real_exports;
 mod report;
 mod run;
 mod samples;

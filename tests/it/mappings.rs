@@ -249,6 +249,28 @@ fn new_keys_are_checked() {
             format!("{base}{req}[columns.queue]\nfield = \"q\"\nminus = [\"t\"]\n"),
             "[columns.queue]",
         ),
+        (
+            format!(
+                "{}skip = [{{ all = [{{ field = \"o\", is = [\"x\"] }}] }}]\n{req}",
+                base
+            ),
+            "m.toml:4: [source] skip: all = [..]: give two or more tests",
+        ),
+        (
+            format!(
+                "{}skip = [{{ field = \"o\", all = [{{ field = \"o\", is = [\"x\"] }}, {{ field = \"p\", present = true }}] }}]\n{req}",
+                base
+            ),
+            "m.toml:4: [source] skip: all = [..] holds the tests itself",
+        ),
+        (
+            format!("{base}{req}[columns.answered_at]\nfield = \"d\"\ntime_field = []\n"),
+            "[columns.answered_at] time_field: name at least one field",
+        ),
+        (
+            format!("{base}{req}[columns.hold_ms]\nfield = \"h\"\nunit = \"s\"\n"),
+            "[columns.talk_ms] is missing: say where talk_ms, acw_ms, transferred come from",
+        ),
     ] {
         let p = tmp.path().join("m.toml");
         fs::write(&p, &text).expect("mapping");
@@ -415,4 +437,140 @@ default = "false"
         assert_eq!(out.code, 2, "{extra}: {}", out.stderr);
         assert!(out.stderr.contains(want), "{extra}: {}", out.stderr);
     }
+}
+
+/// A date column with time-of-day columns: `time_field` takes the first
+/// time that is present and not a `null` word; with none, the column has no
+/// value — a date alone is never read as midnight. `skip` with `all` drops
+/// a record only when every test holds.
+#[test]
+fn time_fields_never_default_to_midnight_and_all_conditions_skip() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("m.toml");
+    fs::write(
+        &mapping,
+        r#"[source]
+name = "m"
+format = "csv"
+skip = [{ all = [{ field = "outcome", is = ["HANG"] }, { field = "queued", is = ["0:00:00"] }] }]
+
+[columns.interaction_id]
+field = "id"
+
+[columns.channel]
+value = "voice"
+
+[columns.direction]
+value = "inbound"
+
+[columns.agent_id]
+field = "agent"
+only_if = "answered_at"
+
+[columns.arrived_at]
+field = "day"
+time_field = ["queued", "served"]
+null = ["0:00:00"]
+format = "%Y-%m-%d %H:%M:%S"
+
+[columns.answered_at]
+field = "day"
+time_field = "served"
+null = ["0:00:00"]
+format = "%Y-%m-%d %H:%M:%S"
+
+[columns.ended_at]
+field = "day"
+time_field = ["done", "left"]
+null = ["0:00:00"]
+format = "%Y-%m-%d %H:%M:%S"
+
+[columns.talk_ms]
+field = "talk"
+unit = "s"
+
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
+"#,
+    )
+    .expect("mapping");
+    let export = tmp.path().join("calls.csv");
+    fs::write(
+        &export,
+        "id,day,queued,served,done,left,outcome,agent,talk\n\
+         q1,2026-10-01,08:00:00,08:00:20,08:05:00,0:00:00,AGENT,ann,280\n\
+         d1,2026-10-01,0:00:00,09:00:00,09:01:00,0:00:00,AGENT,bob,60\n\
+         h1,2026-10-01,10:00:00,0:00:00,0:00:00,10:00:30,HANG,ann,0\n\
+         v1,2026-10-01,0:00:00,0:00:00,0:00:00,0:00:00,HANG,,0\n\
+         n1,2026-10-01,0:00:00,0:00:00,0:00:00,0:00:00,AGENT,cid,0\n\
+         u1,2026-10-01,11:00:00,0:00:00,0:00:00,0:00:00,LOST,,0\n",
+    )
+    .expect("export");
+    let ds = tmp.path().join("ds");
+    let m = mapping.display().to_string();
+    let (out, report) = ingest(
+        &ds,
+        &[&export],
+        &["--mapping", &m, "--max-reject-rate", "1"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    // v1 is skipped (HANG and never queued); n1 has no time at all for its
+    // arrival: missing_required, not a call at midnight.
+    assert_eq!(
+        (
+            &f["rows_read"],
+            &f["rows_written"],
+            &f["rows_filtered"],
+            &f["rows_quarantined"]
+        ),
+        (&6.into(), &4.into(), &1.into(), &1.into()),
+        "{report}"
+    );
+    assert_eq!(f["reasons"]["missing_required"], 1, "{report}");
+    let rows = by_id(read_dataset(&ds));
+    let t = ts_us;
+    let q1 = &rows["q1"];
+    assert_eq!(
+        (
+            q1.arrived_at,
+            q1.answered_at,
+            q1.ended_at,
+            q1.agent_id.as_deref()
+        ),
+        (
+            t("2026-10-01T08:00:00Z"),
+            Some(t("2026-10-01T08:00:20Z")),
+            Some(t("2026-10-01T08:05:00Z")),
+            Some("ann")
+        )
+    );
+    assert_eq!(
+        rows["d1"].arrived_at,
+        t("2026-10-01T09:00:00Z"),
+        "the second time field"
+    );
+    let h1 = &rows["h1"];
+    assert_eq!(
+        (
+            h1.answered_at,
+            h1.ended_at,
+            h1.agent_id.as_deref(),
+            h1.abandoned
+        ),
+        (None, Some(t("2026-10-01T10:00:30Z")), None, true),
+        "served 0:00:00: unanswered, so not ann's; ends when it left"
+    );
+    let u1 = &rows["u1"];
+    assert_eq!(
+        (u1.ended_at, u1.wait_ms),
+        (None, None),
+        "no end recorded: unknown, not midnight"
+    );
 }

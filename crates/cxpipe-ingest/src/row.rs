@@ -425,6 +425,11 @@ fn plausible<'a>(
     ))
 }
 
+/// An instant as RFC 3339 UTC, for messages.
+fn utc_text(us: Micros) -> String {
+    jiff::Timestamp::from_microsecond(us).map_or_else(|_| format!("{us} µs"), |t| t.to_string())
+}
+
 /// Converts one record into a canonical row, or says why it cannot be one.
 /// Checks run in a fixed order, so a record with several problems always
 /// reports the same one.
@@ -507,18 +512,18 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
         ended_at = Some(floor);
         skew_fixed = true;
     }
+    // The times as read (UTC), beside the source's names: a name alone
+    // can be ambiguous (a date column with a time-of-day column).
+    let at = |slot: Slot, t: Micros| format!("{} ({})", f.name(slot), utc_text(t));
     if let Some(end) = ended_at
         && arrived_at > end
     {
-        let text = |slot| f.get(slot).ok().flatten().unwrap_or_default();
         return Err((
             ReasonCode::TimeOrder,
             format!(
-                "{} ({}) is after {} ({})",
-                f.name(Slot::ArrivedAt),
-                text(Slot::ArrivedAt),
-                f.name(Slot::EndedAt),
-                text(Slot::EndedAt)
+                "{} is after {}",
+                at(Slot::ArrivedAt, arrived_at),
+                at(Slot::EndedAt, end)
             ),
         ));
     }
@@ -529,9 +534,9 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
             ReasonCode::TimeOrder,
             format!(
                 "{} is outside {} .. {}",
-                f.name(Slot::AnsweredAt),
-                f.name(Slot::ArrivedAt),
-                f.name(Slot::EndedAt)
+                at(Slot::AnsweredAt, ans),
+                at(Slot::ArrivedAt, arrived_at),
+                at(Slot::EndedAt, end)
             ),
         ));
     }

@@ -51,8 +51,8 @@ pub struct Mapping {
 /// A test on one source field's text (trimmed; absent = blank).
 #[derive(Debug, Clone)]
 pub(super) struct Condition {
-    pub(super) field: usize,
-    pub(super) test: Test,
+    /// (field, test) pairs that must all hold.
+    pub(super) all: Vec<(usize, Test)>,
 }
 
 /// What a [`Condition`] checks.
@@ -149,8 +149,9 @@ pub(super) struct Col {
     pub(super) unit: DurationUnit,
     /// Timestamp formats, tried in order (empty: ISO 8601).
     pub(super) formats: Vec<TimeFormat>,
-    /// A separate time-of-day field joined to the date field's text.
-    pub(super) time_field: Option<usize>,
+    /// Separate time-of-day fields (the first present) joined to the date
+    /// field's text; none present: the column has no value.
+    pub(super) time_field: Vec<usize>,
     pub(super) zone: Option<Zone>,
     pub(super) only_if: Option<Slot>,
     /// The column has a value only when this holds.
@@ -416,7 +417,27 @@ impl Mapping {
 
     /// Compiles a condition on one field.
     pub(super) fn condition(&mut self, c: &RawCondition) -> Result<Condition, String> {
-        if c.field.trim().is_empty() {
+        if let Some(parts) = &c.all {
+            if c.field.is_some() || c.is.is_some() || c.is_not.is_some() || c.present.is_some() {
+                return Err(
+                    "all = [..] holds the tests itself; give no field, is, is_not or present beside it"
+                        .to_string(),
+                );
+            }
+            if parts.len() < 2 {
+                return Err("all = [..]: give two or more tests".to_string());
+            }
+            let mut all = Vec::new();
+            for p in parts {
+                if p.all.is_some() {
+                    return Err("all = [..]: a test inside cannot be another `all`".to_string());
+                }
+                all.extend(self.condition(p)?.all);
+            }
+            return Ok(Condition { all });
+        }
+        let field = c.field.as_deref().unwrap_or_default();
+        if field.trim().is_empty() {
             return Err("field: names no field".to_string());
         }
         let test = match (&c.is, &c.is_not, c.present) {
@@ -425,14 +446,12 @@ impl Mapping {
             (None, None, Some(p)) => Test::Present(p),
             _ => {
                 return Err(format!(
-                    "the condition on {:?} needs exactly one of is = [..], is_not = [..] (not empty) or present = true|false",
-                    c.field
+                    "the condition on {field:?} needs exactly one of is = [..], is_not = [..] (not empty) or present = true|false"
                 ));
             }
         };
         Ok(Condition {
-            field: self.field_id(&c.field),
-            test,
+            all: vec![(self.field_id(field), test)],
         })
     }
 
@@ -442,7 +461,7 @@ impl Mapping {
     fn column(&mut self, slot: Slot, raw: RawColumn) -> Result<Col, String> {
         let kind = kind_of(slot);
         check_keys(kind, &raw)?;
-        let (rule, label) = self.rule(slot, &raw)?;
+        let (rule, mut label) = self.rule(slot, &raw)?;
         let unit = match &raw.unit {
             None => DurationUnit::Seconds,
             Some(u) => parse_unit(u)
@@ -461,7 +480,17 @@ impl Mapping {
                 "time_field: joins a time of day to a `field`; this column has none".to_string(),
             );
         }
-        let time_field = raw.time_field.as_deref().map(|f| self.field_id(f));
+        let time_field = match &raw.time_field {
+            None => Vec::new(),
+            Some(names) => {
+                let names = names.to_vec();
+                if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) {
+                    return Err("time_field: name at least one field, none blank".to_string());
+                }
+                label = format!("{label} + {}", names.join(" | "));
+                names.iter().map(|n| self.field_id(n)).collect()
+            }
+        };
         let zone = raw
             .zone
             .as_deref()

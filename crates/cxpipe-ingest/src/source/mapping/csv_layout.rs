@@ -34,7 +34,12 @@ impl Mapping {
                 continue;
             }
             match &col.rule {
-                ColumnRule::Fields(f) => out.push(f.clone()),
+                ColumnRule::Fields(f) => {
+                    out.push(f.clone());
+                    if !col.time_field.is_empty() {
+                        out.push(col.time_field.clone());
+                    }
+                }
                 ColumnRule::Derived { plus, minus, .. } => {
                     out.extend(plus.iter().chain(minus).map(|p| vec![*p]));
                 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use cxpipe_model::Zone;
 
-use super::compile::{Col, ColumnRule, Mapping};
+use super::compile::{Col, ColumnRule, Condition, Mapping};
 use super::csv_layout::MappedCsv;
 use super::json_paths::{JsonRecord, JsonVal};
 use crate::csv::CsvParser;
@@ -93,12 +93,24 @@ impl<'r> Record<'r> {
     }
 }
 
+impl Record<'_> {
+    /// Whether every test of `c` holds for this record.
+    fn meets(&self, m: &Mapping, c: &Condition) -> Result<bool, Problem> {
+        for (field, test) in &c.all {
+            if !test.holds(self.text(m, *field)?.as_deref()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
 impl Mapping {
     /// The `[source] skip` condition a record meets, if any: it is not a
     /// contact and is counted as filtered, not stored.
     pub fn skipped(&self, rec: &Record<'_>) -> Result<Option<usize>, Problem> {
         for (i, c) in self.skip.iter().enumerate() {
-            if c.test.holds(rec.text(self, c.field)?.as_deref()) {
+            if rec.meets(self, c)? {
                 return Ok(Some(i));
             }
         }
@@ -193,7 +205,7 @@ impl<'r> Mapped<'r> {
 
     fn gated(&self, col: &Col, rec: &Record<'r>) -> Result<bool, Problem> {
         if let Some(c) = &col.when
-            && !c.test.holds(rec.text(self.m, c.field)?.as_deref())
+            && !rec.meets(self.m, c)?
         {
             return Ok(false);
         }
@@ -259,10 +271,21 @@ impl<'r> Mapped<'r> {
             Err(p) => return Err(p.clone()),
         };
         let zone = col.zone.as_ref().unwrap_or(zone);
-        let time = match col.time_field {
-            Some(id) => rec.text(self.m, id)?,
-            None => None,
-        };
+        // The time of day: the first of the time fields with a text that
+        // is not a `null` word. With time fields and none present, the
+        // column has no value: a date alone is never taken as midnight.
+        let mut time = None;
+        for id in &col.time_field {
+            if let Some(t) = rec.text(self.m, *id)?
+                && !col.null.iter().any(|n| n.eq_ignore_ascii_case(&t))
+            {
+                time = Some(t);
+                break;
+            }
+        }
+        if !col.time_field.is_empty() && time.is_none() {
+            return Ok(None);
+        }
         if col.formats.is_empty() {
             let joined;
             let text = match &time {
@@ -344,7 +367,7 @@ fn column_text<'r>(
         }
     };
     if let Some(c) = &col.when
-        && !c.test.holds(rec.text(m, c.field)?.as_deref())
+        && !rec.meets(m, c)?
     {
         // The condition does not hold: no value, and no default either
         // (an agent named on an unanswered call is not its agent).

@@ -41,11 +41,13 @@ pub(super) struct RawSource {
 }
 
 /// A test on one source field: `{ field = "x", is = [...] }`, `is_not`, or
-/// `present = true|false`.
+/// `present = true|false`; or `{ all = [<tests>] }`, which holds when every
+/// one of them does.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCondition {
-    pub(super) field: String,
+    pub(super) field: Option<String>,
+    pub(super) all: Option<Vec<RawCondition>>,
     pub(super) is: Option<Vec<String>>,
     pub(super) is_not: Option<Vec<String>>,
     pub(super) present: Option<bool>,
@@ -80,7 +82,7 @@ pub(super) struct RawColumn {
     pub(super) map: Option<BTreeMap<String, String>>,
     pub(super) unit: Option<String>,
     pub(super) format: Option<OneOrMany>,
-    pub(super) time_field: Option<String>,
+    pub(super) time_field: Option<OneOrMany>,
     pub(super) zone: Option<String>,
     pub(super) from: Option<String>,
     pub(super) plus: Option<Vec<String>>,
