@@ -574,3 +574,124 @@ default = "false"
         "no end recorded: unknown, not midnight"
     );
 }
+
+/// CSV dialects: a `;` file (a spreadsheet in a European locale) and a tab
+/// one are recognised from their header, whatever their source; a mapping
+/// names its `|` delimiter; a quoted field holds the delimiter and a line
+/// break. A file whose header does not fit is told which delimiter it has.
+#[test]
+fn semicolon_tab_and_pipe_delimiters() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let semi = tmp.path().join("semi.csv");
+    fs::write(
+        &semi,
+        "interaction_id;channel;direction;queue;agent_id;arrived_at;answered_at;ended_at;talk_s;disposition\n\
+         s1;voice;inbound;q;A1;2026-10-01T08:00:00Z;2026-10-01T08:00:10Z;2026-10-01T08:02:00Z;110;\"paid; then\nasked again\"\n\
+         s2;voice;inbound;q;;2026-10-01T08:05:00Z;;2026-10-01T08:05:30Z;;\n",
+    )
+    .expect("write");
+    let five9_tab = tmp.path().join("five9.tsv");
+    fs::write(
+        &five9_tab,
+        "CALL ID\tTIMESTAMP\tCAMPAIGN\tCALL TYPE\tAGENT\tANI\tQUEUE WAIT TIME\tTALK TIME\tHOLD TIME\tAFTER CALL WORK TIME\tTRANSFERS\tABANDONED\tDISPOSITION\n\
+         t1\t10/01/2026 08:00:05\tSales\tInbound\tann\t2025550100\t00:00:12\t00:04:48\t00:00:20\t00:00:35\t0\t0\tResolved\n",
+    )
+    .expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&semi, &five9_tab], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("semi.csv: CSV (\";\" delimited), source generic")
+            && out
+                .stderr
+                .contains("five9.tsv: CSV (tab delimited), source five9"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(report["totals"]["rows_written"], 3, "{report}");
+    let rows = by_id(read_dataset(&ds));
+    assert_eq!(
+        rows["s1"].disposition.as_deref(),
+        Some("paid; then\nasked again")
+    );
+    assert_eq!(rows["s1"].source_line, 2);
+    assert_eq!(rows["s2"].source_line, 4, "after a record of two lines");
+    assert_eq!((rows["t1"].talk_ms, rows["t1"].acw_ms), (288_000, 35_000));
+
+    let mapping = tmp.path().join("pipe.toml");
+    let pipe_mapping = r#"[source]
+name = "pipe"
+format = "csv"
+delimiter = "|"
+
+[columns.interaction_id]
+field = "id"
+
+[columns.channel]
+value = "chat"
+
+[columns.direction]
+value = "inbound"
+
+[columns.arrived_at]
+field = "start"
+
+[columns.ended_at]
+field = "end"
+
+[columns.talk_ms]
+default = "0"
+
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
+"#;
+    fs::write(&mapping, pipe_mapping).expect("mapping");
+    let pipe = tmp.path().join("pipe.txt");
+    fs::write(
+        &pipe,
+        "id|start|end\np1|2026-10-01T09:00:00Z|\"2026-10-01T09:01:00Z\"\n",
+    )
+    .expect("write");
+    let m = mapping.display().to_string();
+    let ds2 = tmp.path().join("ds2");
+    let (out, report) = ingest(&ds2, &[&pipe], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["rows_written"], 1, "{report}");
+    assert_eq!(
+        read_dataset(&ds2)[0].ended_at,
+        Some(ts_us("2026-10-01T09:01:00Z"))
+    );
+
+    // The same mapping without its delimiter line: the header is one
+    // field, and the message says what it holds.
+    fs::write(&mapping, pipe_mapping.replace("delimiter = \"|\"\n", "")).expect("mapping");
+    let (out, _) = ingest(&tmp.path().join("ds3"), &[&pipe], &["--mapping", &m]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "is the file \"|\"-delimited? (a mapping says so with [source] delimiter = \"|\")"
+        ),
+        "{}",
+        out.stderr
+    );
+    fs::write(
+        &mapping,
+        pipe_mapping.replace("delimiter = \"|\"", "delimiter = \"::\""),
+    )
+    .expect("mapping");
+    let out = cxpipe(&["mapping", "check", &m]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("pipe.toml:4: [source] delimiter: \"::\" is not one of"),
+        "{}",
+        out.stderr
+    );
+}

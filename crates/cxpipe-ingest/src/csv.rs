@@ -4,9 +4,19 @@
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 
+fn reader(delimiter: u8) -> Reader {
+    ReaderBuilder::new()
+        .delimiter(delimiter)
+        .terminator(Terminator::Any(b'\n'))
+        .build()
+}
+
 /// A reusable CSV field parser for single records.
 ///
-/// A record without any quote is split on commas directly (its fields are
+/// The field delimiter is `,` unless set ([`CsvParser::with_delimiter`]:
+/// `;`, `|` and tab are the others exports use).
+///
+/// A record without any quote is split on the delimiter directly (its fields are
 /// slices of the record); one with quotes goes through csv-core, which
 /// unescapes into an internal buffer. The fast path is what makes plain
 /// exports cheap: most records of most exports have no quote at all.
@@ -17,23 +27,36 @@ pub struct CsvParser {
     ends: Vec<usize>,
     plain: Vec<(usize, usize)>,
     quoted: bool,
+    delimiter: u8,
 }
 
 impl Default for CsvParser {
     fn default() -> Self {
-        CsvParser {
-            rdr: ReaderBuilder::new()
-                .terminator(Terminator::Any(b'\n'))
-                .build(),
-            out: vec![0; 4096],
-            ends: vec![0; 64],
-            plain: Vec::with_capacity(64),
-            quoted: false,
-        }
+        CsvParser::with_delimiter(b',')
     }
 }
 
 impl CsvParser {
+    /// A parser for fields separated by `delimiter`.
+    pub fn with_delimiter(delimiter: u8) -> CsvParser {
+        CsvParser {
+            rdr: reader(delimiter),
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+            plain: Vec::with_capacity(64),
+            quoted: false,
+            delimiter,
+        }
+    }
+
+    /// Switches to another delimiter (a no-op when it is the same).
+    pub fn set_delimiter(&mut self, delimiter: u8) {
+        if delimiter != self.delimiter {
+            self.rdr = reader(delimiter);
+            self.delimiter = delimiter;
+        }
+    }
+
     /// Parses one record (without its line terminator) into fields.
     /// Returns the number of fields, or an error when the bytes hold more
     /// than one record.
@@ -42,7 +65,7 @@ impl CsvParser {
             self.quoted = false;
             self.plain.clear();
             let mut start = 0;
-            for i in memchr::memchr_iter(b',', rec) {
+            for i in memchr::memchr_iter(self.delimiter, rec) {
                 self.plain.push((start, i));
                 start = i + 1;
             }

@@ -73,8 +73,8 @@ fn run_target(target: &str, input: &[u8]) {
 // ---------------------------------------------------------------------------
 
 /// The records of `buf` as (start, end, malformed), splitting it at once.
-fn records(buf: &[u8], framing: Framing) -> Vec<(usize, usize, bool)> {
-    let s = split(buf, framing, true);
+fn records(buf: &[u8], framing: Framing, delim: u8) -> Vec<(usize, usize, bool)> {
+    let s = split(buf, framing, true, delim);
     assert!(s.skipped_bytes == 0 && s.framing_after.is_none() || buf.len() >= MAX_RECORD);
     let out = spans(&s.ends, s.skipped_bytes);
     let prev = out.last().map_or(s.skipped_bytes, |r| r.1);
@@ -106,14 +106,19 @@ fn spans(ends: &[u32], start: usize) -> Vec<(usize, usize, bool)> {
 
 /// The same records, with the buffer given in two pieces: the first
 /// without `eof`, its unconsumed tail carried into the second.
-fn records_in_two(buf: &[u8], framing: Framing, cut: usize) -> Vec<(usize, usize, bool)> {
-    let first = split(&buf[..cut], framing, false);
+fn records_in_two(
+    buf: &[u8],
+    framing: Framing,
+    delim: u8,
+    cut: usize,
+) -> Vec<(usize, usize, bool)> {
+    let first = split(&buf[..cut], framing, false, delim);
     assert!(first.consumed <= cut);
     let mut out = spans(&first.ends, 0);
     let prev = out.last().map_or(0, |r| r.1);
     assert_eq!(prev, first.consumed, "consumed ends at the last record");
     let base = first.consumed;
-    for (a, b, m) in records(&buf[base..], framing) {
+    for (a, b, m) in records(&buf[base..], framing, delim) {
         out.push((a + base, b + base, m));
     }
     out
@@ -123,7 +128,7 @@ fn records_in_two(buf: &[u8], framing: Framing, cut: usize) -> Vec<(usize, usize
 /// quoted field only at a field's start, `""` inside one is a quote, and
 /// a newline outside quotes ends the record. A record whose quote never
 /// closes is cut after its first line and marked malformed.
-fn reference_csv(buf: &[u8]) -> Vec<(usize, usize, bool)> {
+fn reference_csv(buf: &[u8], delim: u8) -> Vec<(usize, usize, bool)> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < buf.len() {
@@ -146,7 +151,7 @@ fn reference_csv(buf: &[u8]) -> Vec<(usize, usize, bool)> {
             } else if c == b'\n' {
                 break Some(i + 1);
             }
-            field_start = !quoted && c == b',';
+            field_start = !quoted && c == delim;
             i += 1;
         };
         match end {
@@ -168,23 +173,33 @@ fn reference_csv(buf: &[u8]) -> Vec<(usize, usize, bool)> {
     out
 }
 
+/// The delimiters CSV exports use (`[source] delimiter`).
+const DELIMITERS: [u8; 4] = [b',', b';', b'|', b'\t'];
+
 fn check_split(input: &[u8]) {
-    for framing in [Framing::Csv, Framing::Lines] {
-        let whole = records(input, framing);
+    for (framing, delim) in [(Framing::Lines, b',')]
+        .into_iter()
+        .chain(DELIMITERS.map(|d| (Framing::Csv, d)))
+    {
+        let whole = records(input, framing, delim);
         for cut in [
             input.len() / 3,
             input.len() / 2,
             input.len().saturating_sub(1),
         ] {
             assert_eq!(
-                records_in_two(input, framing, cut),
+                records_in_two(input, framing, delim, cut),
                 whole,
-                "{framing:?}, cut at {cut} of {}",
+                "{framing:?} ({delim}), cut at {cut} of {}",
                 input.len()
             );
         }
         if framing == Framing::Csv && input.len() < MAX_RECORD {
-            assert_eq!(whole, reference_csv(input), "against the reference");
+            assert_eq!(
+                whole,
+                reference_csv(input, delim),
+                "against the reference ({delim})"
+            );
         }
     }
 }
@@ -194,8 +209,9 @@ fn check_split(input: &[u8]) {
 // ---------------------------------------------------------------------------
 
 /// csv-core's fields of one record (the reference for the fast path).
-fn csv_core_fields(rec: &[u8]) -> Vec<Vec<u8>> {
+fn csv_core_fields(rec: &[u8], delim: u8) -> Vec<Vec<u8>> {
     let mut rdr = csv_core::ReaderBuilder::new()
+        .delimiter(delim)
         .terminator(csv_core::Terminator::Any(b'\n'))
         .build();
     let mut out = vec![0u8; rec.len() + 16];
@@ -218,7 +234,13 @@ fn csv_core_fields(rec: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn check_csv(input: &[u8]) {
-    let mut p = CsvParser::default();
+    for delim in DELIMITERS {
+        check_csv_with(input, delim);
+    }
+}
+
+fn check_csv_with(input: &[u8], delim: u8) {
+    let mut p = CsvParser::with_delimiter(delim);
     for rec in input.split(|&b| b == b'\n') {
         let Ok(n) = p.parse(rec) else {
             continue;
@@ -231,7 +253,7 @@ fn check_csv(input: &[u8]) {
             assert!(!p.was_quoted());
             assert_eq!(
                 ours,
-                csv_core_fields(rec),
+                csv_core_fields(rec, delim),
                 "fast path vs csv-core on {rec:?}"
             );
         }
@@ -456,7 +478,7 @@ fn corpus_replays() {
 fn the_reference_splitter_splits_by_hand() {
     let b = b"a,b\n\"x\ny\",z\nq\"r\n\"open\nlast";
     assert_eq!(
-        reference_csv(b),
+        reference_csv(b, b','),
         vec![
             (0, 4, false),
             (4, 12, false),
@@ -464,6 +486,12 @@ fn the_reference_splitter_splits_by_hand() {
             (16, 22, true),
             (22, 26, false)
         ]
+    );
+    // With `;` the quote after the comma is inside a field: literal.
+    let b = b"a;\"x\ny\";z\nq,\"r\nlast";
+    assert_eq!(
+        reference_csv(b, b';'),
+        vec![(0, 10, false), (10, 15, false), (15, 19, false)]
     );
 }
 

@@ -61,6 +61,8 @@ pub(crate) struct FileCtx {
     pub(crate) name: String,
     /// How its records are read.
     pub(crate) kind: FileKind,
+    /// The CSV field delimiter (`,` for every other file).
+    pub(crate) delimiter: u8,
 }
 
 /// Whole records of one file, cut from its bytes by the reader.

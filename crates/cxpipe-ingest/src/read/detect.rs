@@ -97,6 +97,15 @@ impl Detector {
 
     /// The source of a CSV file from its header.
     /// The column names of an explicit headerless-CSV mapping.
+    /// The delimiter a named CSV mapping gives; `None` (auto, generic):
+    /// each file's header says (`,` unless it has none and one other).
+    pub(crate) fn csv_delimiter(&self) -> Option<u8> {
+        match &self.source {
+            SourceKind::Mapped(m) if m.format == MapFormat::Csv => Some(m.delimiter),
+            _ => None,
+        }
+    }
+
     pub(crate) fn headerless_columns(&self) -> Option<Vec<String>> {
         match &self.source {
             SourceKind::Mapped(m) if m.format == MapFormat::Csv => m.columns.clone(),

@@ -53,6 +53,8 @@ struct FileRead<'f> {
     /// Mac ones (CR only), which are read as LF.
     cr_checked: bool,
     cr_only: bool,
+    /// The CSV field delimiter, once the file is known to be CSV.
+    delimiter: u8,
     /// Blank lines dropped before the first record or header was seen
     /// (added to `line` once the format is known; a JSON array numbers
     /// elements, not lines).
@@ -163,6 +165,7 @@ impl<'a> Reader<'a> {
             cr_checked: false,
             cr_only: false,
             blank_lines: 0,
+            delimiter: b',',
             framing: Framing::Csv,
         };
         let mut reported = 0u64;
@@ -236,7 +239,7 @@ impl<'a> Reader<'a> {
         let Some(file_ctx) = st.ctx.clone() else {
             return true;
         };
-        let s = split(&buf[start..], st.framing, eof);
+        let s = split(&buf[start..], st.framing, eof, st.delimiter);
         // A skip (the rest of an over-long line) ends no record: the
         // records begin after it.
         let records_at = start + s.skipped_bytes;
@@ -332,7 +335,7 @@ impl<'a> Reader<'a> {
         info: &mut FileInfo,
     ) -> Result<Start, String> {
         let open = first_at + 1;
-        let s = split(&buf[open..], Framing::JsonArray, eof);
+        let s = split(&buf[open..], Framing::JsonArray, eof, b',');
         if s.closed
             && s.ends.is_empty()
             && eof
@@ -372,7 +375,7 @@ impl<'a> Reader<'a> {
         eof: bool,
         info: &mut FileInfo,
     ) -> Result<Start, String> {
-        let s = split(buf, Framing::Lines, eof);
+        let s = split(buf, Framing::Lines, eof, b',');
         if s.ends.is_empty() && !eof {
             return Ok(Start::NeedMore);
         }
@@ -421,6 +424,7 @@ impl<'a> Reader<'a> {
         let line_start = memchr::memrchr(b'\n', &buf[..first_at]).map_or(0, |p| p + 1);
         st.line += buf[..line_start].iter().filter(|&&b| b == b'\n').count() as u64;
         buf.drain(..line_start);
+        st.delimiter = self.detector.csv_delimiter().unwrap_or(b',');
         if let Some(cols) = self.detector.headerless_columns() {
             // `[source] columns`: no header line; the first line is a record.
             let kind = self.detector.csv_source(&cols)?;
@@ -432,7 +436,18 @@ impl<'a> Reader<'a> {
                 return Ok(Start::Records(0));
             }
         }
-        let s = split(buf, Framing::Csv, eof);
+        let mut s = split(buf, Framing::Csv, eof, st.delimiter);
+        let Some(&first_end) = s.ends.first() else {
+            return Ok(Start::NeedMore);
+        };
+        if self.detector.csv_delimiter().is_none()
+            && let Some(d) = sniff_delimiter(&buf[..(first_end & !MALFORMED) as usize])
+        {
+            // Auto: a header with no comma and one other delimiter
+            // (`;` from a spreadsheet in a European locale, `|`, tab).
+            st.delimiter = d;
+            s = split(buf, Framing::Csv, eof, d);
+        }
         let Some(&header_end) = s.ends.first() else {
             return Ok(Start::NeedMore);
         };
@@ -446,10 +461,13 @@ impl<'a> Reader<'a> {
         while let Some(stripped) = rec.strip_suffix(b"\n").or_else(|| rec.strip_suffix(b"\r")) {
             rec = stripped;
         }
-        let mut p = CsvParser::default();
+        let mut p = CsvParser::with_delimiter(st.delimiter);
         let n = p.parse(rec).map_err(|e| format!("header: {e}"))?;
         let header = p.strings(rec, n);
-        let kind = self.detector.csv_source(&header)?;
+        let kind = self
+            .detector
+            .csv_source(&header)
+            .map_err(|e| with_delimiter_hint(e, &header, st.delimiter))?;
         let name = match &kind {
             FileKind::MappedCsv(m, layout) => {
                 info.ignored = layout.ignored.clone();
@@ -462,7 +480,11 @@ impl<'a> Reader<'a> {
             }
             _ => String::new(),
         };
-        self.begin(st, info, "CSV", name, kind, Framing::Csv);
+        let format = match st.delimiter {
+            b',' => "CSV".to_string(),
+            d => format!("CSV ({} delimited)", delimiter_name(d)),
+        };
+        self.begin(st, info, &format, name, kind, Framing::Csv);
         Ok(Start::Records(header_end))
     }
 
@@ -490,8 +512,60 @@ impl<'a> Reader<'a> {
             idx: st.idx,
             name: st.file.name.clone(),
             kind,
+            delimiter: st.delimiter,
         }));
         st.framing = framing;
+    }
+}
+
+/// The delimiters a CSV export may use besides `,`.
+const OTHER_DELIMITERS: [u8; 3] = [b';', b'\t', b'|'];
+
+/// A header line's delimiter when it is not `,`: the line has no comma
+/// (outside nothing: a header with quoted commas has commas) and exactly
+/// one of `;`, tab, `|`.
+fn sniff_delimiter(header: &[u8]) -> Option<u8> {
+    if header.contains(&b',') {
+        return None;
+    }
+    let mut found = OTHER_DELIMITERS.iter().filter(|d| header.contains(d));
+    let d = *found.next()?;
+    found.next().is_none().then_some(d)
+}
+
+/// How a delimiter is written in messages and mapping files.
+pub(crate) fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b',' => "\",\"",
+        b';' => "\";\"",
+        b'|' => "\"|\"",
+        b'\t' => "tab",
+        _ => "?",
+    }
+}
+
+/// A header that did not fit, read as one field holding another
+/// delimiter: says which `[source] delimiter` would read it.
+fn with_delimiter_hint(e: String, header: &[String], delimiter: u8) -> String {
+    let [only] = header else {
+        return e;
+    };
+    match OTHER_DELIMITERS
+        .iter()
+        .chain(b",")
+        .find(|d| **d != delimiter && only.as_bytes().contains(d))
+    {
+        Some(d) => format!(
+            "{e}; the header is one field that holds {}: is the file {}-delimited? (a mapping says so with [source] delimiter = {})",
+            delimiter_name(*d),
+            delimiter_name(*d),
+            if *d == b'\t' {
+                "\"\\t\"".to_string()
+            } else {
+                delimiter_name(*d).to_string()
+            }
+        ),
+        None => e,
     }
 }
 

@@ -61,13 +61,14 @@ pub struct Split {
 }
 
 /// Splits `buf` into complete records. With `eof` every byte is consumed.
-/// `buf` must be shorter than 2 GiB.
-pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
+/// `buf` must be shorter than 2 GiB. `delim` is the CSV field delimiter (a
+/// quote opens a quoted field only after it or at a record's start).
+pub fn split(buf: &[u8], framing: Framing, eof: bool, delim: u8) -> Split {
     match framing {
         Framing::JsonArray => return split_array(buf, eof),
         Framing::AfterArray => return split_after_array(buf, eof),
-        Framing::SkipCsv => return skip_line(buf, Framing::Csv, eof),
-        Framing::SkipLines => return skip_line(buf, Framing::Lines, eof),
+        Framing::SkipCsv => return skip_line(buf, Framing::Csv, eof, delim),
+        Framing::SkipLines => return skip_line(buf, Framing::Lines, eof, delim),
         Framing::Csv | Framing::Lines => {}
     }
     let mut out = Split::default();
@@ -75,7 +76,7 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
     while pos < buf.len() {
         let found = match framing {
             Framing::Lines => memchr(b'\n', &buf[pos..]).map(|i| pos + i + 1),
-            _ => csv_record_end(buf, pos),
+            _ => csv_record_end(buf, pos, delim),
         };
         match found {
             Some(end) => {
@@ -87,7 +88,8 @@ pub fn split(buf: &[u8], framing: Framing, eof: bool) -> Split {
                 }
             }
             None => {
-                let unterminated_quote = framing == Framing::Csv && in_quotes_at_end(buf, pos);
+                let unterminated_quote =
+                    framing == Framing::Csv && in_quotes_at_end(buf, pos, delim);
                 if eof {
                     if unterminated_quote {
                         pos = cut(buf, pos, &mut out, framing, eof);
@@ -234,10 +236,10 @@ fn cut(buf: &[u8], pos: usize, out: &mut Split, framing: Framing, eof: bool) -> 
 
 /// In a skip state: consumes through the next newline (no record), then
 /// splits the rest as `base`.
-fn skip_line(buf: &[u8], base: Framing, eof: bool) -> Split {
+fn skip_line(buf: &[u8], base: Framing, eof: bool, delim: u8) -> Split {
     match memchr(b'\n', buf) {
         Some(i) => {
-            let mut s = split(&buf[i + 1..], base, eof);
+            let mut s = split(&buf[i + 1..], base, eof, delim);
             s.consumed += i + 1;
             s.skipped_bytes = i + 1;
             s.skipped_newlines += 1;
@@ -254,14 +256,14 @@ fn skip_line(buf: &[u8], base: Framing, eof: bool) -> Split {
 
 /// The end (after the newline) of the CSV record starting at `start`, or
 /// `None` when the buffer ends first.
-fn csv_record_end(buf: &[u8], start: usize) -> Option<usize> {
+fn csv_record_end(buf: &[u8], start: usize, delim: u8) -> Option<usize> {
     let mut i = start;
     loop {
         let j = i + memchr2(b'\n', b'"', &buf[i..])?;
         if buf[j] == b'\n' {
             return Some(j + 1);
         }
-        let at_field_start = j == start || buf[j - 1] == b',';
+        let at_field_start = j == start || buf[j - 1] == delim;
         if !at_field_start {
             i = j + 1;
             continue;
@@ -287,7 +289,7 @@ fn quoted_end(buf: &[u8], mut i: usize) -> Option<usize> {
 
 /// Whether the CSV record starting at `start` is still inside a quoted field
 /// at the end of the buffer.
-fn in_quotes_at_end(buf: &[u8], start: usize) -> bool {
+fn in_quotes_at_end(buf: &[u8], start: usize, delim: u8) -> bool {
     let mut i = start;
     loop {
         let Some(off) = memchr2(b'\n', b'"', &buf[i..]) else {
@@ -297,7 +299,7 @@ fn in_quotes_at_end(buf: &[u8], start: usize) -> bool {
         if buf[j] == b'\n' {
             return false;
         }
-        if !(j == start || buf[j - 1] == b',') {
+        if !(j == start || buf[j - 1] == delim) {
             i = j + 1;
             continue;
         }
@@ -313,7 +315,7 @@ mod tests {
     use super::*;
 
     fn records(data: &str, framing: Framing, eof: bool) -> (Vec<(String, bool)>, usize) {
-        let s = split(data.as_bytes(), framing, eof);
+        let s = split(data.as_bytes(), framing, eof, b',');
         let mut prev = 0;
         let recs = s
             .ends
@@ -386,23 +388,23 @@ mod tests {
     fn an_over_long_line_is_one_record_even_across_buffers() {
         // Within one buffer: the whole line, through its newline.
         let line = format!("{}\nnext\n", "z".repeat(3 * MAX_RECORD));
-        let s = split(line.as_bytes(), Framing::Lines, false);
+        let s = split(line.as_bytes(), Framing::Lines, false, b',');
         assert_eq!(s.ends.len(), 2, "one malformed record and the next line");
         assert!(s.ends[0] & MALFORMED != 0);
         assert_eq!((s.ends[0] & !MALFORMED) as usize, 3 * MAX_RECORD + 1);
         // Across buffers: the first ends at the buffer's end and the rest
         // of the line is skipped by the next split, which finds "next".
         let first = "z".repeat(2 * MAX_RECORD);
-        let s = split(first.as_bytes(), Framing::Csv, false);
+        let s = split(first.as_bytes(), Framing::Csv, false, b',');
         assert_eq!(s.ends.len(), 1);
         assert_eq!(s.framing_after, Some(Framing::SkipCsv));
-        let s = split(b"zzzz\nnext,1\n", Framing::SkipCsv, false);
+        let s = split(b"zzzz\nnext,1\n", Framing::SkipCsv, false, b',');
         assert_eq!(s.skipped_bytes, 5);
         assert_eq!(s.ends, vec![7], "only the next record, after the skip");
         assert_eq!(s.skipped_newlines, 1);
         assert_eq!(s.framing_after, Some(Framing::Csv));
         // Still inside the line: everything is skipped, the state stays.
-        let s = split(b"zzzz", Framing::SkipLines, false);
+        let s = split(b"zzzz", Framing::SkipLines, false, b',');
         assert!(s.ends.is_empty() && s.consumed == 4 && s.framing_after.is_none());
     }
 
@@ -419,7 +421,7 @@ mod tests {
             ]
         );
         assert_eq!(&data[consumed..], "  ");
-        assert!(split(data.as_bytes(), Framing::JsonArray, false).closed);
+        assert!(split(data.as_bytes(), Framing::JsonArray, false, b',').closed);
     }
 
     #[test]
@@ -433,7 +435,7 @@ mod tests {
         assert!(recs[1].1, "the cut element is malformed");
         assert_eq!(consumed, data.len());
         // A complete last element without the closing bracket is a record.
-        let s = split(b"{\"a\":1}\n", Framing::JsonArray, true);
+        let s = split(b"{\"a\":1}\n", Framing::JsonArray, true, b',');
         assert_eq!((s.ends.len(), s.closed), (1, false));
         // Text after the array is one malformed record.
         let (recs, _) = records("  \n oops", Framing::AfterArray, true);

@@ -149,6 +149,7 @@ fn process_chunk(
         limits: shared.limits,
     };
     let file = &*chunk.file;
+    parser.set_delimiter(file.delimiter);
     let mut sink = Sink {
         writers,
         shared,

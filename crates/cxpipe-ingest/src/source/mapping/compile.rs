@@ -34,6 +34,8 @@ pub struct Mapping {
     /// A headerless CSV's column names (`[source] columns`): the file's
     /// first line is a record, not a header.
     pub columns: Option<Vec<String>>,
+    /// The CSV field delimiter (`[source] delimiter`, default `,`).
+    pub delimiter: u8,
     /// Every source field the mapping names (CSV header names or JSON paths).
     pub(super) fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
@@ -271,7 +273,32 @@ impl Mapping {
             version: None,
             skip: Vec::new(),
             columns: None,
+            delimiter: b',',
         };
+        let delimiter = raw
+            .source
+            .delimiter
+            .clone()
+            .or_else(|| base_source.and_then(|b| b.delimiter.clone()));
+        if let Some(d) = delimiter {
+            let line = line_at(text, d.span().start);
+            m.delimiter = match d.get_ref().as_str() {
+                "," => b',',
+                ";" => b';',
+                "|" => b'|',
+                "\t" | "tab" => b'\t',
+                other => {
+                    return Err(format!(
+                        "{origin}:{line}: [source] delimiter: {other:?} is not one of \",\", \";\", \"|\", \"\\t\" (tab)"
+                    ));
+                }
+            };
+            if format != MapFormat::Csv {
+                return Err(format!(
+                    "{origin}:{line}: [source] delimiter: applies to CSV; this mapping reads JSON"
+                ));
+            }
+        }
         if let Some(cols) = raw.source.columns.clone() {
             if format != MapFormat::Csv {
                 return Err(format!(

@@ -32,6 +32,9 @@ pub(super) struct RawSource {
     pub(super) detect: Option<Vec<String>>,
     #[serde(default)]
     pub(super) version: Option<String>,
+    /// The CSV field delimiter: `,` (default), `;`, `|` or tab (`"\t"`).
+    #[serde(default)]
+    pub(super) delimiter: Option<toml::Spanned<String>>,
     /// CSV without a header line: the names of its columns, in order.
     #[serde(default)]
     pub(super) columns: Option<Vec<String>>,
