@@ -328,3 +328,145 @@ fn a_file_rejected_whole_for_one_reason_is_explained_in_one_line() {
         out.stderr
     );
 }
+
+/// `quarantine/<ingest_id>/duplicates.csv` as the run report names it,
+/// parsed: (id, file, line, kept file, kept line, replaced) per line.
+fn duplicates_of(ds: &Path, report: &Value) -> Vec<[String; 6]> {
+    let rel = report["duplicates_file"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no duplicates_file in {report}"));
+    let text = fs::read_to_string(ds.join(rel)).expect("duplicates.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("interaction_id,source_file,source_line,kept_source_file,kept_source_line,replaced")
+    );
+    let mut out: Vec<[String; 6]> = lines
+        .map(|l| {
+            let v: Vec<String> = l.split(',').map(str::to_string).collect();
+            v.try_into().unwrap_or_else(|v| panic!("six fields: {v:?}"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn dup(id: &str, file: &str, line: u32, kept: &str, kept_line: u32, replaced: bool) -> [String; 6] {
+    [
+        id.to_string(),
+        file.to_string(),
+        line.to_string(),
+        kept.to_string(),
+        kept_line.to_string(),
+        replaced.to_string(),
+    ]
+}
+
+const HEADER: &str =
+    "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,ended_at,talk_s\n";
+
+fn call(id: &str, minute: u32) -> String {
+    format!(
+        "{id},voice,inbound,q,A1,2026-10-01T08:{minute:02}:00Z,2026-10-01T08:{minute:02}:10Z,2026-10-01T08:{minute:02}:50Z,40\n"
+    )
+}
+
+/// Every dropped duplicate is listed with the version kept (SPEC §5): in
+/// one file (the later line wins), across files (the later file), across
+/// runs (a stored row replaced), and 5,000 copies of one id in one file —
+/// more than a dedupe bucket holds, so most are settled early — each
+/// naming the last copy. The expected lines follow from the rules by hand.
+#[test]
+fn every_dropped_duplicate_is_listed_with_the_version_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let a = tmp.path().join("a.csv");
+    let b = tmp.path().join("b.csv");
+    fs::write(
+        &a,
+        format!("{HEADER}{}{}{}", call("x", 0), call("y", 1), call("x", 2)),
+    )
+    .expect("a");
+    fs::write(&b, format!("{HEADER}{}", call("y", 3))).expect("b");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&a, &b], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["duplicates_dropped"], 2, "{report}");
+    assert_eq!(
+        duplicates_of(&ds, &report),
+        [
+            dup("x", "a.csv", 2, "a.csv", 4, false),
+            dup("y", "a.csv", 3, "b.csv", 2, false)
+        ]
+    );
+
+    let c = tmp.path().join("c.csv");
+    fs::write(&c, format!("{HEADER}{}", call("x", 9))).expect("c");
+    let (out, report) = ingest(&ds, &[&c], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["rows_replaced"], 1, "{report}");
+    assert_eq!(
+        duplicates_of(&ds, &report),
+        [dup("x", "a.csv", 4, "c.csv", 2, true)],
+        "the stored row, replaced"
+    );
+
+    let many = tmp.path().join("many.csv");
+    let mut text = HEADER.to_string();
+    for i in 0..5000 {
+        text.push_str(&call("m", i % 60));
+    }
+    fs::write(&many, text).expect("many");
+    let ds2 = tmp.path().join("ds2");
+    let (out, report) = ingest(&ds2, &[&many], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let listed = duplicates_of(&ds2, &report);
+    let mut want: Vec<[String; 6]> = (2..5001)
+        .map(|line| dup("m", "many.csv", line, "many.csv", 5001, false))
+        .collect();
+    want.sort();
+    assert_eq!(listed.len(), 4999);
+    assert_eq!(listed, want);
+
+    // No duplicates: no listing.
+    let ds3 = tmp.path().join("ds3");
+    let (_, report) = ingest(&ds3, &[&b], &[]);
+    assert!(report.get("duplicates_file").is_none(), "{report}");
+}
+
+/// Records of one id settled inside a JSON chunk (never written) are listed
+/// too, and when the chunk's winner loses to a later file, the listing
+/// names that file's record as the version kept, not the chunk's winner.
+#[test]
+fn duplicates_settled_in_a_chunk_name_the_final_version_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ctr = |updated: &str| {
+        format!(
+            "{{\"ContactId\":\"c-1\",\"Channel\":\"VOICE\",\"InitiationMethod\":\"INBOUND\",\"InitiationTimestamp\":\"2026-10-01T08:00:00Z\",\"DisconnectTimestamp\":\"2026-10-01T08:05:00Z\",\"LastUpdateTimestamp\":\"{updated}\"}}\n"
+        )
+    };
+    let first = tmp.path().join("night-1.ndjson");
+    let second = tmp.path().join("night-2.ndjson");
+    fs::write(
+        &first,
+        format!(
+            "{}{}{}",
+            ctr("2026-10-01T08:06:00Z"),
+            ctr("2026-10-01T08:07:00Z"),
+            ctr("2026-10-01T08:06:30Z")
+        ),
+    )
+    .expect("first");
+    fs::write(&second, ctr("2026-10-01T09:00:00Z")).expect("second");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&first, &second], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["duplicates_dropped"], 3, "{report}");
+    assert_eq!(
+        duplicates_of(&ds, &report),
+        [
+            dup("c-1", "night-1.ndjson", 1, "night-2.ndjson", 1, false),
+            dup("c-1", "night-1.ndjson", 2, "night-2.ndjson", 1, false),
+            dup("c-1", "night-1.ndjson", 3, "night-2.ndjson", 1, false),
+        ]
+    );
+}

@@ -385,4 +385,19 @@ fn connect_redeliveries_keep_exactly_the_newest_version() {
             * 1000
     );
     assert!(r.transferred, "TransferCompletedTimestamp present");
+    // The five others are listed, each naming the delivery kept.
+    let listing = std::fs::read_to_string(
+        ds.join(report["duplicates_file"].as_str().expect("duplicates_file")),
+    )
+    .expect("duplicates.csv");
+    let want: Vec<String> = (1..=json.len())
+        .filter(|&line| line != last_newest)
+        .map(|line| {
+            format!(
+                "{},ctr-redeliveries.json,{line},ctr-redeliveries.json,{last_newest},false",
+                kept["ContactId"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(listing.lines().skip(1).collect::<Vec<_>>(), want);
 }

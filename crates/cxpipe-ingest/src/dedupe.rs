@@ -15,9 +15,13 @@
 //! Duplicates cost disk, not memory: before a bucket spills, entries of one
 //! fingerprint and one source (the input file, [`source_of`]) are settled
 //! at once — all but the greatest lose whatever comes later, since a source
-//! is kept or dropped as a whole — and those losers are appended to a file
-//! too. A file of one row repeated millions of times keeps one entry per
-//! spill in memory, and the losers reach the caller one by one.
+//! is kept or dropped as a whole — and those losers are appended to their
+//! bucket's file of early losers (with their fingerprint). A file of one
+//! row repeated millions of times keeps one entry per spill in memory, and
+//! the losers reach the caller one by one. Every loser reaches the caller
+//! with the row that was kept for its id (`duplicates.csv`): an early loser
+//! finds it when its bucket is settled, by its fingerprint in the sorted
+//! entries, whatever spill it lost in.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -38,13 +42,18 @@ pub struct Entry {
     pub loc: u64,
 }
 
-/// A losing row: its order and where it is stored.
+/// A losing row: its order and where it is stored, and those of the row
+/// kept for its id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Loser {
     /// Its entry's order.
     pub ord: u64,
     /// Its entry's location.
     pub loc: u64,
+    /// The kept row's order (0: a row already stored).
+    pub kept_ord: u64,
+    /// The kept row's location.
+    pub kept_loc: u64,
 }
 
 /// The bits of `ord` below the source: `ord >> SOURCE_SHIFT` names the
@@ -63,7 +72,9 @@ pub fn source_of(ord: u64) -> u64 {
 pub const HINT: u64 = u64::MAX;
 
 const ENTRY_BYTES: usize = 40;
-const LOSER_BYTES: usize = 16;
+const LOSER_BYTES: usize = 32;
+/// An early loser: fingerprint, order, location.
+const EARLY_BYTES: usize = 32;
 /// A versions file record: fingerprint and version.
 pub const VERSION_BYTES: usize = 24;
 const BUCKETS: usize = 256;
@@ -76,8 +87,8 @@ pub struct Buckets {
     dir: PathBuf,
     mem: Vec<Vec<Entry>>,
     files: Vec<Option<BufWriter<File>>>,
-    /// Losers settled before a spill (see the module docs).
-    early: Option<BufWriter<File>>,
+    /// Each bucket's losers settled before a spill (see the module docs).
+    early: Vec<Option<BufWriter<File>>>,
     len: u64,
 }
 
@@ -88,7 +99,7 @@ impl Buckets {
             dir: dir.to_path_buf(),
             mem: (0..BUCKETS).map(|_| Vec::new()).collect(),
             files: (0..BUCKETS).map(|_| None).collect(),
-            early: None,
+            early: (0..BUCKETS).map(|_| None).collect(),
             len: 0,
         }
     }
@@ -131,8 +142,8 @@ impl Buckets {
 
     /// Settles bucket `b`'s entries in memory that share a fingerprint and
     /// a source (of this run): all but the greatest (version, order) go to
-    /// the early losers' file. Stored rows (source 0) and hints stay, as
-    /// their rank depends on hints not seen yet.
+    /// the bucket's early losers' file. Stored rows (source 0) and hints
+    /// stay, as their rank depends on hints not seen yet.
     fn settle_early(&mut self, b: usize) -> io::Result<()> {
         let mem = &mut self.mem[b];
         mem.sort_unstable_by_key(|e| (e.fp, source_of(e.ord), e.ver, e.ord));
@@ -145,13 +156,17 @@ impl Buckets {
                     n.fp == e.fp && source_of(n.ord) == source_of(e.ord) && n.loc != HINT
                 });
             if dominated {
-                if self.early.is_none() {
+                if self.early[b].is_none() {
                     fs::create_dir_all(&self.dir)?;
-                    let f = File::create(self.dir.join("losers-early.bin"))?;
-                    self.early = Some(BufWriter::with_capacity(1 << 16, f));
+                    let f = File::create(early_path(&self.dir, b))?;
+                    self.early[b] = Some(BufWriter::with_capacity(1 << 13, f));
                 }
-                if let Some(w) = self.early.as_mut() {
-                    write_loser(w, e)?;
+                if let Some(w) = self.early[b].as_mut() {
+                    let mut buf = [0u8; EARLY_BYTES];
+                    buf[..16].copy_from_slice(&e.fp.to_le_bytes());
+                    buf[16..24].copy_from_slice(&e.ord.to_le_bytes());
+                    buf[24..].copy_from_slice(&e.loc.to_le_bytes());
+                    w.write_all(&buf)?;
                 }
             } else {
                 mem[kept] = e;
@@ -179,13 +194,6 @@ impl Buckets {
         versions_out: &Path,
         on_loser: &mut dyn FnMut(Loser),
     ) -> io::Result<Vec<PathBuf>> {
-        let early = match self.early.take() {
-            Some(mut w) => {
-                w.flush()?;
-                Some(self.dir.join("losers-early.bin"))
-            }
-            None => None,
-        };
         let mut spilled: Vec<Option<PathBuf>> = vec![None; BUCKETS];
         for (b, w) in self.files.iter_mut().enumerate() {
             if let Some(mut w) = w.take() {
@@ -193,11 +201,23 @@ impl Buckets {
                 spilled[b] = Some(self.dir.join(format!("bucket-{b:03}.bin")));
             }
         }
+        let mut early: Vec<Option<PathBuf>> = vec![None; BUCKETS];
+        for (b, w) in self.early.iter_mut().enumerate() {
+            if let Some(mut w) = w.take() {
+                w.flush()?;
+                early[b] = Some(early_path(&self.dir, b));
+            }
+        }
         let work: Vec<Bucket> = self
             .mem
             .drain(..)
             .zip(spilled)
-            .map(|(entries, spill)| Bucket { entries, spill })
+            .zip(early)
+            .map(|((entries, spill), early)| Bucket {
+                entries,
+                spill,
+                early,
+            })
             .collect();
         let per = work.len().div_ceil(groups.clamp(1, 8));
         let prefix = versions_out
@@ -221,7 +241,7 @@ impl Buckets {
             })
             .collect();
         let mut files = Vec::new();
-        let mut loser_files: Vec<PathBuf> = early.into_iter().collect();
+        let mut loser_files: Vec<PathBuf> = Vec::new();
         for r in results {
             let settled = r?;
             loser_files.extend(settled.losers);
@@ -232,6 +252,8 @@ impl Buckets {
                 let l = Loser {
                     ord: u64::from_le_bytes(field(buf, 0)),
                     loc: u64::from_le_bytes(field(buf, 8)),
+                    kept_ord: u64::from_le_bytes(field(buf, 16)),
+                    kept_loc: u64::from_le_bytes(field(buf, 24)),
                 };
                 if keep(l.ord) {
                     on_loser(l);
@@ -245,17 +267,25 @@ impl Buckets {
     }
 }
 
-fn write_loser(w: &mut impl Write, e: Entry) -> io::Result<()> {
+fn early_path(dir: &Path, b: usize) -> PathBuf {
+    dir.join(format!("early-{b:03}.bin"))
+}
+
+fn write_loser(w: &mut impl Write, l: &Loser) -> io::Result<()> {
     let mut buf = [0u8; LOSER_BYTES];
-    buf[..8].copy_from_slice(&e.ord.to_le_bytes());
-    buf[8..].copy_from_slice(&e.loc.to_le_bytes());
+    buf[..8].copy_from_slice(&l.ord.to_le_bytes());
+    buf[8..16].copy_from_slice(&l.loc.to_le_bytes());
+    buf[16..24].copy_from_slice(&l.kept_ord.to_le_bytes());
+    buf[24..].copy_from_slice(&l.kept_loc.to_le_bytes());
     w.write_all(&buf)
 }
 
-/// One bucket's entries: those in memory and its spill file, if any.
+/// One bucket's entries: those in memory, its spill file and its file of
+/// early losers, if any.
 struct Bucket {
     entries: Vec<Entry>,
     spill: Option<PathBuf>,
+    early: Option<PathBuf>,
 }
 
 /// What settling a group of buckets gave.
@@ -278,17 +308,29 @@ fn settle_group(
     let mut losers = Vec::new();
     let mut loser_file: Option<BufWriter<File>> = None;
     let mut versions: Option<BufWriter<File>> = None;
-    for Bucket { mut entries, spill } in group {
+    for Bucket {
+        mut entries,
+        spill,
+        early,
+    } in group
+    {
         if let Some(path) = spill {
             read_entries(&path, &mut entries)?;
             let _ = fs::remove_file(&path);
         }
         entries.retain(|e| e.loc == HINT || keep(e.ord));
         entries.sort_unstable_by_key(|e| e.fp);
+        // The winner of each fingerprint's run (an early loser's kept row).
+        let mut winners: Vec<(u128, Entry)> = Vec::new();
         for run in entries.chunk_by(|a, b| a.fp == b.fp) {
             let winner = settle(run, &mut losers);
             if losers.len() >= SPILL_AT {
                 spill_losers(&mut losers, &mut loser_file, losers_path)?;
+            }
+            if early.is_some()
+                && let Some(w) = winner
+            {
+                winners.push((w.fp, w));
             }
             let Some(w) = winner.filter(|w| w.ord != 0 && w.ver != i64::MIN) else {
                 continue;
@@ -303,6 +345,33 @@ fn settle_group(
                 out.write_all(&w.fp.to_le_bytes())?;
                 out.write_all(&w.ver.to_le_bytes())?;
             }
+        }
+        if let Some(path) = early {
+            // Each early loser lost to an entry of its own source that is
+            // still here (or lost later itself): the winner of its
+            // fingerprint's run is the row kept for it.
+            for_each_record(&path, |buf: &[u8; EARLY_BYTES]| {
+                let fp = u128::from_le_bytes(field(buf, 0));
+                let ord = u64::from_le_bytes(field(buf, 16));
+                if !keep(ord) {
+                    return Ok(());
+                }
+                let at = winners.binary_search_by_key(&fp, |w| w.0).map_err(|_| {
+                    io::Error::other("an early duplicate lost to a row that is gone")
+                })?;
+                let kept = winners[at].1;
+                losers.push(Loser {
+                    ord,
+                    loc: u64::from_le_bytes(field(buf, 24)),
+                    kept_ord: kept.ord,
+                    kept_loc: kept.loc,
+                });
+                if losers.len() >= SPILL_AT {
+                    spill_losers(&mut losers, &mut loser_file, losers_path)?;
+                }
+                Ok(())
+            })?;
+            let _ = fs::remove_file(&path);
         }
     }
     let versions = match versions {
@@ -326,7 +395,7 @@ fn settle_group(
 
 /// Appends `losers` to the group's losers file (created on first use).
 fn spill_losers(
-    losers: &mut Vec<Entry>,
+    losers: &mut Vec<Loser>,
     file: &mut Option<BufWriter<File>>,
     path: &Path,
 ) -> io::Result<()> {
@@ -340,8 +409,8 @@ fn spill_losers(
         *file = Some(BufWriter::with_capacity(1 << 16, File::create(path)?));
     }
     if let Some(w) = file.as_mut() {
-        for e in losers.drain(..) {
-            write_loser(w, e)?;
+        for l in losers.drain(..) {
+            write_loser(w, &l)?;
         }
     }
     Ok(())
@@ -349,7 +418,25 @@ fn spill_losers(
 
 /// Settles the entries of one fingerprint: pushes the losing rows and
 /// returns the winning one (with the version it won by), if any row.
-fn settle(run: &[Entry], losers: &mut Vec<Entry>) -> Option<Entry> {
+fn settle(run: &[Entry], losers: &mut Vec<Loser>) -> Option<Entry> {
+    let winner = winner(run)?;
+    losers.extend(
+        run.iter()
+            .filter(|e| e.loc != HINT && **e != winner)
+            .map(|e| Loser {
+                ord: e.ord,
+                loc: e.loc,
+                kept_ord: winner.ord,
+                kept_loc: winner.loc,
+            }),
+    );
+    Some(winner)
+}
+
+/// The entry that wins among those of one fingerprint: the greatest
+/// (version, order), where a stored row (order 0) has the version its
+/// hints give; `None` when the run holds hints only.
+fn winner(run: &[Entry]) -> Option<Entry> {
     let stored = run
         .iter()
         .filter(|e| e.loc == HINT)
@@ -360,13 +447,10 @@ fn settle(run: &[Entry], losers: &mut Vec<Entry>) -> Option<Entry> {
         let ver = if e.ord == 0 { e.ver.max(stored) } else { e.ver };
         (ver, e.ord)
     };
-    let winner = run
-        .iter()
+    run.iter()
         .filter(|e| e.loc != HINT)
         .max_by_key(|e| rank(e))
-        .copied()?;
-    losers.extend(run.iter().filter(|e| e.loc != HINT && **e != winner));
-    Some(winner)
+        .copied()
 }
 
 /// Reads a versions file into hint entries.
@@ -469,13 +553,16 @@ mod tests {
                 .max_by_key(|o| (o.ver, o.ord))
                 .copied()
         };
+        // Each loser names its id's winner as the row kept.
         let mut want: Vec<Loser> = all
             .iter()
             .filter(|e| keep(e.ord))
-            .filter(|e| best(e.fp).is_some_and(|o| beats(&o, e)))
-            .map(|e| Loser {
+            .filter_map(|e| best(e.fp).filter(|o| beats(o, e)).map(|o| (e, o)))
+            .map(|(e, o)| Loser {
                 ord: e.ord,
                 loc: e.loc,
+                kept_ord: o.ord,
+                kept_loc: o.loc,
             })
             .collect();
         want.sort_by_key(|l| l.loc);

@@ -208,6 +208,10 @@ pub struct RunReport {
     /// went there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantine_dir: Option<String>,
+    /// `quarantine/<ingest_id>/duplicates.csv`, relative to the dataset,
+    /// when duplicates were dropped: each with the version kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates_file: Option<String>,
     /// Whether anything was committed to the dataset.
     pub committed: bool,
     /// Rows per second over the run.

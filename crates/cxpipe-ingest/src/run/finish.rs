@@ -24,6 +24,8 @@ pub(crate) struct Tally {
     pub(crate) ledger: Ledger,
     /// The run's quarantine folder, if any row went there.
     pub(crate) quarantine_dir: Option<String>,
+    /// The run's list of dropped duplicates, if any.
+    pub(crate) duplicates_file: Option<String>,
 }
 
 /// Moves the versions files of this run's winners into the dataset.
@@ -54,6 +56,7 @@ pub(crate) fn tally(
         },
         ledger: run.ledger.clone(),
         quarantine_dir: None,
+        duplicates_file: None,
     };
     for st in files {
         let r = &mut st.report;
@@ -129,6 +132,7 @@ pub(crate) fn run_report(
         totals,
         ledger,
         quarantine_dir,
+        duplicates_file,
     } = tally;
     let reports: Vec<FileReport> = files.iter().map(|f| f.report.clone()).collect();
     let conservation_ok = reports
@@ -172,6 +176,7 @@ pub(crate) fn run_report(
         duplicate_threshold_exceeded: opts.max_duplicate_rate.is_some_and(|m| duplicate_rate > m),
         partitions: partitions.into_iter().map(format_day).collect(),
         quarantine_dir,
+        duplicates_file,
         committed,
         rows_per_s: totals.rows_read as f64 / seconds.max(1e-9),
         mb_per_s: totals.bytes_read as f64 / 1e6 / seconds.max(1e-9),

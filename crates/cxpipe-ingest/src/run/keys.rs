@@ -22,9 +22,19 @@ pub(crate) fn staged(id: &str, version: i64, file_idx: u32, line: u64, at: RowPl
     Entry {
         fp: xxh3_128(id.as_bytes()),
         ver: version,
-        ord: (u64::from(file_idx) + 1) << SOURCE_SHIFT | line,
+        ord: order(file_idx, line),
         loc: u64::from(at.part) << 32 | u64::from(at.row),
     }
+}
+
+/// The order of line `line` of input file `file_idx`.
+pub(crate) fn order(file_idx: u32, line: u64) -> u64 {
+    (u64::from(file_idx) + 1) << SOURCE_SHIFT | line
+}
+
+/// The input file and line of an order.
+pub(crate) fn file_and_line(ord: u64) -> (Option<usize>, u64) {
+    (file_of(ord), ord & ((1 << SOURCE_SHIFT) - 1))
 }
 
 /// The entry of row `row` of the dataset's file number `file`.
@@ -33,8 +43,13 @@ pub(crate) fn existing(id: &str, file: usize, row: u32) -> Entry {
         fp: xxh3_128(id.as_bytes()),
         ver: NO_VERSION,
         ord: 0,
-        loc: EXISTING | (file as u64) << 32 | u64::from(row),
+        loc: existing_loc(file, row),
     }
+}
+
+/// The location of row `row` of the dataset's file number `file`.
+pub(crate) fn existing_loc(file: usize, row: u32) -> u64 {
+    EXISTING | (file as u64) << 32 | u64::from(row)
 }
 
 /// The input file of an entry's order (`None`: a row already stored).

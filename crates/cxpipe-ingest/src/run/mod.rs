@@ -16,6 +16,7 @@
 //! thread count of `IngestOptions::threads`.
 
 mod context;
+mod duplicates;
 mod finish;
 mod keys;
 mod plan;
@@ -23,6 +24,7 @@ mod sequencer;
 mod settle;
 mod work;
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -77,13 +79,14 @@ pub fn ingest(
             &mut streamed.files,
             run.threads,
             &versions_out,
+            streamed.chunk_dups.take(),
         )
     })?;
     let mut commit = Commit::default();
     commit.keep_snapshots_s(opts.keep_snapshots_s);
     finish::add_version_files(&run, &losers.version_files, &mut commit);
     let rows_replaced = losers.rows_replaced;
-    let partitions = run.pool.install(|| {
+    let (partitions, duplicates) = run.pool.install(|| {
         settle::place(
             &run,
             &streamed.parts,
@@ -93,7 +96,11 @@ pub fn ingest(
             &mut commit,
         )
     })?;
-    let tally = finish::tally(&run, &mut streamed.files, rows_replaced, &mut commit);
+    let mut tally = finish::tally(&run, &mut streamed.files, rows_replaced, &mut commit);
+    if let Some(rel) = duplicates {
+        tally.quarantine_dir = Some(format!("{}/{}", layout::QUARANTINE, run.ingest_id));
+        tally.duplicates_file = Some(rel);
+    }
     let (report, ledger) = finish::run_report(&run, opts, &streamed.files, tally, partitions);
     finish::commit(&run, report, &ledger, commit, reporter, cancel)
 }
@@ -108,6 +115,8 @@ struct Streamed<'r> {
     staged: Vec<Staged>,
     /// Numbers further part files (rewrites) after the workers' ones.
     parts: Parts<'r>,
+    /// The staging file of duplicates dropped within chunks, if any.
+    chunk_dups: Option<PathBuf>,
 }
 
 /// Reads every planned file through the workers into staged part files.
@@ -192,10 +201,12 @@ fn stream<'r>(
         drop(seq);
         return run.abandon(e);
     }
+    let chunk_dups = seq.chunk_dups.finish()?;
     Ok(Streamed {
         files: seq.files,
         buckets: seq.buckets,
         staged,
         parts,
+        chunk_dups,
     })
 }

@@ -16,6 +16,8 @@ use crate::report::{FileReport, FileStatus};
 use crate::reporter::Reporter;
 use crate::write::quarantine::{Quarantine, QuarantineNames};
 
+use super::duplicates::{ChunkDup, ChunkDupFile};
+
 /// What a worker made of one chunk.
 pub(crate) struct ChunkDone {
     /// The chunk's position in the stream.
@@ -29,7 +31,7 @@ pub(crate) struct ChunkDone {
     /// Dedupe entries of the rows written.
     pub(crate) entries: Vec<Entry>,
     /// Older duplicates settled within the chunk (never written).
-    pub(crate) dups: u64,
+    pub(crate) dups: Vec<ChunkDup>,
     /// A JSON mapping's fields, by id: whether some record of the chunk
     /// has each.
     pub(crate) seen: Option<Vec<bool>>,
@@ -97,6 +99,8 @@ pub(crate) struct Sequencer<'a> {
     /// The dedupe entries of the run's rows.
     pub(crate) buckets: Buckets,
     quarantine_names: QuarantineNames<'a>,
+    /// Duplicates dropped within chunks, for `duplicates.csv`.
+    pub(crate) chunk_dups: ChunkDupFile,
     /// The first error applying a result (it stops the run).
     pub(crate) error: Option<Error>,
 }
@@ -110,6 +114,7 @@ impl<'a> Sequencer<'a> {
             files: files.iter().map(FileState::new).collect(),
             buckets: Buckets::new(&staging.join("dedupe")),
             quarantine_names: QuarantineNames::new(staging, ingest_id),
+            chunk_dups: ChunkDupFile::new(staging.join("chunk-dups.bin")),
             error: None,
         }
     }
@@ -133,7 +138,8 @@ impl<'a> Sequencer<'a> {
         reporter.rows_done(c.rows_read);
         let idx = c.file_idx as usize;
         let f = &mut self.files[idx];
-        f.chunk_dups += c.dups;
+        f.chunk_dups += c.dups.len() as u64;
+        self.chunk_dups.push(c.file_idx, &c.dups)?;
         f.report.rows_read += c.rows_read;
         f.rows_ok += c.entries.len() as u64;
         f.report.rows_quarantined += c.rejects.len() as u64;

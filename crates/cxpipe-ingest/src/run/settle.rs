@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::context::Run;
+use super::duplicates::{self, Kept, KeptNames};
 use super::keys::{self, Loc};
 use super::sequencer::FileState;
 use crate::dedupe::{self, Buckets};
@@ -20,13 +21,20 @@ use crate::write::part::{PartPath, Parts, Staged};
 use cxpipe_dataset::{Commit, Dataset};
 use cxpipe_model::layout;
 
-/// The losing rows, by where they are stored.
+/// The losing rows, by where they are stored, each with the row kept for
+/// its id.
 pub(crate) struct Losers {
     /// Rows to drop from this run's parts, by part id.
-    staged: FxHashMap<u32, Vec<u32>>,
+    staged: FxHashMap<u32, Vec<(u32, Kept)>>,
     /// Rows to drop from the dataset's files, by index into
     /// [`Losers::existing_files`].
-    existing: BTreeMap<usize, Vec<u32>>,
+    existing: BTreeMap<usize, Vec<(u32, Kept)>>,
+    /// Input file names, by index (for `duplicates.csv`).
+    inputs: Vec<String>,
+    /// Duplicates dropped within chunks (see `duplicates.rs`), if any.
+    chunk_dups: Option<PathBuf>,
+    /// Chunk winners that lost later: their order → the row kept.
+    later: FxHashMap<u64, Kept>,
     /// The dataset's Parquet files when the run began.
     existing_files: Vec<String>,
     /// Rows of the dataset replaced by a newer version.
@@ -46,6 +54,7 @@ pub(crate) fn losers(
     files: &mut [FileState],
     groups: usize,
     versions_out: &Path,
+    chunk_dups: Option<PathBuf>,
 ) -> Result<Losers, Error> {
     let existing_files = ds.parquet_files()?;
     if !buckets.is_empty() {
@@ -59,22 +68,35 @@ pub(crate) fn losers(
         }
     }
     let keep = |ord: u64| keys::file_of(ord).is_none_or(|f| ingested[f]);
+    let winners = match &chunk_dups {
+        Some(path) => duplicates::chunk_winners(path)?,
+        None => Default::default(),
+    };
     let mut out = Losers {
         staged: FxHashMap::default(),
         existing: BTreeMap::new(),
+        inputs: files.iter().map(|f| f.report.name.clone()).collect(),
+        chunk_dups,
+        later: FxHashMap::default(),
         existing_files,
         rows_replaced: 0,
         version_files: Vec::new(),
     };
-    let mut on_loser = |l: dedupe::Loser| match keys::loc(l.loc) {
-        Loc::Existing { file, row } => {
-            out.existing.entry(file).or_default().push(row);
-            out.rows_replaced += 1;
+    let mut on_loser = |l: dedupe::Loser| {
+        let kept = duplicates::kept_of(&l);
+        if winners.contains(&l.ord) {
+            out.later.insert(l.ord, kept);
         }
-        Loc::Staged { part, row } => {
-            out.staged.entry(part).or_default().push(row);
-            if let Some(f) = keys::file_of(l.ord) {
-                files[f].report.duplicates_dropped += 1;
+        match keys::loc(l.loc) {
+            Loc::Existing { file, row } => {
+                out.existing.entry(file).or_default().push((row, kept));
+                out.rows_replaced += 1;
+            }
+            Loc::Staged { part, row } => {
+                out.staged.entry(part).or_default().push((row, kept));
+                if let Some(f) = keys::file_of(l.ord) {
+                    files[f].report.duplicates_dropped += 1;
+                }
             }
         }
     };
@@ -112,14 +134,53 @@ struct Rewrite {
     dst: PartPath,
     /// Rows to leave out, sorted.
     drops: Vec<u32>,
+    /// The row kept for each of `drops`.
+    kept: Vec<Kept>,
+    /// The file was in the dataset before the run (its rows dropped were
+    /// replaced by newer versions).
+    replaced: bool,
     /// The day of its partition.
     day: i64,
 }
 
 impl Rewrite {
-    /// Rows kept.
-    fn run(&self) -> Result<u64, Error> {
-        rewrite_without(&self.src, &self.dst.path, &self.drops)
+    fn new(
+        src: PathBuf,
+        dst: PartPath,
+        mut drops: Vec<(u32, Kept)>,
+        day: i64,
+        replaced: bool,
+    ) -> Rewrite {
+        drops.sort_unstable_by_key(|d| d.0);
+        let (drops, kept) = drops.into_iter().unzip();
+        Rewrite {
+            src,
+            dst,
+            drops,
+            kept,
+            replaced,
+            day,
+        }
+    }
+
+    /// Copies the file without its losers, and lists them in `listing`
+    /// (a fragment of `duplicates.csv`). Returns the rows kept.
+    fn run(&self, names: &KeptNames, listing: &Path) -> Result<u64, Error> {
+        let err = |e| Error::io(format!("writing {}", listing.display()), e);
+        let mut out = std::io::BufWriter::new(fs::File::create(listing).map_err(err)?);
+        let kept = rewrite_without(&self.src, &self.dst.path, &self.drops, &mut |k, o| {
+            let line = o.line.max(0) as u64;
+            duplicates::write_line(
+                &mut out,
+                o.id,
+                (o.file, line),
+                names.name(self.kept[k]),
+                self.replaced,
+            )
+            .map_err(err)
+        })?;
+        std::io::Write::flush(&mut out).map_err(err)?;
+        Ok(kept)
     }
 }
 
@@ -127,8 +188,10 @@ impl Rewrite {
 /// the others rewritten without them; then rewrites the dataset's files
 /// that hold losers, replacing them. The rewrites run in parallel (on the
 /// caller's rayon pool: duplicates spread over many days touch many
-/// files); the commit lists them in a fixed order. Returns the days whose
-/// partitions received rows.
+/// files); the commit lists them in a fixed order. Every row dropped is
+/// listed in `duplicates.csv` with the row kept. Returns the days whose
+/// partitions received rows, and the listing's path (relative to the
+/// dataset) when there is one.
 pub(crate) fn place(
     run: &Run,
     parts: &Parts<'_>,
@@ -136,7 +199,7 @@ pub(crate) fn place(
     mut losers: Losers,
     ingested: &[bool],
     commit: &mut Commit,
-) -> Result<BTreeSet<i64>, Error> {
+) -> Result<(BTreeSet<i64>, Option<String>), Error> {
     let (ds, staging) = (&run.ds, &run.staging);
     let mut partitions = BTreeSet::new();
     staged.sort_by_key(|s| s.id);
@@ -145,60 +208,142 @@ pub(crate) fn place(
         if !ingested[s.file_idx as usize] || s.rows == 0 {
             continue;
         }
-        match losers.staged.get_mut(&s.id) {
+        match losers.staged.remove(&s.id) {
             None => {
                 commit.add_move(run.staging_rel(&s.rel), s.rel.clone());
                 partitions.insert(s.day);
             }
             Some(drops) => {
-                drops.sort_unstable();
-                rewrites.push(Rewrite {
-                    src: staging.join(&s.rel),
-                    dst: parts.path(s.day)?,
-                    drops: std::mem::take(drops),
-                    day: s.day,
-                });
+                let dst = parts.path(s.day)?;
+                rewrites.push(Rewrite::new(staging.join(&s.rel), dst, drops, s.day, false));
             }
         }
     }
-    let kept: Vec<u64> = rewrites
-        .par_iter()
-        .map(|r| {
-            let kept = r.run()?;
-            let _ = fs::remove_file(&r.src);
-            Ok(kept)
-        })
-        .collect::<Result<_, Error>>()?;
-    for (r, kept) in rewrites.into_iter().zip(kept) {
-        if kept > 0 {
-            commit.add_move(run.staging_rel(&r.dst.rel), r.dst.rel);
-            partitions.insert(r.day);
-        }
-    }
-    let mut replaced = Vec::new();
-    for (idx, mut drops) in std::mem::take(&mut losers.existing) {
-        drops.sort_unstable();
+    let mut old_rels = Vec::new();
+    for (idx, drops) in std::mem::take(&mut losers.existing) {
         let old_rel = &losers.existing_files[idx];
         let Some(day) = layout::partition_day_of_path(old_rel) else {
             continue;
         };
-        let rewrite = Rewrite {
-            src: ds.root().join(old_rel),
-            dst: parts.path(day)?,
-            drops,
-            day,
-        };
-        replaced.push((old_rel.clone(), rewrite));
+        let src = ds.root().join(old_rel);
+        rewrites.push(Rewrite::new(src, parts.path(day)?, drops, day, true));
+        old_rels.push(old_rel.clone());
     }
-    let kept: Vec<u64> = replaced
+    let existing: Vec<PathBuf> = losers
+        .existing_files
+        .iter()
+        .map(|rel| ds.root().join(rel))
+        .collect();
+    let all_kept = rewrites.iter().flat_map(|r| r.kept.iter().copied());
+    let names = KeptNames::new(
+        std::mem::take(&mut losers.inputs),
+        all_kept,
+        std::mem::take(&mut losers.later),
+        &existing,
+    )?;
+    let listings_dir = staging.join("duplicates");
+    fs::create_dir_all(&listings_dir)
+        .map_err(|e| Error::io(format!("creating {}", listings_dir.display()), e))?;
+    let listing = |i: usize| listings_dir.join(format!("{i:06}.csv"));
+    let kept: Vec<u64> = rewrites
         .par_iter()
-        .map(|(_, r)| r.run())
+        .enumerate()
+        .map(|(i, r)| {
+            let kept = r.run(&names, &listing(i))?;
+            if !r.replaced {
+                let _ = fs::remove_file(&r.src);
+            }
+            Ok(kept)
+        })
         .collect::<Result<_, Error>>()?;
-    for ((old_rel, r), kept) in replaced.into_iter().zip(kept) {
+    let n_rewrites = rewrites.len();
+    let mut old_rels = old_rels.into_iter();
+    for (r, kept) in rewrites.into_iter().zip(kept) {
         if kept > 0 {
             commit.add_move(run.staging_rel(&r.dst.rel), r.dst.rel);
+            if !r.replaced {
+                partitions.insert(r.day);
+            }
         }
-        commit.add_delete(old_rel);
+        if r.replaced
+            && let Some(old_rel) = old_rels.next()
+        {
+            commit.add_delete(old_rel);
+        }
     }
-    Ok(partitions)
+    let listed = assemble_duplicates(
+        run,
+        &names,
+        losers.chunk_dups.as_deref(),
+        ingested,
+        (0..n_rewrites).map(listing),
+    )?;
+    let _ = fs::remove_dir_all(&listings_dir);
+    let rel = listed.map(|staged_rel| {
+        let rel = format!("{}/{}/duplicates.csv", layout::QUARANTINE, run.ingest_id);
+        commit.add_move(run.staging_rel(&staged_rel), rel.clone());
+        rel
+    });
+    Ok((partitions, rel))
+}
+
+/// Writes `duplicates.csv` in staging: the duplicates dropped within
+/// chunks (of files ingested), then the listings of the rewrites, in
+/// order. Returns its path relative to the staging folder, or `None` when
+/// nothing was dropped.
+fn assemble_duplicates(
+    run: &Run,
+    names: &KeptNames,
+    chunk_dups: Option<&Path>,
+    ingested: &[bool],
+    listings: impl Iterator<Item = PathBuf>,
+) -> Result<Option<String>, Error> {
+    let rel = format!("{}/duplicates.csv", layout::QUARANTINE);
+    let path = run.staging.join(&rel);
+    let err = |e| Error::io(format!("writing {}", path.display()), e);
+    let mut out: Option<std::io::BufWriter<fs::File>> = None;
+    let open = |out: &mut Option<std::io::BufWriter<fs::File>>| -> Result<(), Error> {
+        if out.is_none() {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(err)?;
+            }
+            let mut w = std::io::BufWriter::new(fs::File::create(&path).map_err(err)?);
+            std::io::Write::write_all(&mut w, duplicates::HEADER).map_err(err)?;
+            *out = Some(w);
+        }
+        Ok(())
+    };
+    if let Some(chunk_dups) = chunk_dups {
+        duplicates::for_each_chunk_dup(chunk_dups, |file, d| {
+            if !ingested.get(file as usize).copied().unwrap_or(false) {
+                return Ok(());
+            }
+            open(&mut out)?;
+            let Some(w) = out.as_mut() else {
+                return Ok(());
+            };
+            let own = names.name(keys::order(file, d.line));
+            let kept = names.name(keys::order(file, d.kept_line));
+            duplicates::write_line(w, &d.id, own, kept, false).map_err(err)
+        })?;
+    }
+    for listing in listings {
+        let len = fs::metadata(&listing).map_or(0, |m| m.len());
+        if len == 0 {
+            continue;
+        }
+        open(&mut out)?;
+        if let Some(w) = out.as_mut() {
+            let mut r = fs::File::open(&listing).map_err(err)?;
+            std::io::copy(&mut r, w).map_err(err)?;
+        }
+    }
+    match out {
+        None => Ok(None),
+        Some(mut w) => {
+            std::io::Write::flush(&mut w).map_err(err)?;
+            w.get_ref().sync_all().map_err(err)?;
+            Ok(Some(rel))
+        }
+    }
 }

@@ -9,6 +9,7 @@ use crossbeam_channel::{Receiver, Sender};
 use cxpipe_model::Zone;
 use rustc_hash::FxHashMap;
 
+use super::duplicates::ChunkDup;
 use super::keys::{self, NO_VERSION};
 use super::sequencer::{ChunkDone, Done, Sequencer};
 use crate::csv::CsvParser;
@@ -179,7 +180,7 @@ fn process_chunk(
             FileKind::MappedJson { .. } => pending.push(rec),
         }
     }
-    let mut dups = 0;
+    let mut dups = Vec::new();
     let mut seen = None;
     if let FileKind::MappedJson { mapping, .. } = &file.kind {
         let mut fields = vec![false; mapping.field_names().len()];
@@ -294,7 +295,7 @@ fn settle_json(
     cx: &Context<'_>,
     sink: &mut Sink<'_, '_>,
     seen: &mut [bool],
-) -> Result<u64, Error> {
+) -> Result<Vec<ChunkDup>, Error> {
     let mut parsed = Vec::with_capacity(pending.len());
     for rec in pending {
         match m.json_record(rec.bytes) {
@@ -335,12 +336,16 @@ fn settle_json(
             *slot = i;
         }
     }
-    let mut dups = 0;
+    let mut dups = Vec::new();
     for (i, c) in rows.iter().enumerate() {
-        if best.get(c.row.interaction_id) == Some(&i) {
-            sink.row(&c.row, c.version, c.line)?;
-        } else {
-            dups += 1;
+        match best.get(c.row.interaction_id) {
+            Some(&b) if b == i => sink.row(&c.row, c.version, c.line)?,
+            Some(&b) => dups.push(ChunkDup {
+                id: c.row.interaction_id.to_string(),
+                line: c.line,
+                kept_line: rows[b].line,
+            }),
+            None => {}
         }
     }
     Ok(dups)

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
-use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, BooleanArray, DictionaryArray, Int64Array, RecordBatch, StringArray};
 use cxpipe_model::{COLUMNS, ColumnKind, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, col};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -146,9 +147,104 @@ fn batches(path: &Path) -> Result<impl Iterator<Item = Result<RecordBatch, Error
     Ok(reader.map(move |b| b.map_err(|e| Error::Arrow(format!("reading {}", path.display()), e))))
 }
 
+/// Where a stored row came from: its id, export file and line.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// `interaction_id`.
+    pub id: &'a str,
+    /// `source_file`.
+    pub file: &'a str,
+    /// `source_line`.
+    pub line: i64,
+}
+
+/// The origin columns of a batch of stored rows.
+struct Origins<'b> {
+    ids: &'b StringArray,
+    files: &'b DictionaryArray<Int32Type>,
+    names: &'b StringArray,
+    lines: &'b Int64Array,
+}
+
+impl<'b> Origins<'b> {
+    fn of(batch: &'b RecordBatch, path: &Path) -> Result<Origins<'b>, Error> {
+        let bad = |c: &str| {
+            Error::Invalid(format!(
+                "{}: column {c} is missing or of another type",
+                path.display()
+            ))
+        };
+        let get = |c: &str| batch.column_by_name(c).ok_or_else(|| bad(c));
+        let files = get(col::SOURCE_FILE)?
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .ok_or_else(|| bad(col::SOURCE_FILE))?;
+        Ok(Origins {
+            ids: get(col::INTERACTION_ID)?
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| bad(col::INTERACTION_ID))?,
+            names: files
+                .values()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| bad(col::SOURCE_FILE))?,
+            files,
+            lines: get(col::SOURCE_LINE)?
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| bad(col::SOURCE_LINE))?,
+        })
+    }
+
+    fn row(&self, i: usize) -> Origin<'b> {
+        let key = self.files.keys().value(i) as usize;
+        Origin {
+            id: self.ids.value(i),
+            file: self.names.value(key),
+            line: self.lines.value(i),
+        }
+    }
+}
+
+/// The export file and line of the rows `rows` (sorted ascending) of a
+/// dataset file, in that order.
+pub fn origins_of(path: &Path, rows: &[u32]) -> Result<Vec<(String, i64)>, Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut base = 0usize;
+    let mut next = rows.iter().peekable();
+    for batch in batches(path)? {
+        let batch = batch?;
+        let o = Origins::of(&batch, path)?;
+        let end = base + batch.num_rows();
+        while let Some(&&r) = next.peek() {
+            if r as usize >= end {
+                break;
+            }
+            let row = o.row(r as usize - base);
+            out.push((row.file.to_string(), row.line));
+            next.next();
+        }
+        base = end;
+    }
+    if out.len() != rows.len() {
+        return Err(Error::Invalid(format!(
+            "{} has fewer rows than the dedupe recorded",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
 /// Copies `src` to `dst` without the rows whose indices are in `drop`
-/// (sorted ascending). Returns the rows kept; with none kept no file is made.
-pub fn rewrite_without(src: &Path, dst: &Path, drop: &[u32]) -> Result<u64, Error> {
+/// (sorted ascending), calling `on_drop(k, origin)` for `drop[k]`. Returns
+/// the rows kept; with none kept no file is made.
+pub fn rewrite_without(
+    src: &Path,
+    dst: &Path,
+    drop: &[u32],
+    on_drop: &mut dyn FnMut(usize, Origin<'_>) -> Result<(), Error>,
+) -> Result<u64, Error> {
     let mut writer = None;
     let mut kept = 0u64;
     let mut row = 0u32;
@@ -156,15 +252,20 @@ pub fn rewrite_without(src: &Path, dst: &Path, drop: &[u32]) -> Result<u64, Erro
     for batch in batches(src)? {
         let batch = batch?;
         let n = batch.num_rows();
-        let mask: BooleanArray = (0..n)
-            .map(|i| {
-                let r = row + i as u32;
-                while d < drop.len() && drop[d] < r {
-                    d += 1;
-                }
-                Some(!(d < drop.len() && drop[d] == r))
-            })
-            .collect();
+        let origins = Origins::of(&batch, src)?;
+        let mut mask = Vec::with_capacity(n);
+        for i in 0..n {
+            let r = row + i as u32;
+            while d < drop.len() && drop[d] < r {
+                d += 1;
+            }
+            let dropped = d < drop.len() && drop[d] == r;
+            if dropped {
+                on_drop(d, origins.row(i))?;
+            }
+            mask.push(Some(!dropped));
+        }
+        let mask: BooleanArray = mask.into_iter().collect();
         row += n as u32;
         let filtered = arrow_select::filter::filter_record_batch(&batch, &mask)
             .map_err(|e| Error::Arrow(format!("filtering {}", src.display()), e))?;

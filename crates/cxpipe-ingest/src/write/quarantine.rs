@@ -103,7 +103,7 @@ fn write_reject(out: &mut impl Write, r: &Reject) -> std::io::Result<()> {
 }
 
 /// Writes one CSV field, quoted when it needs to be.
-fn write_csv_field(out: &mut impl Write, v: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_csv_field(out: &mut impl Write, v: &[u8]) -> std::io::Result<()> {
     if !v.iter().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
         return out.write_all(v);
     }
