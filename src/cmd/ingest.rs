@@ -86,6 +86,8 @@ pub enum SourceName {
     AmazonConnect,
     /// Five9 call log report CSV (local times: give --tz).
     Five9,
+    /// Genesys Cloud conversation details (API response, JSON array or NDJSON).
+    Genesys,
     /// Talkdesk contacts report CSV.
     Talkdesk,
 }

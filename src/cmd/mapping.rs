@@ -65,12 +65,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 let m = Mapping::parse(text, name).map_err(anyhow::Error::msg)?;
                 out.push_str(&format!("{name:<16} {}\n", describe(&m, true)));
             }
+            out.push_str(&format!(
+                "{:<16} conversation details: an API response document, a JSON array or NDJSON; detected by {}; read by built-in code (several legs a conversation; `mapping show genesys` gives its rules)\n",
+                "genesys",
+                cxpipe_ingest::genesys::DETECT.join(", ")
+            ));
             crate::output::emit(&out)
+        }
+        Action::Show { name } if name == "genesys" => {
+            crate::output::emit(cxpipe_ingest::genesys::RULES)
         }
         Action::Show { name } => match mapping::builtin_text(name) {
             Some(text) => crate::output::emit(text),
             None => Err(UsageError(format!(
-                "no built-in mapping {name:?}; the built-in ones are {}",
+                "no built-in mapping {name:?}; the built-in ones are {}, and genesys (code)",
                 BUILTIN.map(|(n, _)| n).join(", ")
             ))
             .into()),

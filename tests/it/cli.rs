@@ -41,7 +41,7 @@ fn usage_errors_exit_2() {
         vec!["ingest", calls, "--out", ds, "--tz", "Mars/Olympus"],
         vec!["ingest", calls, "--out", ds, "--max-reject-rate", "5"],
         vec!["ingest", calls, "--out", ds, "--max-reject-rate", "lots"],
-        vec!["ingest", calls, "--out", ds, "--source", "genesys"],
+        vec!["ingest", calls, "--out", ds, "--source", "avaya"],
         vec!["ingest", calls, "--out", ds, "--threads", "-1"],
         // A huge thread count is refused, not a panic (it aborted, exit 134).
         vec!["ingest", calls, "--out", ds, "--threads", "100000"],

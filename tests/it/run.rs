@@ -224,8 +224,8 @@ fn usage_errors() {
             "\"pie\"",
         ),
         (
-            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nsource = \"genesys\"\n",
-            "[run] source: \"genesys\"",
+            "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nsource = \"avaya\"\n",
+            "[run] source: \"avaya\"",
         ),
         (
             "[run]\ninbox = \"i\"\ndataset = \"d\"\nreports_dir = \"r\"\nmapping = \"none.toml\"\n",

@@ -516,15 +516,24 @@ fn mapping_show_prints_each_builtin_and_check_accepts_it() {
     assert_eq!(out.code, 0);
     assert_eq!(
         out.stdout_text().lines().count(),
-        4,
+        5,
         "{}",
         out.stdout_text()
     );
+    // Genesys is code: `show` prints its rules (comments, not a mapping).
     let out = cxpipe(&["mapping", "show", "genesys"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout_text().lines().all(|l| l.starts_with('#'))
+            && out.stdout_text().contains("conversationId:sessionId"),
+        "{}",
+        out.stdout_text()
+    );
+    let out = cxpipe(&["mapping", "show", "avaya"]);
     assert_eq!(out.code, 2);
     assert!(
         out.stderr
-            .contains("amazon-connect, five9, talkdesk, generic"),
+            .contains("amazon-connect, five9, talkdesk, generic, and genesys (code)"),
         "{}",
         out.stderr
     );
@@ -887,4 +896,364 @@ fn an_empty_json_array_is_an_empty_export() {
         ),
     );
     assert!(c.rows.is_empty());
+}
+
+/// Genesys rules on conversations written by hand (SPEC §4, `genesys`):
+/// a transfer between two queues is two legs of one chain and one record;
+/// an ACD session no agent interacted after is abandoned and ends with its
+/// segment; an IVR-only conversation is not a contact (filtered); a
+/// conversation with no end anywhere is refused; the same conversations in
+/// a second file are duplicates counted per record, listed per leg.
+#[test]
+fn genesys_legs_transfers_abandons_and_duplicates() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let seg = |kind: &str, start: &str, end: Option<&str>, extra: &str| {
+        let end = end
+            .map(|e| format!(",\"segmentEnd\":\"2026-10-01T{e}Z\""))
+            .unwrap_or_default();
+        format!(
+            "{{\"segmentType\":\"{kind}\",\"segmentStart\":\"2026-10-01T{start}Z\"{end}{extra}}}"
+        )
+    };
+    let session = |id: &str, media: &str, segs: &[String]| {
+        format!(
+            "{{\"sessionId\":\"{id}\",\"mediaType\":\"{media}\",\"segments\":[{}]}}",
+            segs.join(",")
+        )
+    };
+    let participant = |purpose: &str, extra: &str, sessions: &[String]| {
+        format!(
+            "{{\"purpose\":\"{purpose}\"{extra},\"sessions\":[{}]}}",
+            sessions.join(",")
+        )
+    };
+    let conv = |id: &str, parts: &[String]| {
+        format!(
+            "{{\"conversationId\":\"{id}\",\"conversationStart\":\"2026-10-01T08:00:00Z\",\"participants\":[{}]}}\n",
+            parts.join(",")
+        )
+    };
+    let customer = participant(
+        "customer",
+        "",
+        &[format!(
+            "{{\"sessionId\":\"c\",\"mediaType\":\"voice\",\"ani\":\"tel:+14155550100\",\"segments\":[{}]}}",
+            seg("interact", "08:00:00", Some("08:10:00"), "")
+        )],
+    );
+    // t1: queue Sales 08:00:05, agent a1 08:00:15–08:02:00 (transfer),
+    // queue Billing 08:02:01, agent a2 08:02:31–08:05:00 + wrapup 30 s.
+    let t1 = conv(
+        "t1",
+        &[
+            customer.clone(),
+            participant(
+                "acd",
+                ",\"participantName\":\"Sales\"",
+                &[session(
+                    "q1",
+                    "voice",
+                    &[seg(
+                        "interact",
+                        "08:00:05",
+                        Some("08:00:15"),
+                        ",\"queueId\":\"qs\"",
+                    )],
+                )],
+            ),
+            participant(
+                "agent",
+                ",\"userId\":\"a1\"",
+                &[session(
+                    "s1",
+                    "voice",
+                    &[
+                        seg("alert", "08:00:10", Some("08:00:15"), ""),
+                        seg(
+                            "interact",
+                            "08:00:15",
+                            Some("08:02:00"),
+                            ",\"disconnectType\":\"transfer\"",
+                        ),
+                    ],
+                )],
+            ),
+            participant(
+                "acd",
+                ",\"participantName\":\"Billing\"",
+                &[session(
+                    "q2",
+                    "voice",
+                    &[seg("interact", "08:02:01", Some("08:02:31"), "")],
+                )],
+            ),
+            participant(
+                "agent",
+                ",\"userId\":\"a2\"",
+                &[session(
+                    "s2",
+                    "voice",
+                    &[
+                        seg("interact", "08:02:31", Some("08:05:00"), ""),
+                        seg(
+                            "wrapup",
+                            "08:05:00",
+                            Some("08:05:30"),
+                            ",\"wrapUpCode\":\"paid\"",
+                        ),
+                    ],
+                )],
+            ),
+        ],
+    );
+    // ab: queued 09:00:00–09:00:40, no agent: abandoned after 40 s.
+    let ab = conv(
+        "ab",
+        &[
+            customer.clone(),
+            participant(
+                "acd",
+                ",\"participantName\":\"Sales\"",
+                &[session(
+                    "q3",
+                    "voice",
+                    &[seg("interact", "09:00:00", Some("09:00:40"), "")],
+                )],
+            ),
+        ],
+    );
+    let ivr = conv(
+        "ivr",
+        &[
+            customer.clone(),
+            participant(
+                "ivr",
+                "",
+                &[session(
+                    "i",
+                    "voice",
+                    &[seg("ivr", "10:00:00", Some("10:01:00"), "")],
+                )],
+            ),
+        ],
+    );
+    let open = conv(
+        "open",
+        &[participant(
+            "acd",
+            ",\"participantName\":\"Sales\"",
+            &[session(
+                "q4",
+                "voice",
+                &[seg("interact", "11:00:00", None, "")],
+            )],
+        )],
+    );
+    let first = tmp.path().join("night-1.ndjson");
+    fs::write(&first, format!("{t1}{ab}{ivr}{open}")).expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&first], &["--max-reject-rate", "1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    let counts = |f: &serde_json::Value| {
+        [
+            "rows_read",
+            "rows_written",
+            "rows_quarantined",
+            "duplicates_dropped",
+            "rows_filtered",
+            "legs_written",
+        ]
+        .map(|k| f[k].as_u64().unwrap_or(u64::MAX))
+    };
+    assert_eq!(counts(f), [4, 2, 1, 0, 1, 3], "{report}");
+    assert_eq!(f["reasons"]["missing_required"], 1, "{report}");
+    let rows = crate::read_dataset(&ds);
+    let by = crate::by_id(&rows);
+    let t = crate::ts_us;
+    let sales = &by["t1:q1"];
+    let billing = &by["t1:q2"];
+    assert_eq!(
+        (
+            sales.queue.as_deref(),
+            sales.agent_id.as_deref(),
+            sales.transferred,
+            sales.wait_ms,
+            sales.talk_ms
+        ),
+        (Some("Sales"), Some("a1"), true, Some(10_000), 105_000)
+    );
+    assert_eq!(
+        (
+            billing.queue.as_deref(),
+            billing.agent_id.as_deref(),
+            billing.transferred
+        ),
+        (Some("Billing"), Some("a2"), false)
+    );
+    assert_eq!(
+        (
+            billing.arrived_at,
+            billing.answered_at,
+            billing.ended_at,
+            billing.acw_ms
+        ),
+        (
+            t("2026-10-01T08:02:01Z"),
+            Some(t("2026-10-01T08:02:31Z")),
+            Some(t("2026-10-01T08:05:00Z")),
+            30_000
+        )
+    );
+    assert_eq!(sales.chain_id, billing.chain_id, "one chain");
+    assert!(sales.customer_key.is_some());
+    let a = &by["ab:q3"];
+    assert_eq!(
+        (a.abandoned, a.agent_id.as_deref(), a.ended_at, a.wait_ms),
+        (true, None, Some(t("2026-10-01T09:00:40Z")), Some(40_000))
+    );
+
+    // The same conversations again, in another file: duplicates, counted
+    // per record (t1 and ab), listed per leg (three lines).
+    let second = tmp.path().join("night-2.ndjson");
+    fs::write(&second, format!("{ab}{t1}")).expect("write");
+    let (out, report) = ingest(&ds, &[&second], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(counts(&report["files"][0]), [2, 2, 0, 0, 0, 3], "{report}");
+    assert_eq!(report["totals"]["rows_replaced"], 3, "{report}");
+    let listing = fs::read_to_string(ds.join(report["duplicates_file"].as_str().expect("listing")))
+        .expect("duplicates.csv");
+    let mut lines: Vec<&str> = listing.lines().skip(1).collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "ab:q3,night-1.ndjson,2,night-2.ndjson,1,true",
+            "t1:q1,night-1.ndjson,1,night-2.ndjson,2,true",
+            "t1:q2,night-1.ndjson,1,night-2.ndjson,2,true",
+        ]
+    );
+    // Both files at once: the earlier file's records are the duplicates.
+    let ds2 = tmp.path().join("ds2");
+    let (out, report) = ingest(&ds2, &[&first, &second], &["--max-reject-rate", "1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(counts(&report["files"][0]), [4, 0, 1, 2, 1, 0], "{report}");
+    assert_eq!(counts(&report["files"][1]), [2, 2, 0, 0, 0, 3], "{report}");
+
+    // --source genesys on a CSV says what it reads.
+    let csv = tmp.path().join("calls.csv");
+    fs::write(&csv, "a,b\n1,2\n").expect("write");
+    let (out, _) = ingest(&tmp.path().join("ds3"), &[&csv], &["--source", "genesys"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("source genesys reads JSON"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// JSON documents (SPEC §4.1, §5): one pretty-printed record is read as one
+/// record, never line by line; records under a path of a wrapping object
+/// are read with `[source] records`; a document without that path fails
+/// naming its keys.
+#[test]
+fn json_documents_one_record_or_records_under_a_path() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ctr = |id: &str, updated: &str| {
+        serde_json::json!({
+            "ContactId": id,
+            "Channel": "VOICE",
+            "InitiationMethod": "INBOUND",
+            "InitiationTimestamp": "2026-10-01T08:00:00Z",
+            "DisconnectTimestamp": "2026-10-01T08:05:00Z",
+            "LastUpdateTimestamp": updated,
+        })
+    };
+    let one = tmp.path().join("one-ctr.json");
+    fs::write(
+        &one,
+        serde_json::to_string_pretty(&ctr("p-1", "2026-10-01T08:06:00Z")).expect("json"),
+    )
+    .expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&one], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        (
+            f["format"].as_str(),
+            f["source"].as_str(),
+            f["rows_read"].as_u64(),
+            f["rows_written"].as_u64()
+        ),
+        (
+            Some("json-document"),
+            Some("amazon-connect"),
+            Some(1),
+            Some(1)
+        ),
+        "{report}"
+    );
+    assert!(
+        out.stderr
+            .contains("one-ctr.json: JSON document (one record), source amazon-connect"),
+        "{}",
+        out.stderr
+    );
+
+    let wrapped = tmp.path().join("page.json");
+    let doc = serde_json::json!({
+        "data": {"items": [ctr("w-1", "2026-10-01T08:06:00Z"), ctr("w-2", "2026-10-01T08:06:00Z"), ctr("w-1", "2026-10-01T08:09:00Z")]},
+        "nextPage": null
+    });
+    fs::write(&wrapped, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let mapping = tmp.path().join("paged.toml");
+    fs::write(&mapping, "[source]\nname = \"paged-connect\"\nextends = \"amazon-connect\"\nrecords = \"data.items\"\n").expect("mapping");
+    let m = mapping.display().to_string();
+    let ds2 = tmp.path().join("ds2");
+    let (out, report) = ingest(&ds2, &[&wrapped], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        ["rows_read", "rows_written", "duplicates_dropped"].map(|k| f[k].as_u64()),
+        [Some(3), Some(2), Some(1)],
+        "{report}"
+    );
+    let rows = crate::read_dataset(&ds2);
+    let w1 = row(&rows, "w-1");
+    assert_eq!(
+        w1.source_line, 3,
+        "records are numbered by their index: the newer w-1"
+    );
+
+    // Without the path, the page is one record that is not a CTR.
+    let (out, _) = ingest(&tmp.path().join("ds3"), &[&wrapped], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the first record has keys data, nextPage"),
+        "{}",
+        out.stderr
+    );
+    // A records path that is not there fails naming the keys.
+    fs::write(
+        &mapping,
+        "[source]\nname = \"paged-connect\"\nextends = \"amazon-connect\"\nrecords = \"items\"\n",
+    )
+    .expect("mapping");
+    let (out, _) = ingest(&tmp.path().join("ds4"), &[&wrapped], &["--mapping", &m]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("a JSON document without an array at \"items\" (its records path); its keys are data, nextPage"),
+        "{}",
+        out.stderr
+    );
+    fs::write(
+        &mapping,
+        "[source]\nname = \"x\"\nformat = \"csv\"\nrecords = \"items\"\n",
+    )
+    .expect("mapping");
+    let out = cxpipe(&["mapping", "check", &m]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("paged.toml:4: [source] records: names where a JSON document keeps its records; this mapping reads CSV"), "{}", out.stderr);
 }

@@ -47,5 +47,5 @@ pub use report::{FileReport, FileStatus, FirstReject, RunReport, Totals};
 pub use reporter::{Quiet, Reporter};
 pub use row::Limits;
 pub use run::ingest;
-pub use source::mapping;
+pub use source::{genesys, mapping};
 pub use write::parquet::{read_all, writer_properties};

@@ -15,6 +15,8 @@ pub enum SourceKind {
     Generic,
     /// A mapping: a built-in vendor source or a user's mapping file.
     Mapped(Arc<mapping::Mapping>),
+    /// Genesys Cloud conversation details (code: several legs a record).
+    Genesys,
 }
 
 impl SourceKind {
@@ -23,12 +25,20 @@ impl SourceKind {
         match self {
             SourceKind::Auto => "auto",
             SourceKind::Generic => "generic",
+            SourceKind::Genesys => "genesys",
             SourceKind::Mapped(m) => &m.name,
         }
     }
 
     /// The names [`SourceKind::named`] knows.
-    pub const NAMES: [&str; 5] = ["auto", "generic", "amazon-connect", "five9", "talkdesk"];
+    pub const NAMES: [&str; 6] = [
+        "auto",
+        "generic",
+        "amazon-connect",
+        "five9",
+        "genesys",
+        "talkdesk",
+    ];
 
     /// A user's mapping file; errors name the file, line and key.
     pub fn from_mapping_file(path: &std::path::Path) -> Result<SourceKind, String> {
@@ -41,6 +51,7 @@ impl SourceKind {
         match name {
             "auto" => Some(SourceKind::Auto),
             "generic" => Some(SourceKind::Generic),
+            "genesys" => Some(SourceKind::Genesys),
             _ => mapping::vendors()
                 .into_iter()
                 .find(|m| m.name == name)

@@ -55,6 +55,10 @@ pub struct FileReport {
     /// Records a mapping's `[source] skip` says are not contacts (IVR-only
     /// calls, system rows): read, not stored, not quarantined.
     pub rows_filtered: u64,
+    /// Legs stored, for a source whose record may give several (Genesys:
+    /// a record is one row of the counts above, whatever its legs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legs_written: Option<u64>,
     /// Rows stored after a time out of order by at most `[ingest]
     /// clock_skew_ms` was set equal to the one it must not precede.
     pub clock_skew_fixed: u64,
@@ -94,6 +98,7 @@ impl FileReport {
             xxh3_128: None,
             rows_read: 0,
             rows_written: 0,
+            legs_written: None,
             rows_quarantined: 0,
             duplicates_dropped: 0,
             rows_filtered: 0,
@@ -157,6 +162,9 @@ pub struct Totals {
     pub duplicates_dropped: u64,
     /// Records a mapping's `[source] skip` says are not contacts.
     pub rows_filtered: u64,
+    /// Legs stored by sources of several legs a record (Genesys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legs_written: Option<u64>,
     /// Rows stored after a clock-skew fix.
     pub clock_skew_fixed: u64,
     /// Rows already in the dataset replaced by a newer version.

@@ -23,26 +23,37 @@ pub(crate) enum FileKind {
         /// Records are array elements, numbered by index, not line.
         array: bool,
     },
+    /// Genesys Cloud conversations (`source/genesys.rs`): several legs a
+    /// record.
+    Genesys {
+        /// Records are array elements, numbered by index, not line.
+        array: bool,
+    },
 }
 
 impl FileKind {
     /// Records are JSON array elements, numbered by index, not line.
     fn is_array(&self) -> bool {
-        matches!(self, FileKind::MappedJson { array: true, .. })
+        matches!(
+            self,
+            FileKind::MappedJson { array: true, .. } | FileKind::Genesys { array: true }
+        )
     }
 
     /// Records are lines (NDJSON).
     fn is_lines(&self) -> bool {
         matches!(
             self,
-            FileKind::Ndjson | FileKind::MappedJson { array: false, .. }
+            FileKind::Ndjson
+                | FileKind::MappedJson { array: false, .. }
+                | FileKind::Genesys { array: false }
         )
     }
 
     /// Why a record cut short by the splitter is malformed.
     pub(crate) fn malformed_reason(&self) -> &'static str {
         match self {
-            FileKind::MappedJson { array: true, .. } => {
+            FileKind::MappedJson { array: true, .. } | FileKind::Genesys { array: true } => {
                 "not a whole JSON array element: the file ends inside it (is it cut short?), text follows the closing ], or it is longer than 1 MiB"
             }
             FileKind::Csv(_) | FileKind::MappedCsv(..) => {

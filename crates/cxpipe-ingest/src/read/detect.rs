@@ -7,9 +7,17 @@ use std::sync::Arc;
 
 use crate::options::SourceKind;
 use crate::source::generic::{self, CsvLayout};
+use crate::source::genesys;
 use crate::source::mapping::{self, MapFormat, Mapping};
 
 use super::chunk::FileKind;
+
+/// What reads a JSON file.
+enum JsonSource {
+    Generic,
+    Mapped(Arc<Mapping>),
+    Genesys,
+}
 
 /// Picks the source of each file.
 pub(crate) struct Detector {
@@ -37,23 +45,54 @@ impl Detector {
         }
     }
 
-    /// The mapping of a JSON array, from its first element.
-    pub(crate) fn json_mapping(&self, first: Option<&[u8]>) -> Result<Arc<Mapping>, String> {
+    /// How a JSON file's records are read, from its first record, and
+    /// the source's name. `array`: the records are array elements (the
+    /// generic source reads NDJSON only).
+    pub(crate) fn json_kind(
+        &self,
+        first: Option<&[u8]>,
+        array: bool,
+    ) -> Result<(FileKind, String), String> {
         match self.json_source(first)? {
-            Some(m) => Ok(m),
-            None => Err(
+            JsonSource::Genesys => Ok((FileKind::Genesys { array }, "genesys".to_string())),
+            JsonSource::Mapped(mapping) => {
+                let name = mapping.name.clone();
+                Ok((FileKind::MappedJson { mapping, array }, name))
+            }
+            JsonSource::Generic if array => Err(
                 "a JSON array; the generic source reads CSV or NDJSON (one object per line)"
                     .to_string(),
             ),
+            JsonSource::Generic => Ok((FileKind::Ndjson, "generic".to_string())),
         }
     }
 
-    /// The source of a JSON file from its first object: a mapping, or
-    /// `None` for generic.
-    pub(crate) fn json_source(&self, first: Option<&[u8]>) -> Result<Option<Arc<Mapping>>, String> {
+    /// The `[source] records` path of the mapping a JSON document is read
+    /// with, when the source is named; `None` under auto.
+    pub(crate) fn records_path(&self) -> Option<Option<&str>> {
         match &self.source {
-            SourceKind::Generic => Ok(None),
-            SourceKind::Mapped(m) if m.format == MapFormat::Json => Ok(Some(m.clone())),
+            SourceKind::Mapped(m) => Some(m.records.as_deref()),
+            SourceKind::Genesys => Some(Some(genesys::RECORDS)),
+            SourceKind::Generic => Some(None),
+            SourceKind::Auto => None,
+        }
+    }
+
+    /// The records paths `auto` tries in a JSON document: the vendor
+    /// mappings' and Genesys' (`conversations`).
+    pub(crate) fn auto_records_paths(&self) -> Vec<&str> {
+        std::iter::once(genesys::RECORDS)
+            .chain(self.vendors.iter().filter_map(|m| m.records.as_deref()))
+            .collect()
+    }
+
+    fn json_source(&self, first: Option<&[u8]>) -> Result<JsonSource, String> {
+        match &self.source {
+            SourceKind::Generic => Ok(JsonSource::Generic),
+            SourceKind::Genesys => Ok(JsonSource::Genesys),
+            SourceKind::Mapped(m) if m.format == MapFormat::Json => {
+                Ok(JsonSource::Mapped(m.clone()))
+            }
             SourceKind::Mapped(m) => Err(format!(
                 "the file is JSON, but source {} reads CSV (its mapping says format = \"csv\")",
                 m.name
@@ -62,28 +101,35 @@ impl Detector {
         }
     }
 
-    fn detect_json(&self, first: Option<&[u8]>) -> Result<Option<Arc<Mapping>>, String> {
+    fn detect_json(&self, first: Option<&[u8]>) -> Result<JsonSource, String> {
         let obj = first.and_then(|r| serde_json::from_slice::<serde_json::Value>(r).ok());
         let Some(obj) = obj.filter(serde_json::Value::is_object) else {
             // No record to go by: the generic reader quarantines what is
             // not a record.
-            return Ok(None);
+            return Ok(JsonSource::Generic);
         };
+        if genesys::detects(&obj) {
+            return Ok(JsonSource::Genesys);
+        }
         if let Some(m) = self.vendors.iter().find(|m| m.detects_object(&obj)) {
-            return Ok(Some(m.clone()));
+            return Ok(JsonSource::Mapped(m.clone()));
         }
         let keys: Vec<&str> = obj
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
         if keys.iter().any(|k| generic::resolve(k).is_some()) {
-            return Ok(None);
+            return Ok(JsonSource::Generic);
         }
         let tried: Vec<String> = self
             .vendors
             .iter()
             .filter(|m| m.format == MapFormat::Json)
             .map(|m| format!("{} (needs keys {})", m.name, m.detect.join(", ")))
+            .chain(std::iter::once(format!(
+                "genesys (needs keys {})",
+                genesys::DETECT.join(", ")
+            )))
             .chain(std::iter::once(
                 "generic (needs canonical keys such as interaction_id)".to_string(),
             ))
@@ -124,6 +170,9 @@ impl Detector {
                 "the file is CSV, but source {} reads JSON (its mapping says format = \"json\")",
                 m.name
             )),
+            SourceKind::Genesys => Err(
+                "the file is CSV, but source genesys reads JSON (conversation details)".to_string(),
+            ),
             SourceKind::Auto => self.detect_csv(header),
         }
     }

@@ -354,30 +354,47 @@ impl<'a> Reader<'a> {
             _ if !eof && !s.closed && buf.len() - open < MAX_RECORD => return Ok(Start::NeedMore),
             _ => None,
         };
-        let m = self.detector.json_mapping(first.as_deref())?;
+        let (kind, name) = self.detector.json_kind(first.as_deref(), true)?;
         info.format = Some("json-array");
-        let name = m.name.clone();
-        let kind = FileKind::MappedJson {
-            mapping: m,
-            array: true,
-        };
         self.begin(st, info, "JSON array", name, kind, Framing::JsonArray);
         // The elements are numbered from 1, whatever the lines.
         st.line = 1;
         Ok(Start::Records(open))
     }
 
-    /// NDJSON: the first line that is a JSON object picks the source.
+    /// NDJSON: the first line that is a JSON object picks the source. A
+    /// file whose first line is not one, but the whole of which is one
+    /// JSON object, is a document ([`Reader::start_document`]).
     fn start_ndjson(
         &self,
         st: &mut FileRead<'_>,
-        buf: &[u8],
+        buf: &mut Vec<u8>,
         eof: bool,
         info: &mut FileInfo,
     ) -> Result<Start, String> {
         let s = split(buf, Framing::Lines, eof, b',');
         if s.ends.is_empty() && !eof {
             return Ok(Start::NeedMore);
+        }
+        let first_line = s
+            .ends
+            .first()
+            .map(|&e| buf[..(e & !MALFORMED) as usize].trim_ascii());
+        let first_is_record =
+            first_line.is_some_and(|l| serde_json::from_slice::<serde_json::Value>(l).is_ok());
+        if !first_is_record && first_line.is_some_and(|l| l.first() == Some(&b'{')) {
+            if !eof {
+                if buf.len() > MAX_DOCUMENT {
+                    return Err(format!(
+                        "a JSON document over {} MiB (its first line is not a record, so it is not NDJSON): split it, or write it as NDJSON (one record per line)",
+                        MAX_DOCUMENT >> 20
+                    ));
+                }
+                return Ok(Start::NeedMore);
+            }
+            if let Some(start) = self.start_document(st, buf, info)? {
+                return Ok(start);
+            }
         }
         st.line += std::mem::take(&mut st.blank_lines);
         let mut prev = 0;
@@ -394,19 +411,76 @@ impl<'a> Reader<'a> {
             }
         }
         info.format = Some("ndjson");
-        let kind = match self.detector.json_source(first.as_deref())? {
-            None => FileKind::Ndjson,
-            Some(mapping) => FileKind::MappedJson {
-                mapping,
-                array: false,
-            },
-        };
-        let name = match &kind {
-            FileKind::MappedJson { mapping, .. } => mapping.name.clone(),
-            _ => "generic".to_string(),
-        };
+        let (kind, name) = self.detector.json_kind(first.as_deref(), false)?;
         self.begin(st, info, "NDJSON", name, kind, Framing::Lines);
         Ok(Start::Records(0))
+    }
+
+    /// A JSON document (SPEC §4.1): one pretty-printed record, or records
+    /// under a path of a wrapping object (`[source] records`; under auto,
+    /// Genesys' `conversations` or a vendor mapping's path). The whole file
+    /// is in `buf`; it is read as NDJSON of its records, compacted one per
+    /// line, so records are numbered by their index. `Ok(None)`: not one
+    /// JSON value after all (read as NDJSON).
+    fn start_document(
+        &self,
+        st: &mut FileRead<'_>,
+        buf: &mut Vec<u8>,
+        info: &mut FileInfo,
+    ) -> Result<Option<Start>, String> {
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(buf) else {
+            return Ok(None);
+        };
+        if !doc.is_object() {
+            return Ok(None);
+        }
+        let (records, under) = match self.detector.records_path() {
+            Some(Some(path)) => match document_records(&doc, Some(path)) {
+                Some(r) => (r.iter().collect::<Vec<_>>(), Some(path)),
+                None => {
+                    let keys: Vec<&str> = doc
+                        .as_object()
+                        .map(|o| o.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "a JSON document without an array at {path:?} (its records path); its keys are {}",
+                        keys.join(", ")
+                    ));
+                }
+            },
+            Some(None) => (vec![&doc], None),
+            None => match self
+                .detector
+                .auto_records_paths()
+                .into_iter()
+                .find_map(|p| document_records(&doc, Some(p)).map(|r| (r, p)))
+            {
+                Some((r, p)) => (r.iter().collect(), Some(p)),
+                None => (vec![&doc], None),
+            },
+        };
+        let mut lines = Vec::with_capacity(buf.len() / 2);
+        for r in &records {
+            serde_json::to_writer(&mut lines, r)
+                .map_err(|e| format!("re-reading a record: {e}"))?;
+            lines.push(b'\n');
+        }
+        info.format = Some("json-document");
+        if records.is_empty() {
+            info.format = Some("empty");
+            return Ok(Some(Start::Empty));
+        }
+        let first = serde_json::to_vec(records[0]).ok();
+        let (kind, name) = self.detector.json_kind(first.as_deref(), false)?;
+        let what = match under {
+            Some(p) => format!("JSON document ({} records under {p:?})", records.len()),
+            None => "JSON document (one record)".to_string(),
+        };
+        *buf = lines;
+        st.blank_lines = 0;
+        st.line = 1;
+        self.begin(st, info, &what, name, kind, Framing::Lines);
+        Ok(Some(Start::Records(0)))
     }
 
     /// CSV: the header picks the source. Blank lines before it are
@@ -516,6 +590,23 @@ impl<'a> Reader<'a> {
         }));
         st.framing = framing;
     }
+}
+
+/// The largest JSON document read whole (an API response or one
+/// pretty-printed record; arrays and NDJSON are streamed at any size).
+const MAX_DOCUMENT: usize = 256 << 20;
+
+/// The records of a JSON document: the array at `path`, or the document
+/// itself.
+fn document_records<'v>(
+    doc: &'v serde_json::Value,
+    path: Option<&str>,
+) -> Option<&'v Vec<serde_json::Value>> {
+    let mut v = doc;
+    for key in path?.split('.') {
+        v = v.get(key)?;
+    }
+    v.as_array()
 }
 
 /// The delimiters a CSV export may use besides `,`.

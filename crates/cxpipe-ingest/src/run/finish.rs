@@ -78,6 +78,9 @@ pub(crate) fn tally(
             FileStatus::Ingested => t.totals.files_ingested += 1,
         }
         r.rows_written = st.rows_ok - r.duplicates_dropped;
+        if r.source.as_deref() == Some("genesys") {
+            r.legs_written = Some(st.legs_ok - st.legs_lost);
+        }
         // (rows_filtered was counted as the chunks were read.)
         r.duplicates_dropped += st.chunk_dups;
         if let Some(q) = st.quarantine.take() {
@@ -113,6 +116,9 @@ fn add_to_totals(totals: &mut Totals, r: &FileReport) {
     totals.rows_quarantined += r.rows_quarantined;
     totals.duplicates_dropped += r.duplicates_dropped;
     totals.rows_filtered += r.rows_filtered;
+    if let Some(legs) = r.legs_written {
+        *totals.legs_written.get_or_insert(0) += legs;
+    }
     totals.clock_skew_fixed += r.clock_skew_fixed;
     totals.bytes_read += r.bytes;
     for (k, v) in &r.reasons {

@@ -39,6 +39,8 @@ pub(crate) struct ChunkDone {
     pub(crate) filtered: u64,
     /// Rows whose times were set equal within the clock skew.
     pub(crate) skew_fixed: u64,
+    /// Records stored as several legs: (line, legs).
+    pub(crate) multi_legs: Vec<(u64, u32)>,
 }
 
 /// A result for the sequencer.
@@ -62,8 +64,15 @@ impl Done {
 pub(crate) struct FileState {
     /// The file's report, filled in as results arrive.
     pub(crate) report: FileReport,
-    /// Rows written to part files.
+    /// Records written to part files (a record of several legs once).
     pub(crate) rows_ok: u64,
+    /// Rows (legs) written to part files.
+    pub(crate) legs_ok: u64,
+    /// Of those, legs dropped as duplicates.
+    pub(crate) legs_lost: u64,
+    /// Records stored as several legs, by line: how many (a record not
+    /// here has one).
+    pub(crate) multi_legs: rustc_hash::FxHashMap<u64, u32>,
     /// Older duplicates dropped within chunks (see `settle_json`).
     pub(crate) chunk_dups: u64,
     /// Its quarantine file, once it has a reject.
@@ -81,6 +90,9 @@ impl FileState {
         FileState {
             report: FileReport::empty(file),
             rows_ok: 0,
+            legs_ok: 0,
+            legs_lost: 0,
+            multi_legs: Default::default(),
             chunk_dups: 0,
             quarantine: None,
             ended: false,
@@ -141,7 +153,10 @@ impl<'a> Sequencer<'a> {
         f.chunk_dups += c.dups.len() as u64;
         self.chunk_dups.push(c.file_idx, &c.dups)?;
         f.report.rows_read += c.rows_read;
-        f.rows_ok += c.entries.len() as u64;
+        let extra: u64 = c.multi_legs.iter().map(|(_, n)| u64::from(n - 1)).sum();
+        f.rows_ok += c.entries.len() as u64 - extra;
+        f.legs_ok += c.entries.len() as u64;
+        f.multi_legs.extend(c.multi_legs);
         f.report.rows_quarantined += c.rejects.len() as u64;
         f.report.rows_filtered += c.filtered;
         f.report.clock_skew_fixed += c.skew_fixed;

@@ -82,6 +82,7 @@ pub(crate) fn losers(
         rows_replaced: 0,
         version_files: Vec::new(),
     };
+    let mut lost_legs: FxHashMap<(usize, u64), u32> = FxHashMap::default();
     let mut on_loser = |l: dedupe::Loser| {
         let kept = duplicates::kept_of(&l);
         if winners.contains(&l.ord) {
@@ -95,7 +96,16 @@ pub(crate) fn losers(
             Loc::Staged { part, row } => {
                 out.staged.entry(part).or_default().push((row, kept));
                 if let Some(f) = keys::file_of(l.ord) {
-                    files[f].report.duplicates_dropped += 1;
+                    files[f].legs_lost += 1;
+                    if files[f].multi_legs.is_empty() {
+                        files[f].report.duplicates_dropped += 1;
+                    } else {
+                        // A record of several legs is a dropped duplicate
+                        // when all its legs are (counted below).
+                        *lost_legs
+                            .entry((f, keys::file_and_line(l.ord).1))
+                            .or_default() += 1;
+                    }
                 }
             }
         }
@@ -104,6 +114,12 @@ pub(crate) fn losers(
         .losers(&keep, groups, versions_out, &mut on_loser)
         .map_err(|e| Error::io("settling duplicates in the staging folder", e))?;
     out.version_files = version_files;
+    for ((f, line), lost) in lost_legs {
+        let legs = files[f].multi_legs.get(&line).copied().unwrap_or(1);
+        if lost >= legs {
+            files[f].report.duplicates_dropped += 1;
+        }
+    }
     Ok(out)
 }
 

@@ -19,8 +19,9 @@ use crate::pii::Pseudonymizer;
 use crate::read::{Chunk, FileCtx, FileKind, Msg, Rec};
 use crate::reason::{ReasonCode, Reject};
 use crate::reporter::Reporter;
-use crate::row::{Context, Problem, Row, convert};
+use crate::row::{Context, Fields, Problem, Row, Slot, convert};
 use crate::source::generic::{CsvFields, CsvLayout, JsonFields};
+use crate::source::genesys;
 use crate::source::mapping::{Mapped, MappedCsv, Mapping, Record};
 use crate::write::part::{Parts, Staged, Writers};
 
@@ -88,6 +89,8 @@ struct Sink<'w, 'a> {
     filtered: u64,
     /// Rows whose times were set equal within the clock skew.
     skew_fixed: u64,
+    /// Records stored as several legs (Genesys): (line, legs).
+    multi_legs: Vec<(u64, u32)>,
 }
 
 impl Sink<'_, '_> {
@@ -159,6 +162,7 @@ fn process_chunk(
         entries: Vec::with_capacity(chunk.capacity()),
         filtered: 0,
         skew_fixed: 0,
+        multi_legs: Vec::new(),
     };
     // Records of a JSON mapping are converted together after the loop
     // (`settle_json`), so duplicates within the chunk are settled first.
@@ -178,6 +182,7 @@ fn process_chunk(
                 convert_mapped_csv(m, layout, &rec, parser, &cx, &mut sink)?;
             }
             FileKind::MappedJson { .. } => pending.push(rec),
+            FileKind::Genesys { .. } => convert_genesys(&rec, &cx, &mut sink)?,
         }
     }
     let mut dups = Vec::new();
@@ -199,6 +204,7 @@ fn process_chunk(
         seen,
         filtered: sink.filtered,
         skew_fixed: sink.skew_fixed,
+        multi_legs: sink.multi_legs,
     })
 }
 
@@ -238,6 +244,57 @@ fn convert_ndjson(rec: &Rec<'_>, cx: &Context<'_>, sink: &mut Sink<'_, '_>) -> R
         Err(problem) => Err(problem.clone()),
     };
     sink.take(rec, converted, NO_VERSION)
+}
+
+/// A Genesys conversation: its legs, all stored, or the record refused
+/// whole (a record is one unit of conservation); a conversation without
+/// a leg is not a contact (filtered).
+fn convert_genesys(rec: &Rec<'_>, cx: &Context<'_>, sink: &mut Sink<'_, '_>) -> Result<(), Error> {
+    let conv: serde_json::Value = match serde_json::from_slice(rec.bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            sink.reject(
+                rec.line,
+                rec.bytes,
+                (ReasonCode::MalformedRow, format!("invalid JSON: {e}")),
+            );
+            return Ok(());
+        }
+    };
+    let legs = match genesys::legs(&conv) {
+        Ok(legs) => legs,
+        Err(problem) => {
+            sink.reject(rec.line, rec.bytes, problem);
+            return Ok(());
+        }
+    };
+    if legs.is_empty() {
+        sink.filtered += 1;
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(legs.len());
+    for leg in &legs {
+        match convert(&leg, cx) {
+            Ok(row) => rows.push(row),
+            Err((code, reason)) => {
+                let id = (&leg)
+                    .get(Slot::InteractionId)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                sink.reject(rec.line, rec.bytes, (code, format!("leg {id}: {reason}")));
+                return Ok(());
+            }
+        }
+    }
+    for row in &rows {
+        sink.skew_fixed += u64::from(row.skew_fixed);
+        sink.row(row, NO_VERSION, rec.line)?;
+    }
+    if rows.len() > 1 {
+        sink.multi_legs.push((rec.line, rows.len() as u32));
+    }
+    Ok(())
 }
 
 /// A CSV record through a mapping.

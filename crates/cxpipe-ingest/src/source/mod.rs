@@ -4,4 +4,5 @@
 //! a user's mapping file).
 
 pub mod generic;
+pub mod genesys;
 pub mod mapping;

@@ -36,6 +36,9 @@ pub struct Mapping {
     pub columns: Option<Vec<String>>,
     /// The CSV field delimiter (`[source] delimiter`, default `,`).
     pub delimiter: u8,
+    /// JSON: the dotted path of the records in a wrapping document
+    /// (`[source] records`).
+    pub records: Option<String>,
     /// Every source field the mapping names (CSV header names or JSON paths).
     pub(super) fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
@@ -274,7 +277,28 @@ impl Mapping {
             skip: Vec::new(),
             columns: None,
             delimiter: b',',
+            records: None,
         };
+        let records = raw
+            .source
+            .records
+            .clone()
+            .or_else(|| base_source.and_then(|b| b.records.clone()));
+        if let Some(r) = records {
+            let line = line_at(text, r.span().start);
+            if format != MapFormat::Json {
+                return Err(format!(
+                    "{origin}:{line}: [source] records: names where a JSON document keeps its records; this mapping reads CSV"
+                ));
+            }
+            let path = r.get_ref().trim();
+            if path.is_empty() || path.split('.').any(str::is_empty) {
+                return Err(format!(
+                    "{origin}:{line}: [source] records: {path:?} is not a dotted path (e.g. \"conversations\" or \"data.items\")"
+                ));
+            }
+            m.records = Some(path.to_string());
+        }
         let delimiter = raw
             .source
             .delimiter

@@ -32,6 +32,10 @@ pub(super) struct RawSource {
     pub(super) detect: Option<Vec<String>>,
     #[serde(default)]
     pub(super) version: Option<String>,
+    /// JSON: where a wrapping document keeps the records (a dotted path to
+    /// an array, e.g. `conversations`).
+    #[serde(default)]
+    pub(super) records: Option<toml::Spanned<String>>,
     /// The CSV field delimiter: `,` (default), `;`, `|` or tab (`"\t"`).
     #[serde(default)]
     pub(super) delimiter: Option<toml::Spanned<String>>,
