@@ -695,3 +695,124 @@ default = "false"
         out.stderr
     );
 }
+
+/// Paths into arrays (SPEC §4.1): a user's mapping reads one row per Genesys
+/// conversation — the agent's first interact start as the answer, the last
+/// interact end as the end (`pick = "last"`) — and a sum over matching
+/// array elements (`pick = "sum"`). Expected times are read off the file.
+#[test]
+fn json_paths_into_arrays_with_filters_and_picks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("flat.toml");
+    fs::write(
+        &mapping,
+        r#"[source]
+name = "genesys-flat"
+format = "json"
+
+[columns.interaction_id]
+field = "conversationId"
+
+[columns.channel]
+field = "participants[purpose=agent].sessions[].mediaType"
+map = { callback = "voice" }
+
+[columns.direction]
+value = "inbound"
+
+[columns.agent_id]
+field = "participants[purpose=agent].userId"
+
+[columns.arrived_at]
+field = "conversationStart"
+
+[columns.answered_at]
+field = "participants[purpose=agent].sessions[].segments[segmentType=interact].segmentStart"
+
+[columns.ended_at]
+field = "participants[purpose=agent].sessions[].segments[segmentType=interact].segmentEnd"
+pick = "last"
+
+[columns.talk_ms]
+field = "metrics[name=tTalk].value"
+pick = "sum"
+unit = "ms"
+default = "0"
+
+[columns.hold_ms]
+default = "0"
+
+[columns.acw_ms]
+default = "0"
+
+[columns.transferred]
+default = "false"
+"#,
+    )
+    .expect("mapping");
+    let m = mapping.display().to_string();
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/real-exports/genesys-cloud/conversations.ndjson");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&real], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["rows_written"], 25, "{report}");
+    let rows = by_id(read_dataset(&ds));
+    let r = &rows["585f63eb-e0be-47b6-a1d0-c65ba586bef2"];
+    assert_eq!(
+        (
+            r.agent_id.as_deref(),
+            r.answered_at,
+            r.ended_at,
+            r.channel.as_str()
+        ),
+        (
+            Some("8c88c7f8-b6ba-4761-b2e5-4ae4425a3991"),
+            Some(ts_us("2016-09-06T07:06:33.227Z")),
+            Some(ts_us("2016-09-06T07:06:49.299Z")),
+            "voice"
+        ),
+        "the first agent only rang: the answer is the second's interact"
+    );
+
+    let synthetic = tmp.path().join("metrics.ndjson");
+    fs::write(
+        &synthetic,
+        "{\"conversationId\":\"m1\",\"conversationStart\":\"2026-10-01T08:00:00Z\",\"participants\":[{\"purpose\":\"agent\",\"userId\":\"u\",\"sessions\":[{\"mediaType\":\"chat\",\"segments\":[{\"segmentType\":\"interact\",\"segmentStart\":\"2026-10-01T08:00:05Z\",\"segmentEnd\":\"2026-10-01T08:01:05Z\"}]}]}],\"metrics\":[{\"name\":\"tTalk\",\"value\":20000},{\"name\":\"tHeld\",\"value\":5000},{\"name\":\"tTalk\",\"value\":\"15000\"}]}\n",
+    )
+    .expect("write");
+    let ds2 = tmp.path().join("ds2");
+    let (out, _) = ingest(&ds2, &[&synthetic], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        read_dataset(&ds2)[0].talk_ms,
+        35_000,
+        "20000 + 15000, not the hold"
+    );
+
+    for (text, want) in [
+        (
+            "[columns.queue]\nfield = \"q\"\npick = \"last\"\n",
+            "[columns.queue] pick: chooses among the matches of a JSON path into arrays",
+        ),
+        (
+            "[columns.queue]\nfield = \"q[x\"\n",
+            "[columns.queue] field: \"q[x\" is not a path into arrays",
+        ),
+        (
+            "[columns.queue]\nfield = \"q[].name\"\npick = \"middle\"\n",
+            "[columns.queue] pick: \"middle\" is not one of first, last, sum",
+        ),
+    ] {
+        let p = tmp.path().join("bad.toml");
+        let base = fs::read_to_string(&mapping).expect("mapping");
+        fs::write(&p, format!("{base}\n{text}")).expect("write");
+        let out = cxpipe(&["mapping", "check", &p.display().to_string()]);
+        assert_eq!(out.code, 2, "{text}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(want),
+            "{}\n  wanted: {want}",
+            out.stderr
+        );
+    }
+}

@@ -7,10 +7,12 @@ use toml::Spanned;
 
 use std::path::Path;
 
+use super::array_paths::{ArrayPath, Pick, is_array_path};
 use super::builtin::{BUILTIN, builtin_text};
 use super::json_paths::{JsonRecord, PathTree};
 use super::schema::{RawColumn, RawCondition, RawMapping, RawSource};
 use crate::parse::{DurationUnit, TimeFormat, zone_named};
+use crate::reason::ReasonCode;
 use crate::row::{N_SLOTS, Problem, Slot};
 
 /// The file format a mapping reads.
@@ -43,6 +45,8 @@ pub struct Mapping {
     pub(super) fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
     pub(super) paths: Vec<Vec<String>>,
+    /// The fields that are paths into arrays (`array_paths.rs`), by id.
+    pub(super) arrays: Vec<(usize, ArrayPath)>,
     /// `paths` as a tree (built once every field is known).
     pub(super) tree: PathTree,
     /// The compiled column of each slot.
@@ -105,7 +109,16 @@ impl Mapping {
 
     /// Reads the mapping's fields out of one JSON object.
     pub fn json_record<'r>(&self, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
-        JsonRecord::parse(&self.tree, self.fields.len(), rec)
+        let mut r = JsonRecord::parse(&self.tree, self.fields.len(), rec)?;
+        if !self.arrays.is_empty() {
+            // Checked by the pass above: valid UTF-8 and JSON.
+            let v: serde_json::Value = serde_json::from_slice(rec)
+                .map_err(|e| (ReasonCode::MalformedRow, format!("invalid JSON: {e}")))?;
+            for (id, path) in &self.arrays {
+                r.vals[*id] = path.eval(&v);
+            }
+        }
+        Ok(r)
     }
 }
 
@@ -271,6 +284,7 @@ impl Mapping {
             detect: detect.clone(),
             fields: Vec::new(),
             paths: Vec::new(),
+            arrays: Vec::new(),
             tree: PathTree::default(),
             cols: vec![None; N_SLOTS],
             version: None,
@@ -466,6 +480,25 @@ impl Mapping {
         self.fields.len() - 1
     }
 
+    /// The id of a JSON path into arrays read with `pick` (named
+    /// `path@pick` when the pick is not `first`); the path is checked.
+    fn array_field_id(&mut self, path: &str, pick: Pick) -> Result<usize, String> {
+        let compiled = ArrayPath::parse(path, pick).map_err(|e| format!("field: {e}"))?;
+        let name = match pick {
+            Pick::First => path.to_string(),
+            p => format!("{path}@{}", p.name()),
+        };
+        if let Some(i) = self.fields.iter().position(|f| *f == name) {
+            return Ok(i);
+        }
+        self.fields.push(name);
+        // Not in the streaming tree: read from the parsed record.
+        self.paths.push(Vec::new());
+        let id = self.fields.len() - 1;
+        self.arrays.push((id, compiled));
+        Ok(id)
+    }
+
     /// Compiles a condition on one field.
     pub(super) fn condition(&mut self, c: &RawCondition) -> Result<Condition, String> {
         if let Some(parts) = &c.all {
@@ -639,8 +672,32 @@ impl Mapping {
             if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) {
                 return Err("field: must name at least one field, none blank".to_string());
             }
-            let ids = names.iter().map(|n| self.field_id(n)).collect();
-            return Ok((ColumnRule::Fields(ids), names.join(" | ")));
+            let pick = match raw.pick.as_deref() {
+                None => Pick::First,
+                Some(p) => Pick::parse(p)
+                    .ok_or_else(|| format!("pick: {p:?} is not one of first, last, sum"))?,
+            };
+            let arrays = self.format == MapFormat::Json;
+            if raw.pick.is_some() && !(arrays && names.iter().any(|n| is_array_path(n))) {
+                return Err(
+                    "pick: chooses among the matches of a JSON path into arrays (key[] or key[field=value]); this column has none"
+                        .to_string(),
+                );
+            }
+            let mut ids = Vec::new();
+            for n in &names {
+                ids.push(if arrays && is_array_path(n) {
+                    self.array_field_id(n, pick)?
+                } else {
+                    self.field_id(n)
+                });
+            }
+            let label = names.join(" | ");
+            let label = match raw.pick.as_deref() {
+                Some(p) if p != "first" => format!("{label} ({p})"),
+                _ => label,
+            };
+            return Ok((ColumnRule::Fields(ids), label));
         }
         if let Some(v) = &raw.value {
             return Ok((ColumnRule::Value(v.clone()), slot.column_name().to_string()));

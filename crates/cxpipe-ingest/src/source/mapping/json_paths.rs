@@ -20,6 +20,10 @@ impl PathTree {
     pub(super) fn build(paths: &[Vec<String>]) -> PathTree {
         let mut root = PathTree::default();
         for (id, path) in paths.iter().enumerate() {
+            if path.is_empty() {
+                // A path into arrays, read from the parsed record.
+                continue;
+            }
             let mut node = &mut root;
             for key in path {
                 let i = match node.children.iter().position(|(k, _)| k == key) {

@@ -33,6 +33,7 @@
 //! per record `json_paths` (the fields of a JSON object) and `mapped`
 //! (the typed values the conversion reads).
 
+mod array_paths;
 mod builtin;
 mod compile;
 mod csv_layout;

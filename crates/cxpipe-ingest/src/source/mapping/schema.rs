@@ -106,4 +106,6 @@ pub(super) struct RawColumn {
     pub(super) present: Option<Vec<String>>,
     pub(super) absent: Option<Vec<String>>,
     pub(super) scale: Option<[i64; 2]>,
+    /// Of the matches of a path into arrays: first, last or sum.
+    pub(super) pick: Option<String>,
 }
