@@ -816,3 +816,101 @@ default = "false"
         );
     }
 }
+
+/// An export without ids (`position = true`): each record's id is the
+/// file's content hash and its line, so two identical calls stay two; the
+/// same name with new content (tomorrow's file) gives new ids; the same
+/// content again (`--force`) replaces its own rows instead of adding.
+#[test]
+fn position_ids_for_an_export_without_ids() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("noid.toml");
+    fs::write(
+        &mapping,
+        "[source]\nname = \"noid\"\nformat = \"csv\"\n\n[columns.interaction_id]\nposition = true\n\n[columns.channel]\nvalue = \"voice\"\n\n[columns.direction]\nvalue = \"inbound\"\n\n[columns.arrived_at]\nfield = \"start\"\n\n[columns.ended_at]\nfield = \"end\"\n\n[columns.talk_ms]\ndefault = \"0\"\n\n[columns.hold_ms]\ndefault = \"0\"\n\n[columns.acw_ms]\ndefault = \"0\"\n\n[columns.transferred]\ndefault = \"false\"\n",
+    )
+    .expect("mapping");
+    let m = mapping.display().to_string();
+    let night = tmp.path().join("cdr.csv");
+    let same = "2026-10-01T08:00:00Z,2026-10-01T08:01:00Z\n";
+    fs::write(&night, format!("start,end\n{same}{same}")).expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&night], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cdr.csv: ids are record positions"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(report["totals"]["rows_written"], 2, "{report}");
+    let first: Vec<String> = read_dataset(&ds)
+        .into_iter()
+        .map(|r| r.interaction_id)
+        .collect();
+    assert_eq!(first.len(), 2);
+    let key = first[0].split(':').next().unwrap_or_default().to_string();
+    assert_eq!(key.len(), 16, "{first:?}");
+    let mut want = vec![format!("{key}:2"), format!("{key}:3")];
+    want.sort();
+    let mut got = first.clone();
+    got.sort();
+    assert_eq!(got, want);
+
+    // Tomorrow's file, same name, one new call: new ids, nothing replaced.
+    fs::write(
+        &night,
+        "start,end\n2026-10-02T08:00:00Z,2026-10-02T08:01:00Z\n",
+    )
+    .expect("write");
+    let (out, report) = ingest(&ds, &[&night], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        (
+            report["totals"]["rows_written"].as_u64(),
+            report["totals"]["rows_replaced"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    assert_eq!(read_dataset(&ds).len(), 3);
+    // The same content again, forced: it replaces its own row.
+    let (out, report) = ingest(&ds, &[&night], &["--mapping", &m, "--force"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["totals"]["rows_replaced"], 1, "{report}");
+    assert_eq!(read_dataset(&ds).len(), 3);
+
+    // On stdin there is no file to hash: said so.
+    let out = crate::cxpipe_env(
+        &[
+            "ingest",
+            "-",
+            "--out",
+            &tmp.path().join("ds2").display().to_string(),
+            "--mapping",
+            &m,
+        ],
+        Some(b"start,end\n2026-10-01T08:00:00Z,2026-10-01T08:01:00Z\n"),
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("need the export as a file"),
+        "{}",
+        out.stderr
+    );
+    fs::write(
+        &mapping,
+        fs::read_to_string(&mapping).expect("read").replace(
+            "[columns.channel]\nvalue = \"voice\"",
+            "[columns.channel]\nposition = true",
+        ),
+    )
+    .expect("write");
+    let out = cxpipe(&["mapping", "check", &m]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("on [columns.interaction_id] only"),
+        "{}",
+        out.stderr
+    );
+}

@@ -74,6 +74,9 @@ pub(crate) struct FileCtx {
     pub(crate) kind: FileKind,
     /// The CSV field delimiter (`,` for every other file).
     pub(crate) delimiter: u8,
+    /// The file's content key when its mapping takes ids from record
+    /// positions (`<key>:<line>`).
+    pub(crate) position: Option<String>,
 }
 
 /// Whole records of one file, cut from its bytes by the reader.

@@ -356,7 +356,7 @@ impl<'a> Reader<'a> {
         };
         let (kind, name) = self.detector.json_kind(first.as_deref(), true)?;
         info.format = Some("json-array");
-        self.begin(st, info, "JSON array", name, kind, Framing::JsonArray);
+        self.begin(st, info, "JSON array", name, kind, Framing::JsonArray)?;
         // The elements are numbered from 1, whatever the lines.
         st.line = 1;
         Ok(Start::Records(open))
@@ -412,7 +412,7 @@ impl<'a> Reader<'a> {
         }
         info.format = Some("ndjson");
         let (kind, name) = self.detector.json_kind(first.as_deref(), false)?;
-        self.begin(st, info, "NDJSON", name, kind, Framing::Lines);
+        self.begin(st, info, "NDJSON", name, kind, Framing::Lines)?;
         Ok(Start::Records(0))
     }
 
@@ -479,7 +479,7 @@ impl<'a> Reader<'a> {
         *buf = lines;
         st.blank_lines = 0;
         st.line = 1;
-        self.begin(st, info, &what, name, kind, Framing::Lines);
+        self.begin(st, info, &what, name, kind, Framing::Lines)?;
         Ok(Some(Start::Records(0)))
     }
 
@@ -506,7 +506,7 @@ impl<'a> Reader<'a> {
                 info.ignored = layout.ignored.clone();
                 info.missing = layout.missing.clone();
                 let name = m.name.clone();
-                self.begin(st, info, "CSV (no header)", name, kind, Framing::Csv);
+                self.begin(st, info, "CSV (no header)", name, kind, Framing::Csv)?;
                 return Ok(Start::Records(0));
             }
         }
@@ -558,7 +558,7 @@ impl<'a> Reader<'a> {
             b',' => "CSV".to_string(),
             d => format!("CSV ({} delimited)", delimiter_name(d)),
         };
-        self.begin(st, info, &format, name, kind, Framing::Csv);
+        self.begin(st, info, &format, name, kind, Framing::Csv)?;
         Ok(Start::Records(header_end))
     }
 
@@ -572,10 +572,32 @@ impl<'a> Reader<'a> {
         source: String,
         kind: FileKind,
         framing: Framing,
-    ) {
+    ) -> Result<(), String> {
         if let FileKind::MappedJson { mapping, .. } = &kind {
             info.json_fields = Some(mapping.field_names().to_vec());
         }
+        let mapping = match &kind {
+            FileKind::MappedJson { mapping, .. } | FileKind::MappedCsv(mapping, _) => Some(mapping),
+            _ => None,
+        };
+        let position = match mapping {
+            Some(m) if m.position_ids => {
+                let Some(path) = &st.file.path else {
+                    return Err(
+                        "the mapping takes ids from record positions (position = true), which need the export as a file: its content hash names its rows; save the input to a file first"
+                            .to_string(),
+                    );
+                };
+                let content = input::hash_file(path).map_err(|e| format!("cannot read: {e}"))?;
+                let key = content.xxh3_128[..16].to_string();
+                self.reporter.note(&format!(
+                    "{}: ids are record positions ({key}:<line>): no two records of it are duplicates of each other or of another file's; the same content read again (--force) replaces its own rows",
+                    st.file.name
+                ));
+                Some(key)
+            }
+            _ => None,
+        };
         self.reporter.note(&format!(
             "{}: {format}, source {source}{}",
             st.file.name,
@@ -587,8 +609,10 @@ impl<'a> Reader<'a> {
             name: st.file.name.clone(),
             kind,
             delimiter: st.delimiter,
+            position,
         }));
         st.framing = framing;
+        Ok(())
     }
 }
 

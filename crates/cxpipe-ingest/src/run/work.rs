@@ -326,7 +326,10 @@ fn convert_mapped_csv(
             return Ok(());
         }
     }
-    let mapped = Mapped::new(m, &record, cx.zone);
+    let mut mapped = Mapped::new(m, &record, cx.zone);
+    if let Some(key) = &sink.file.position {
+        mapped.set_position_id(format!("{key}:{}", rec.line));
+    }
     let mut version = NO_VERSION;
     let converted = convert_mapped(&mapped, cx, &mut version);
     sink.take(rec, converted, version)
@@ -369,7 +372,13 @@ fn settle_json(
     }
     let mapped: Vec<Mapped<'_>> = parsed
         .iter()
-        .map(|(_, v)| Mapped::new(m, &Record::Json(v), cx.zone))
+        .map(|(rec, v)| {
+            let mut mapped = Mapped::new(m, &Record::Json(v), cx.zone);
+            if let Some(key) = &sink.file.position {
+                mapped.set_position_id(format!("{key}:{}", rec.line));
+            }
+            mapped
+        })
         .collect();
     let mut rows: Vec<Candidate<'_>> = Vec::with_capacity(mapped.len());
     for (mp, (rec, _)) in mapped.iter().zip(&parsed) {

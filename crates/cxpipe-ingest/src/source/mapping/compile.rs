@@ -41,6 +41,9 @@ pub struct Mapping {
     /// JSON: the dotted path of the records in a wrapping document
     /// (`[source] records`).
     pub records: Option<String>,
+    /// `interaction_id` is the record's position (`position = true`): the
+    /// file's content hash and the record's line.
+    pub position_ids: bool,
     /// Every source field the mapping names (CSV header names or JSON paths).
     pub(super) fields: Vec<String>,
     /// The JSON paths of `fields`, split on dots.
@@ -152,6 +155,8 @@ pub(super) enum ColumnRule {
         present: Vec<usize>,
         absent: Vec<usize>,
     },
+    /// The record's position: set by the reader (`Mapped::set_position_id`).
+    Position,
 }
 
 /// One canonical column of a compiled mapping.
@@ -292,6 +297,7 @@ impl Mapping {
             columns: None,
             delimiter: b',',
             records: None,
+            position_ids: false,
         };
         let records = raw
             .source
@@ -636,7 +642,21 @@ impl Mapping {
             raw.from.is_some(),
             raw.present.is_some() || raw.absent.is_some(),
             raw.join.is_some(),
+            raw.position.is_some(),
         ];
+        if let Some(p) = raw.position {
+            if slot != Slot::InteractionId || !p {
+                return Err(
+                    "position: write `position = true`, on [columns.interaction_id] only (ids from the file's content hash and the record's line, for an export without ids)"
+                        .to_string(),
+                );
+            }
+            if sources.iter().filter(|b| **b).count() != 1 || raw.default.is_some() {
+                return Err("position: the id is the position alone; give no field, value, join or default beside it".to_string());
+            }
+            self.position_ids = true;
+            return Ok((ColumnRule::Position, "the record's position".to_string()));
+        }
         if sources.iter().all(|b| !b)
             && let Some(d) = &raw.default
         {
@@ -649,7 +669,7 @@ impl Mapping {
         }
         if sources.iter().filter(|b| **b).count() != 1 {
             return Err(
-                "needs exactly one of field, value, from (+ plus/minus), join or present/absent (or only a default)"
+                "needs exactly one of field, value, from (+ plus/minus), join, present/absent or position (or only a default)"
                     .to_string(),
             );
         }

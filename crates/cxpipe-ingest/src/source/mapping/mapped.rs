@@ -203,6 +203,12 @@ impl<'r> Mapped<'r> {
         out
     }
 
+    /// Sets `interaction_id` of a mapping whose ids are record positions
+    /// (`position = true`).
+    pub fn set_position_id(&mut self, id: String) {
+        self.text[Slot::InteractionId.index()] = Ok(Some(Cow::Owned(id)));
+    }
+
     fn gated(&self, col: &Col, rec: &Record<'r>) -> Result<bool, Problem> {
         if let Some(c) = &col.when
             && !rec.meets(self.m, c)?
@@ -341,7 +347,7 @@ fn column_text<'r>(
             }
             found
         }
-        ColumnRule::Derived { .. } => None,
+        ColumnRule::Derived { .. } | ColumnRule::Position => None,
         ColumnRule::Join { ids, separator } => {
             let mut parts = Vec::with_capacity(ids.len());
             for id in ids {

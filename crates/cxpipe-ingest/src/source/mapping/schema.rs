@@ -108,4 +108,6 @@ pub(super) struct RawColumn {
     pub(super) scale: Option<[i64; 2]>,
     /// Of the matches of a path into arrays: first, last or sum.
     pub(super) pick: Option<String>,
+    /// `interaction_id` from the record's position.
+    pub(super) position: Option<bool>,
 }
