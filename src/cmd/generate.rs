@@ -1,5 +1,5 @@
 //! `cxpipe generate`: a realistic synthetic export in the generic layout or
-//! a vendor's (Amazon Connect, Five9, Talkdesk; SPEC §4), deterministic by
+//! a vendor's (Amazon Connect, Five9, Talkdesk, Genesys Cloud; SPEC §4), deterministic by
 //! seed, with the facts planted in it (departed agents, new hires,
 //! breach-prone agents, understaffed intervals, the repeat-contact rate)
 //! written beside it as JSON.
@@ -42,13 +42,14 @@ pub struct Args {
     /// Number of rows (interaction legs) to write, exactly.
     #[arg(long)]
     pub rows: u64,
-    /// Output file: .csv, .ndjson or .jsonl (or .json for amazon-connect),
-    /// optionally .gz or .zst; its folder is created if needed.
+    /// Output file: .csv, .ndjson or .jsonl (or .json for amazon-connect
+    /// and genesys), optionally .gz or .zst; its folder is created if needed.
     #[arg(long)]
     pub out: PathBuf,
     /// Whose export to imitate: generic (cxpipe's own columns),
-    /// amazon-connect (contact trace records), five9 (call log) or talkdesk
-    /// (contacts report). The --out name must fit it.
+    /// amazon-connect (contact trace records), five9 (call log), talkdesk
+    /// (contacts report) or genesys (conversation details). The --out name
+    /// must fit it.
     #[arg(
         long,
         value_name = "LAYOUT",
@@ -173,7 +174,7 @@ mod tests {
         for l in Layout::ALL {
             assert_eq!(layout(&["--out", "x.csv", "--layout", l.as_str()]), Some(l));
         }
-        let err = parse(&["--out", "x.csv", "--layout", "genesys"]).expect_err("unknown");
+        let err = parse(&["--out", "x.csv", "--layout", "avaya"]).expect_err("unknown");
         assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
         assert!(err.to_string().contains("amazon-connect"), "{err}");
     }

@@ -737,6 +737,22 @@ fn every_layout_of_one_month_gives_the_generic_rows() {
     let (five9, facts) = month("five9", "five9.csv", "America/New_York");
     assert_eq!(facts["tz"], "America/New_York");
     let (talkdesk, _) = month("talkdesk", "talkdesk.csv", "UTC");
+    let (genesys, _) = month("genesys", "genesys.ndjson", "UTC");
+    let (genesys_array, _) = month("genesys", "genesys-array.json", "UTC");
+    // A Genesys leg is `conversationId:sessionId`: the chain's first leg
+    // and the leg's own id; keyed here by the leg's id.
+    let by_leg = |mut c: crate::Checked| -> crate::Checked {
+        for r in &mut c.rows {
+            let (conv, leg) = r
+                .interaction_id
+                .split_once(':')
+                .expect("conversation:session");
+            assert_eq!(r.chain_id.as_deref(), Some(conv), "{r:?}");
+            r.interaction_id = leg.to_string();
+        }
+        c
+    };
+    let (genesys, genesys_array) = (by_leg(genesys), by_leg(genesys_array));
 
     // What each layout carries (SPEC §3 columns; source_* differ by design).
     type Get = fn(&Rec) -> String;
@@ -770,11 +786,16 @@ fn every_layout_of_one_month_gives_the_generic_rows() {
     ];
     let not_in_five9 = ["chain", "channel", "site", "csat"];
     let not_in_talkdesk = ["channel", "site", "csat"];
+    // Conversation details have no team, site or survey; a wrap-up code
+    // belongs to an agent's session (compared below for answered legs).
+    let not_in_genesys = ["team", "site", "csat", "disposition"];
     for (name, got, missing) in [
         ("amazon-connect ndjson", &connect, &[][..]),
         ("amazon-connect array", &array, &[][..]),
         ("five9", &five9, &not_in_five9[..]),
         ("talkdesk", &talkdesk, &not_in_talkdesk[..]),
+        ("genesys ndjson", &genesys, &not_in_genesys[..]),
+        ("genesys array", &genesys_array, &not_in_genesys[..]),
     ] {
         let got = by_id(&got.rows);
         assert_eq!(
@@ -800,6 +821,15 @@ fn every_layout_of_one_month_gives_the_generic_rows() {
         // A layout without channel reads every contact as a call.
         if missing.contains(&"channel") {
             assert!(got.values().all(|r| r.channel == "voice"), "{name}");
+        }
+        if name.starts_with("genesys") {
+            let answered = want.iter().filter(|(_, w)| w.answered_at.is_some());
+            let differ: Vec<&String> = answered
+                .filter(|(id, w)| w.disposition != got[*id].disposition)
+                .map(|(id, _)| id)
+                .take(3)
+                .collect();
+            assert!(differ.is_empty(), "{name}: disposition differs: {differ:?}");
         }
     }
 }

@@ -108,6 +108,9 @@ pub enum Layout {
     /// A Talkdesk contacts report: CSV, UTC times without an offset, whole
     /// seconds.
     Talkdesk,
+    /// Genesys Cloud analytics conversation details: one conversation a leg,
+    /// NDJSON (`.ndjson`) or a JSON array (`.json`).
+    Genesys,
 }
 
 /// The time zone of the Five9 layout's `TIMESTAMP` column (recorded as
@@ -116,11 +119,12 @@ pub const FIVE9_TIME_ZONE: &str = "America/New_York";
 
 impl Layout {
     /// Every layout, in the order of [`Layout::as_str`]'s documentation.
-    pub const ALL: [Layout; 4] = [
+    pub const ALL: [Layout; 5] = [
         Layout::Generic,
         Layout::AmazonConnect,
         Layout::Five9,
         Layout::Talkdesk,
+        Layout::Genesys,
     ];
 
     /// The layout's name: `generic`, `amazon-connect`, `five9` or
@@ -131,6 +135,7 @@ impl Layout {
             Layout::AmazonConnect => "amazon-connect",
             Layout::Five9 => "five9",
             Layout::Talkdesk => "talkdesk",
+            Layout::Genesys => "genesys",
         }
     }
 
@@ -152,11 +157,11 @@ impl Layout {
         let ext = ext.as_deref();
         match self {
             Layout::Generic => Ok(FileFormat::from_path(path)),
-            Layout::AmazonConnect => match ext {
+            Layout::AmazonConnect | Layout::Genesys => match ext {
                 Some("ndjson" | "jsonl") => Ok(FileFormat::Ndjson),
                 Some("json") => Ok(FileFormat::JsonArray),
                 _ => Err(Error::Config(format!(
-                    "the amazon-connect layout is JSON: name the file .ndjson or .jsonl \
+                    "the {self} layout is JSON: name the file .ndjson or .jsonl \
                      (one record a line) or .json (one array), optionally followed by .gz \
                      or .zst, not {}",
                     path.display()
@@ -177,7 +182,9 @@ impl Layout {
     pub(crate) fn writes(self, format: FileFormat) -> bool {
         match self {
             Layout::Generic => matches!(format, FileFormat::Csv | FileFormat::Ndjson),
-            Layout::AmazonConnect => matches!(format, FileFormat::Ndjson | FileFormat::JsonArray),
+            Layout::AmazonConnect | Layout::Genesys => {
+                matches!(format, FileFormat::Ndjson | FileFormat::JsonArray)
+            }
             Layout::Five9 | Layout::Talkdesk => format == FileFormat::Csv,
         }
     }
@@ -186,6 +193,7 @@ impl Layout {
     pub(crate) fn approx_row_bytes(self) -> u64 {
         match self {
             Layout::AmazonConnect => 1200,
+            Layout::Genesys => 1500,
             _ => 200,
         }
     }
@@ -213,7 +221,7 @@ impl std::str::FromStr for Layout {
 
 /// A layout name that [`Layout`]'s `FromStr` does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown layout {name:?}: choose generic, amazon-connect, five9 or talkdesk")]
+#[error("unknown layout {name:?}: choose generic, amazon-connect, five9, talkdesk or genesys")]
 pub struct ParseLayoutError {
     name: String,
 }
@@ -312,7 +320,10 @@ mod tests {
     #[test]
     fn layout_names_round_trip_and_unknown_names_are_refused() {
         let names: Vec<&str> = Layout::ALL.iter().map(|l| l.as_str()).collect();
-        assert_eq!(names, ["generic", "amazon-connect", "five9", "talkdesk"]);
+        assert_eq!(
+            names,
+            ["generic", "amazon-connect", "five9", "talkdesk", "genesys"]
+        );
         for l in Layout::ALL {
             assert_eq!(l.as_str().parse::<Layout>(), Ok(l));
             assert_eq!(l.to_string(), l.as_str());

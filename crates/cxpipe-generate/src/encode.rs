@@ -6,6 +6,7 @@
 
 mod ctr;
 mod generic;
+mod genesys;
 mod reports;
 #[cfg(test)]
 mod testing;
@@ -116,7 +117,7 @@ impl<'w> RowFormatter<'w> {
             (Layout::Talkdesk, FileFormat::Csv) => {
                 format!("{}\n", reports::TALKDESK_HEADER).into_bytes()
             }
-            (Layout::Generic | Layout::AmazonConnect, FileFormat::Csv) => {
+            (Layout::Generic | Layout::AmazonConnect | Layout::Genesys, FileFormat::Csv) => {
                 let mut h = FIELDS.join(",").into_bytes();
                 h.push(b'\n');
                 h
@@ -147,6 +148,7 @@ impl<'w> RowFormatter<'w> {
                 1
             }
             (Layout::AmazonConnect, _) => self.push_ctr(out, r),
+            (Layout::Genesys, _) => self.push_genesys(out, r),
             (Layout::Five9, _) => {
                 self.push_five9(out, r);
                 1

@@ -105,7 +105,7 @@ impl Facts {
             tz: match cfg.layout {
                 Layout::Five9 => Some(FIVE9_TIME_ZONE),
                 Layout::Talkdesk => Some("UTC"),
-                Layout::Generic | Layout::AmazonConnect => None,
+                Layout::Generic | Layout::AmazonConnect | Layout::Genesys => None,
             },
             records: vendor.then_some(cfg.rows + seen.totals.extra_records),
             duplicate_records: vendor.then_some(seen.totals.extra_records),

@@ -38,9 +38,10 @@ pub const RULES: &str = "\
 #   agent's for a direct contact); chain_id = conversationId, so transfers
 #   between queues are legs of one chain.
 # - channel from mediaType (callback: voice, direction inbound: a call the
-#   customer asked for); direction from the session (default inbound);
-#   customer_id = the customer (or external) participant's ani, else
-#   addressFrom, else its first callbackNumbers; agent_id = the agent's
+#   customer asked for; message: sms, or social for another messageType);
+#   direction from the session (default inbound); customer_id = the customer
+#   (or external) participant's ani (without tel:), else addressFrom, else
+#   its first callbackNumbers; agent_id = the agent's
 #   userId; disposition = the wrap-up code; transferred = the agent's last
 #   interact segment ended by \"transfer\".
 # - A conversation without a leg (IVR only, no agent interaction and no
@@ -208,6 +209,8 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
             text(&s.session["ani"])
                 .or_else(|| text(&s.session["addressFrom"]))
                 .or_else(|| text(&s.session["callbackNumbers"][0]))
+                // `tel:+14155550100` is the number +14155550100.
+                .map(|a| a.strip_prefix("tel:").map(str::to_string).unwrap_or(a))
         });
     let agents: Vec<&Session<'_>> = all.iter().filter(|s| s.purpose == "agent").collect();
     let mut out = Vec::new();
@@ -226,7 +229,11 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
             "voice" => ("voice", None),
             "chat" | "webchat" => ("chat", None),
             "email" => ("email", None),
-            "message" | "sms" => ("sms", None),
+            "message" => match leg_session.session["messageType"].as_str() {
+                Some("sms") | None => ("sms", None),
+                Some(_) => ("social", None),
+            },
+            "sms" => ("sms", None),
             "" => ("", None),
             _ => ("other", None),
         };
