@@ -113,12 +113,16 @@ fn describe(m: &Mapping, builtin: bool) -> String {
     }
     let format = match m.format {
         mapping::MapFormat::Csv => "CSV",
-        mapping::MapFormat::Json => "NDJSON or a JSON array",
+        mapping::MapFormat::Json => "NDJSON, a JSON array or a JSON document",
     };
-    if m.detect.is_empty() {
+    let how = if m.detect.is_empty() {
         format!("{format}; not auto-detected (use --mapping)")
     } else {
         format!("{format}; detected by {}", m.detect.join(", "))
+    };
+    match &m.description {
+        Some(d) => format!("{d} — {how}"),
+        None => how,
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Mapping {
     /// JSON: the dotted path of the records in a wrapping document
     /// (`[source] records`).
     pub records: Option<String>,
+    /// What the mapping reads, in words (`[source] description`; shown by
+    /// `mapping list` and `mapping check`).
+    pub description: Option<String>,
     /// `interaction_id` is the record's position (`position = true`): the
     /// file's content hash and the record's line.
     pub position_ids: bool,
@@ -270,7 +273,7 @@ impl Mapping {
         // `extends`: the built-in's source keys and columns, then ours.
         let (mut columns, base) = inherited(&raw, text, origin)?;
         let format = source_format(&raw.source, base.as_ref(), text, origin)?;
-        let _ = raw.source.description;
+
         let base_source = base.as_ref().map(|b| &b.source);
         let detect = raw
             .source
@@ -298,6 +301,11 @@ impl Mapping {
             delimiter: b',',
             records: None,
             position_ids: false,
+            description: raw
+                .source
+                .description
+                .clone()
+                .or_else(|| base_source.and_then(|b| b.description.clone())),
         };
         let records = raw
             .source
