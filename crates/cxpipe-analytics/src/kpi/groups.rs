@@ -26,6 +26,8 @@ pub(super) fn sum_specs(
     let spec = |(o, r): &(&str, &str)| ((*o).into(), Some((*r).into()));
     if p.queue_side() {
         wanted.extend(QUEUE_SUMS.iter().map(|s| s.1));
+        // UNKNOWN and ANS_UNKNOWN are derived from it (`RowQuery::collect`).
+        wanted.push(WAIT_NULL);
         sums.extend(QUEUE_SUMS.iter().map(spec));
     }
     sums.extend(AGENT_SUMS.iter().map(spec));

@@ -107,6 +107,17 @@ impl<'a> RowQuery<'a> {
         let lf = lf
             .with_column((column(T) + offset).alias(LOCAL))
             .select(select);
+        // The contacts of unknown wait, from the flags already computed
+        // (evaluated in the select, `inbound` again cost 0.4 s at 10M rows).
+        let lf = if wanted.contains(&WAIT_NULL) {
+            let null = || column(WAIT_NULL);
+            lf.with_columns([
+                column(INBOUND).and(null()).alias(UNKNOWN),
+                column(IB_ANSWERED).and(null()).alias(ANS_UNKNOWN),
+            ])
+        } else {
+            lf
+        };
         self.source.collect(lf, files)
     }
 }
@@ -143,6 +154,7 @@ pub(super) const ANS_IN_T: &str = "__ans_in_t";
 pub(super) const AB_IN_T: &str = "__ab_in_t";
 pub(super) const WAIT: &str = "__wait";
 pub(super) const UNKNOWN: &str = "__wait_unknown";
+pub(super) const WAIT_NULL: &str = "__wait_null";
 pub(super) const ANS_UNKNOWN: &str = "__ans_wait_unknown";
 pub(super) const HELD: &str = "__held";
 pub(super) const TRANSFERRED: &str = "__transferred";
@@ -213,13 +225,6 @@ fn handled_only(name: &str) -> Expr {
         .otherwise(lit(0i64))
 }
 
-/// Inbound contacts of unknown wait.
-fn inbound_unknown(known: &Expr) -> Expr {
-    column(col::DIRECTION)
-        .eq(lit(Direction::Inbound.as_str()))
-        .and(known.clone().not())
-}
-
 /// Per-row columns the group-by only has to sum: flags (booleans, counted
 /// where true) and durations, each already restricted to the contacts it
 /// counts.
@@ -228,39 +233,34 @@ pub(super) fn row_columns(p: &KpiParams) -> Vec<(&'static str, Expr)> {
     let inbound = column(col::DIRECTION).eq(lit(Direction::Inbound.as_str()));
     let aband = column(col::ABANDONED).fill_null(lit(false));
     let wait = column(col::WAIT_MS);
-    let known = wait.clone().is_not_null();
+    let unknown = wait.clone().is_null();
     let ib_ans = inbound.clone().and(answered.clone());
     let ib_ab = inbound.clone().and(aband);
     // SPEC §8: a contact of unknown wait is offered, answered or abandoned
     // like any other, but never "within T", never a short abandon, and an
-    // answered one is left out of service level and ASA altogether.
-    let below = |limit: i64, strict: bool| {
-        let test = if strict {
-            wait.clone().lt(lit(limit))
-        } else {
-            wait.clone().lt_eq(lit(limit))
-        };
-        known.clone().and(test.fill_null(lit(false)))
-    };
+    // answered one is left out of service level and ASA altogether. A
+    // comparison with a null wait is null, and the sums count only valid
+    // trues and values (`agg::Groups::add`), so the tests below need no
+    // null check; the null waits themselves are counted apart.
     let csat = when(answered.clone())
         .then(column(col::CSAT).cast(DataType::Int64))
         .otherwise(lit(NULL).cast(DataType::Int64));
     vec![
         (ANSWERED_ROW, answered.clone()),
-        (INBOUND, inbound),
+        (INBOUND, inbound.clone()),
         (IB_ANSWERED, ib_ans.clone()),
         (IB_ABANDONED, ib_ab.clone()),
-        (SHORT, ib_ab.clone().and(below(p.short_abandon_ms, true))),
-        (ANS_IN_T, ib_ans.clone().and(below(p.threshold_ms, false))),
-        (AB_IN_T, ib_ab.and(below(p.threshold_ms, false))),
         (
-            WAIT,
-            when(ib_ans.clone().and(known.clone()))
-                .then(wait)
-                .otherwise(lit(0i64)),
+            SHORT,
+            ib_ab.clone().and(wait.clone().lt(lit(p.short_abandon_ms))),
         ),
-        (UNKNOWN, inbound_unknown(&known)),
-        (ANS_UNKNOWN, ib_ans.and(known.not())),
+        (
+            ANS_IN_T,
+            ib_ans.clone().and(wait.clone().lt_eq(lit(p.threshold_ms))),
+        ),
+        (AB_IN_T, ib_ab.and(wait.clone().lt_eq(lit(p.threshold_ms)))),
+        (WAIT, when(ib_ans.clone()).then(wait).otherwise(lit(0i64))),
+        (WAIT_NULL, unknown),
         (col::HANDLE_MS, handled_only(col::HANDLE_MS)),
         (col::TALK_MS, handled_only(col::TALK_MS)),
         (col::HOLD_MS, handled_only(col::HOLD_MS)),
