@@ -914,3 +914,48 @@ fn position_ids_for_an_export_without_ids() {
         out.stderr
     );
 }
+
+/// A path into arrays works wherever a field is named — here a `skip`
+/// condition on the same path a column reads (the condition, read first,
+/// once registered the path as a plain key, and the column was then
+/// always empty).
+#[test]
+fn array_paths_in_conditions_and_columns_agree() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mapping = tmp.path().join("m.toml");
+    fs::write(
+        &mapping,
+        "[source]\nname = \"m\"\nformat = \"json\"\nskip = [{ field = \"parts[role=agent].user\", present = false }]\n\n[columns.interaction_id]\nfield = \"id\"\n\n[columns.channel]\nvalue = \"chat\"\n\n[columns.direction]\nvalue = \"outbound\"\n\n[columns.agent_id]\nfield = \"parts[role=agent].user\"\n\n[columns.arrived_at]\nfield = \"start\"\n\n[columns.ended_at]\nfield = \"end\"\n\n[columns.talk_ms]\ndefault = \"0\"\n\n[columns.hold_ms]\ndefault = \"0\"\n\n[columns.acw_ms]\ndefault = \"0\"\n\n[columns.transferred]\ndefault = \"false\"\n",
+    )
+    .expect("mapping");
+    let export = tmp.path().join("x.ndjson");
+    fs::write(
+        &export,
+        "{\"id\":\"k1\",\"start\":\"2026-10-01T08:00:00Z\",\"end\":\"2026-10-01T08:01:00Z\",\"parts\":[{\"role\":\"customer\"},{\"role\":\"agent\",\"user\":\"u7\"}]}\n\
+         {\"id\":\"k2\",\"start\":\"2026-10-01T08:00:00Z\",\"end\":\"2026-10-01T08:01:00Z\",\"parts\":[{\"role\":\"customer\"}]}\n",
+    )
+    .expect("export");
+    let m = mapping.display().to_string();
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&export], &["--mapping", &m]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        (f["rows_written"].as_u64(), f["rows_filtered"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+    assert_eq!(read_dataset(&ds)[0].agent_id.as_deref(), Some("u7"));
+    let bad = fs::read_to_string(&mapping).expect("read").replace(
+        "field = \"parts[role=agent].user\", present",
+        "field = \"parts[role=agent.user\", present",
+    );
+    fs::write(&mapping, bad).expect("write");
+    let out = cxpipe(&["mapping", "check", &m]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not a path into arrays"),
+        "{}",
+        out.stderr
+    );
+}

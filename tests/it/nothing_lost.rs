@@ -470,3 +470,29 @@ fn duplicates_settled_in_a_chunk_name_the_final_version_kept() {
         ]
     );
 }
+
+/// A given wait is held to `[ingest] max_duration_s` like any duration:
+/// it would set the end of an unanswered contact (`bad_duration`).
+#[test]
+fn an_implausible_wait_is_refused_not_made_an_end() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let export = tmp.path().join("w.csv");
+    fs::write(
+        &export,
+        "interaction_id,channel,direction,arrived_at,ended_at,wait_s\n\
+         ok,voice,inbound,2026-10-01T08:00:00Z,,30\n\
+         far,voice,inbound,2026-10-01T08:00:00Z,,3600000\n",
+    )
+    .expect("write");
+    let ds = tmp.path().join("ds");
+    let (out, report) = ingest(&ds, &[&export], &["--max-reject-rate", "1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report["files"][0]["reasons"]["bad_duration"], 1, "{report}");
+    let rows = crate::read_dataset(&ds);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].ended_at, rows[0].wait_ms),
+        (Some(crate::ts_us("2026-10-01T08:00:30Z")), Some(30_000)),
+        "the end derived from the given wait"
+    );
+}

@@ -1079,6 +1079,73 @@ fn genesys_legs_transfers_abandons_and_duplicates() {
             )],
         )],
     );
+    // Participants out of time order: queue Q1 09:30 unanswered, then Q2
+    // 09:32 taken by a3 at 09:33 (listed first), and an interact still open
+    // in the export (the leg ends at conversationEnd).
+    let late = conv(
+        "late",
+        &[
+            participant(
+                "agent",
+                ",\"userId\":\"a3\"",
+                &[session(
+                    "s3",
+                    "voice",
+                    &[seg("interact", "09:33:00", None, "")],
+                )],
+            ),
+            participant(
+                "acd",
+                ",\"participantName\":\"Q2\"",
+                &[session(
+                    "q6",
+                    "voice",
+                    &[seg("interact", "09:32:00", Some("09:33:00"), "")],
+                )],
+            ),
+            participant(
+                "acd",
+                ",\"participantName\":\"Q1\"",
+                &[session(
+                    "q5",
+                    "voice",
+                    &[seg("interact", "09:30:00", Some("09:31:00"), "")],
+                )],
+            ),
+        ],
+    )
+    .replace(
+        "\"participants\"",
+        "\"conversationEnd\":\"2026-10-01T09:40:00Z\",\"participants\"",
+    );
+    let third = tmp.path().join("late.ndjson");
+    fs::write(&third, &late).expect("write");
+    let (out, report) = ingest(&tmp.path().join("ds-late"), &[&third], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = crate::read_dataset(&tmp.path().join("ds-late"));
+    let by = crate::by_id(&rows);
+    assert_eq!(report["files"][0]["legs_written"], 2, "{report}");
+    assert!(
+        by["late:q5"].abandoned && by["late:q5"].agent_id.is_none(),
+        "Q1 was not answered"
+    );
+    let q2 = &by["late:q6"];
+    assert_eq!(
+        (
+            q2.agent_id.as_deref(),
+            q2.answered_at,
+            q2.ended_at,
+            q2.talk_ms
+        ),
+        (
+            Some("a3"),
+            Some(crate::ts_us("2026-10-01T09:33:00Z")),
+            Some(crate::ts_us("2026-10-01T09:40:00Z")),
+            420_000
+        ),
+        "the open interact lasts until conversationEnd"
+    );
+
     let first = tmp.path().join("night-1.ndjson");
     fs::write(&first, format!("{t1}{ab}{ivr}{open}")).expect("write");
     let ds = tmp.path().join("ds");
@@ -1277,6 +1344,67 @@ fn json_documents_one_record_or_records_under_a_path() {
         out.stderr.contains("a JSON document without an array at \"items\" (its records path); its keys are data, nextPage"),
         "{}",
         out.stderr
+    );
+    // The same page on one line (as saved from the API) is a document too,
+    // not one NDJSON record; so is a pretty document after blank lines.
+    fs::write(
+        &mapping,
+        "[source]\nname = \"paged-connect\"\nextends = \"amazon-connect\"\nrecords = \"data.items\"\n",
+    )
+    .expect("mapping");
+    let compact = tmp.path().join("page-compact.json");
+    fs::write(&compact, serde_json::to_string(&doc).expect("json")).expect("write");
+    let blank_first = tmp.path().join("page-blank-first.json");
+    fs::write(
+        &blank_first,
+        format!("\n\n{}", serde_json::to_string_pretty(&doc).expect("json")),
+    )
+    .expect("write");
+    for (i, f) in [&compact, &blank_first].into_iter().enumerate() {
+        let (out, report) = ingest(
+            &tmp.path().join(format!("ds-doc{i}")),
+            &[f],
+            &["--mapping", &m],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let f = &report["files"][0];
+        assert_eq!(
+            (
+                f["format"].as_str(),
+                f["rows_read"].as_u64(),
+                f["rows_written"].as_u64()
+            ),
+            (Some("json-document"), Some(3), Some(2)),
+            "{report}"
+        );
+    }
+    // NDJSON whose first line is broken: one malformed record, the rest read.
+    let broken = tmp.path().join("broken-first.ndjson");
+    fs::write(
+        &broken,
+        format!(
+            "{{\"ContactId\": \"x\",\n{}\n{}\n",
+            ctr("b-1", "2026-10-01T08:06:00Z"),
+            ctr("b-2", "2026-10-01T08:06:00Z")
+        ),
+    )
+    .expect("write");
+    let (out, report) = ingest(
+        &tmp.path().join("ds-broken"),
+        &[&broken],
+        &["--max-reject-rate", "1"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let f = &report["files"][0];
+    assert_eq!(
+        (
+            f["format"].as_str(),
+            f["rows_read"].as_u64(),
+            f["rows_written"].as_u64(),
+            f["rows_quarantined"].as_u64()
+        ),
+        (Some("ndjson"), Some(3), Some(2), Some(1)),
+        "{report}"
     );
     fs::write(
         &mapping,

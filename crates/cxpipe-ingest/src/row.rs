@@ -468,7 +468,7 @@ pub fn convert<'a>(f: &impl Fields<'a>, cx: &Context<'_>) -> Result<Row<'a>, Pro
     // Provided wait values are checked for shape; the stored wait is
     // derived from the times as SPEC §3 defines it, and a given wait is
     // used only to derive the end of an unanswered contact that has none.
-    let given_wait = duration(f, Slot::Wait, i64::MAX)?;
+    let given_wait = duration(f, Slot::Wait, cx.limits.max_duration_ms)?;
     if ended_at.is_none() {
         if answered_at.is_some() {
             return Err((

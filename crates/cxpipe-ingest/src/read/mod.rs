@@ -376,13 +376,35 @@ impl<'a> Reader<'a> {
         if s.ends.is_empty() && !eof {
             return Ok(Start::NeedMore);
         }
-        let first_line = s
-            .ends
-            .first()
-            .map(|&e| buf[..(e & !MALFORMED) as usize].trim_ascii());
-        let first_is_record =
-            first_line.is_some_and(|l| serde_json::from_slice::<serde_json::Value>(l).is_ok());
-        if !first_is_record && first_line.is_some_and(|l| l.first() == Some(&b'{')) {
+        // The first two lines that are not blank (the splitter keeps blank
+        // lines out of a record, but a file may start with them).
+        let mut lines = Vec::with_capacity(2);
+        let mut prev = 0;
+        for &e in &s.ends {
+            let end = (e & !MALFORMED) as usize;
+            let l = buf[prev..end].trim_ascii();
+            prev = end;
+            if !l.is_empty() {
+                lines.push(l);
+                if lines.len() == 2 {
+                    break;
+                }
+            }
+        }
+        let parse = |l: &[u8]| serde_json::from_slice::<serde_json::Value>(l).ok();
+        let first = lines.first().copied();
+        let first_value = first.and_then(parse);
+        // A document: a first line that is not a whole value and a second
+        // that is not one either (NDJSON with a broken first line has whole
+        // records after it), or one line that is a wrapper whose records
+        // sit at a records path (a compact API page).
+        let pretty = first.is_some_and(|l| l.first() == Some(&b'{'))
+            && first_value.is_none()
+            && !lines
+                .get(1)
+                .is_some_and(|l| parse(l).is_some_and(|v| v.is_object()));
+        let wrapper = first_value.as_ref().is_some_and(|v| self.is_wrapper(v));
+        if pretty || wrapper {
             if !eof {
                 if buf.len() > MAX_DOCUMENT {
                     return Err(format!(
@@ -414,6 +436,25 @@ impl<'a> Reader<'a> {
         let (kind, name) = self.detector.json_kind(first.as_deref(), false)?;
         self.begin(st, info, "NDJSON", name, kind, Framing::Lines)?;
         Ok(Start::Records(0))
+    }
+
+    /// Whether a JSON object is a wrapping document rather than a record:
+    /// it has an array at the named source's records path, or (auto) at
+    /// one `auto` tries, and is not itself a record auto recognises.
+    fn is_wrapper(&self, v: &serde_json::Value) -> bool {
+        match self.detector.records_path() {
+            Some(Some(path)) => document_records(v, Some(path)).is_some(),
+            Some(None) => false,
+            None => {
+                self.detector
+                    .auto_records_paths()
+                    .into_iter()
+                    .any(|p| document_records(v, Some(p)).is_some())
+                    && serde_json::to_vec(v)
+                        .ok()
+                        .is_some_and(|b| self.detector.json_kind(Some(&b), false).is_err())
+            }
+        }
     }
 
     /// A JSON document (SPEC §4.1): one pretty-printed record, or records

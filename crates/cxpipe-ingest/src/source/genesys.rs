@@ -23,14 +23,17 @@ pub const RULES: &str = "\
 #
 # - A leg per session of an ACD participant (purpose \"acd\"): queue = the
 #   participant's name (the queue's name), else the segment's queueId;
-#   arrived_at = the session's first segment start; its agent = the first
-#   agent session (purpose \"agent\") whose interact segment starts at or
-#   after that, answered_at = that segment's start; no such agent: abandoned.
+#   arrived_at = the session's first segment start; its agent = the agent
+#   session (purpose \"agent\") whose first interact segment starts first at
+#   or after that and before the next ACD leg's start (legs in time order,
+#   each agent session taken once), answered_at = that segment's start; no
+#   such agent: abandoned.
 # - A contact an agent took with no ACD participant (direct routing): one
 #   leg, queue null, arrived_at = conversationStart.
 # - talk_ms = the agent session's interact segments, hold_ms = its hold
-#   segments, acw_ms = its wrapup segments (none: 0); ended_at = the end of
-#   its last interact or hold segment. An abandoned leg ends with its ACD
+#   segments, acw_ms = its wrapup segments (none: 0); a segment still open
+#   lasts until the conversation's end; ended_at = the end of its last
+#   interact or hold segment, else the conversation's end. An abandoned leg ends with its ACD
 #   session's last segmentEnd, else conversationEnd, else the conversation's
 #   latest segmentEnd (conversationEnd is often absent); a leg with no end at
 #   all makes the conversation missing_required.
@@ -79,6 +82,12 @@ impl<'a> Fields<'a> for &'a Leg {
 
     fn unit(&self, _slot: Slot) -> DurationUnit {
         DurationUnit::Millis
+    }
+
+    fn blank_is_zero(&self, _slot: Slot) -> bool {
+        // A duration the segments cannot give is unknown (the leg is
+        // refused), never 0; a leg with none sets "0" itself.
+        false
     }
 
     fn name(&self, slot: Slot) -> &str {
@@ -164,14 +173,16 @@ fn first_interact<'v>(s: &Session<'v>) -> Option<(i64, &'v str)> {
         .and_then(|g| Some((g.start?, g.start_text?)))
 }
 
-/// Milliseconds of the segments of `kind` (a segment without an end counts
-/// nothing: its length is unknown).
-fn total(segs: &[Segment<'_>], kind: &str) -> i64 {
-    segs.iter()
-        .filter(|g| g.kind == kind)
-        .filter_map(|g| Some(g.end? - g.start?))
-        .filter(|d| *d >= 0)
-        .sum()
+/// Milliseconds of the segments of `kind`; a segment still open in the
+/// export lasts until the conversation's end (`open_end`, ms), and with
+/// none the total is unknown (`None`: the leg is refused, never 0).
+fn total(segs: &[Segment<'_>], kind: &str, open_end: Option<i64>) -> Option<i64> {
+    let mut sum = 0;
+    for g in segs.iter().filter(|g| g.kind == kind) {
+        let d = g.end.or(open_end)? - g.start?;
+        sum += d.max(0);
+    }
+    Some(sum)
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -190,6 +201,12 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
             "conversationId is missing".to_string(),
         ));
     };
+    if !conv["participants"].is_array() {
+        return Err((
+            ReasonCode::MissingRequired,
+            format!("conversation {conversation_id} has no participants array"),
+        ));
+    }
     let all = sessions(conv);
     // The conversation's end: conversationEnd, else its latest segmentEnd.
     let latest_end = all
@@ -202,6 +219,7 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
         .as_str()
         .map(str::to_string)
         .or(latest_end);
+    let conversation_end_ms = conversation_end.as_deref().and_then(ms_of);
     let customer = all
         .iter()
         .find(|s| matches!(s.purpose, "customer" | "external"))
@@ -256,16 +274,18 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
             Slot::AnsweredAt,
             first_interact(agent).map(|(_, t)| t.to_string()),
         );
-        leg.set(Slot::Talk, Some(total(segs, "interact").to_string()));
-        leg.set(Slot::Hold, Some(total(segs, "hold").to_string()));
-        leg.set(Slot::Acw, Some(total(segs, "wrapup").to_string()));
+        let ms = |kind| total(segs, kind, conversation_end_ms).map(|v| v.to_string());
+        leg.set(Slot::Talk, ms("interact"));
+        leg.set(Slot::Hold, ms("hold"));
+        leg.set(Slot::Acw, ms("wrapup"));
         let end = segs
             .iter()
             .filter(|g| matches!(g.kind, "interact" | "hold"))
             .filter_map(|g| Some((g.end?, g.end_text?)))
             .max_by_key(|(ms, _)| *ms)
             .map(|(_, t)| t.to_string());
-        leg.set(Slot::EndedAt, end);
+        // An interact still open in the export: the conversation's end.
+        leg.set(Slot::EndedAt, end.or_else(|| conversation_end.clone()));
         let last_interact = segs.iter().rev().find(|g| g.kind == "interact");
         let transferred = last_interact
             .and_then(|g| g.v["disconnectType"].as_str())
@@ -278,7 +298,17 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
                 .and_then(|g| text(&g.v["wrapUpCode"])),
         );
     };
-    for q in &acd {
+    // The ACD legs in time order; each takes the agent session that
+    // interacted first at or after its start and before the next leg's
+    // start, each agent session at most once (participants are not listed
+    // in time order, and an unanswered queue must not take a later queue's
+    // agent).
+    let start_of = |q: &Session<'_>| q.segments.iter().find_map(|g| g.start);
+    let mut acd = acd;
+    acd.sort_by_key(|q| start_of(q).unwrap_or(i64::MAX));
+    let mut taken = vec![false; agents.len()];
+    for (i, q) in acd.iter().enumerate() {
+        let next_start = acd.get(i + 1).and_then(|n| start_of(n)).unwrap_or(i64::MAX);
         let mut leg = Leg::default();
         base(q, &mut leg);
         let first = q.segments.iter().find(|g| g.start.is_some());
@@ -293,12 +323,18 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
         );
         let start = first.and_then(|g| g.start);
         let agent = start.and_then(|t| {
-            agents
-                .iter()
-                .find(|a| first_interact(a).is_some_and(|(at, _)| at >= t))
+            (0..agents.len())
+                .filter(|&k| !taken[k])
+                .filter_map(|k| Some((k, first_interact(agents[k])?.0)))
+                .filter(|&(_, at)| at >= t && at < next_start)
+                .min_by_key(|&(_, at)| at)
+                .map(|(k, _)| k)
         });
         match agent {
-            Some(a) => agent_part(a, &mut leg),
+            Some(k) => {
+                taken[k] = true;
+                agent_part(agents[k], &mut leg);
+            }
             None => {
                 // Abandoned: ends with its queue session, else the
                 // conversation.

@@ -65,7 +65,7 @@ impl ArrayPath {
     /// Parses `a.b[].c[k=v].d`; the error says what is wrong.
     pub(super) fn parse(path: &str, pick: Pick) -> Result<ArrayPath, String> {
         let mut steps = Vec::new();
-        for part in path.split('.') {
+        for part in split_outside_brackets(path) {
             let bad = |why: &str| {
                 format!(
                     "{path:?} is not a path into arrays: {why} (write key[], or key[field=value])"
@@ -140,6 +140,26 @@ impl ArrayPath {
             }
         }
     }
+}
+
+/// `path` split on the dots outside `[ ]` (a filter value may hold dots:
+/// `[addressTo=a@b.com]`).
+fn split_outside_brackets(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in path.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&path[start..]);
+    out
 }
 
 fn walk<'v>(v: &'v Value, steps: &[Step], out: &mut Vec<&'v Value>) {
@@ -231,6 +251,10 @@ mod tests {
             at("participants[].purpose", Pick::Sum),
             JsonVal::Wrong("non-number", usize::MAX)
         );
+        let mail: Value =
+            serde_json::json!({"to": [{"a": "x@b.com", "n": 1}, {"a": "y@b.com", "n": 2}]});
+        let p = ArrayPath::parse("to[a=y@b.com].n", Pick::First).expect("a dot in a filter");
+        assert_eq!(p.eval(&mail), JsonVal::Text("2".into()));
         for bad in ["a[", "a[]b", "[x]", "a[k]", "a..b[]", "a.b"] {
             assert!(ArrayPath::parse(bad, Pick::First).is_err(), "{bad}");
         }

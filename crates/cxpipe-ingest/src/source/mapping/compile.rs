@@ -53,6 +53,9 @@ pub struct Mapping {
     pub(super) paths: Vec<Vec<String>>,
     /// The fields that are paths into arrays (`array_paths.rs`), by id.
     pub(super) arrays: Vec<(usize, ArrayPath)>,
+    /// Paths into arrays outside a `field` key that do not parse (reported
+    /// once every key is read).
+    path_errors: Vec<String>,
     /// `paths` as a tree (built once every field is known).
     pub(super) tree: PathTree,
     /// The compiled column of each slot.
@@ -293,6 +296,7 @@ impl Mapping {
             fields: Vec::new(),
             paths: Vec::new(),
             arrays: Vec::new(),
+            path_errors: Vec::new(),
             tree: PathTree::default(),
             cols: vec![None; N_SLOTS],
             version: None,
@@ -397,6 +401,11 @@ impl Mapping {
         for entry in columns {
             m.add_column(entry)?;
         }
+        if let Some(e) = m.path_errors.first() {
+            return Err(format!(
+                "{origin}: {e} (in a condition, plus/minus, join, time_field, version or detect)"
+            ));
+        }
         m.check_required(origin)?;
         m.check_derived(origin)?;
         m.tree = PathTree::build(&m.paths);
@@ -485,6 +494,14 @@ impl Mapping {
 
     /// The id of a source field, added on first use.
     pub(super) fn field_id(&mut self, name: &str) -> usize {
+        if self.format == MapFormat::Json && is_array_path(name) {
+            // A path into arrays wherever a field is named (conditions,
+            // plus/minus, join, time_field, version, detect): its first match.
+            match self.array_field_id(name, Pick::First) {
+                Ok(id) => return id,
+                Err(e) => self.path_errors.push(e),
+            }
+        }
         if let Some(i) = self.fields.iter().position(|f| f == name) {
             return i;
         }
@@ -705,6 +722,12 @@ impl Mapping {
                 Some(p) => Pick::parse(p)
                     .ok_or_else(|| format!("pick: {p:?} is not one of first, last, sum"))?,
             };
+            if raw.pick.as_deref() == Some("sum") && kind_of(slot) != ColKind::Duration {
+                return Err(
+                    "pick: sum adds durations; this column is not one (use first or last)"
+                        .to_string(),
+                );
+            }
             let arrays = self.format == MapFormat::Json;
             if raw.pick.is_some() && !(arrays && names.iter().any(|n| is_array_path(n))) {
                 return Err(
