@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         }
     };
     logging::init(&cli.global);
+    progress::enable_scan_bars(cli.global.progress());
     raise_open_file_limit();
     if matches!(
         cli.command,
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => ok(cmd::schema::run(args)),
         Command::Mapping(args) => ok(cmd::mapping::run(args)),
     };
+    progress::clear_scan_bar();
     exit::exit_code(result)
 }
 

@@ -14,7 +14,10 @@ pub fn open_source(dataset: &Path) -> anyhow::Result<(cxpipe_dataset::ReadGuard,
     if let Some(note) = ds.recovered() {
         tracing::info!("{note}");
     }
-    let source = Partitions::from_guard(&ds)?;
+    let mut source = Partitions::from_guard(&ds)?;
+    if let Some(observer) = crate::progress::scan_observer(source.all_files()) {
+        source.observe(observer);
+    }
     if source.is_empty() {
         tracing::warn!("{} has no rows yet", dataset.display());
     }

@@ -62,6 +62,7 @@ pub fn output_format(format: Option<&str>, out: Option<&Path>) -> anyhow::Result
 
 /// Writes `text` to stdout (data only ever goes to stdout).
 pub fn emit(text: &str) -> anyhow::Result<()> {
+    crate::progress::clear_scan_bar();
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
@@ -87,6 +88,7 @@ pub fn emit_table(
     caption: Option<&str>,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
+    crate::progress::clear_scan_bar();
     match out.filter(|p| p.as_os_str() != "-") {
         Some(path) => write_atomic(path, |w| Ok(t.write(format, caption, w)?)),
         None => {

@@ -176,3 +176,78 @@ fn missing_fields(r: &FileReport) -> Option<String> {
         )
     })
 }
+
+/// Whether read-only commands draw a bar while they read the dataset (set
+/// once by `main` from the global flags).
+static SCAN_BARS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The bar of the query running, cleared before its output is written.
+static SCAN_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Turns the dataset-reading bar of kpi, sla, turnover, report and run on.
+pub fn enable_scan_bars(on: bool) {
+    SCAN_BARS.store(on, Ordering::Relaxed);
+}
+
+/// A feed for the bar of a query over `files`: rows read (from the files'
+/// footers), rows/s and the ETA of the pass; a query that reads the dataset
+/// again shows the next pass. `None` when bars are off.
+pub fn scan_observer<'a>(
+    files: impl Iterator<Item = &'a std::path::PathBuf>,
+) -> Option<cxpipe_analytics::ScanObserver> {
+    if !SCAN_BARS.load(Ordering::Relaxed) {
+        return None;
+    }
+    let rows: std::collections::HashMap<std::path::PathBuf, u64> = files
+        .map(|f| (f.clone(), cxpipe_dataset::parquet_rows(f).unwrap_or(0)))
+        .collect();
+    let total: u64 = rows.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} reading the dataset [{bar:30}] {msg} ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    if let Ok(mut slot) = SCAN_BAR.lock() {
+        *slot = Some(pb.clone());
+    }
+    let pass = AtomicU64::new(1);
+    let started = Instant::now();
+    let read = AtomicU64::new(0);
+    Some(cxpipe_analytics::ScanObserver(std::sync::Arc::new(
+        move |batch: &[std::path::PathBuf]| {
+            let n: u64 = batch.iter().filter_map(|f| rows.get(f)).sum();
+            if pb.position() + n > total {
+                // More than the dataset: the query reads it again.
+                pass.fetch_add(1, Ordering::Relaxed);
+                pb.reset();
+            }
+            pb.inc(n);
+            let all = read.fetch_add(n, Ordering::Relaxed) + n;
+            let rate = all as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            let p = pass.load(Ordering::Relaxed);
+            pb.set_message(format!(
+                "{}/{} rows{}  {} rows/s",
+                human(pb.position() as f64),
+                human(total as f64),
+                if p > 1 {
+                    format!(" (pass {p})")
+                } else {
+                    String::new()
+                },
+                human(rate)
+            ));
+        },
+    )))
+}
+
+/// Removes the dataset-reading bar, if one is drawn (before output).
+pub fn clear_scan_bar() {
+    if let Ok(mut slot) = SCAN_BAR.lock()
+        && let Some(pb) = slot.take()
+    {
+        pb.finish_and_clear();
+    }
+}

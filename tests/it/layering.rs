@@ -226,9 +226,9 @@ fn library_crates_depend_only_on_what_they_may() {
 const BINARY_LAYERS: &[(&str, &[&str])] = &[
     ("exit", &[]),
     ("interrupt", &[]),
-    ("open", &[]),
+    ("open", &["progress"]),
     ("progress", &[]),
-    ("output", &["exit"]),
+    ("output", &["exit", "progress"]),
     ("settings", &["exit", "settings"]),
     ("html", &["settings", "output"]),
     ("global", &[]),

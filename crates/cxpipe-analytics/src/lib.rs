@@ -33,7 +33,7 @@ pub mod turnover;
 use polars::prelude::DataFrame;
 
 pub use kpi::{Group, KpiParams, SlVariant, kpi, kpi_table};
-pub use scan::Partitions;
+pub use scan::{Partitions, ScanObserver};
 pub use table::Table;
 pub use time::{Interval, Shift, Shifts, Zone};
 

@@ -21,11 +21,25 @@ use crate::time::DAY_US;
 /// The arrival as µs UTC (`Int64`), the column [`Partitions::scan_range`] adds.
 pub(crate) const T: &str = "__t";
 
+/// What a [`ScanObserver`] calls with each batch of files read.
+pub type OnBatch = dyn Fn(&[PathBuf]) + Send + Sync;
+
+/// Told of each batch of files a query has read (for progress bars).
+#[derive(Clone)]
+pub struct ScanObserver(pub std::sync::Arc<OnBatch>);
+
+impl std::fmt::Debug for ScanObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScanObserver")
+    }
+}
+
 /// The day partitions of a dataset and their files.
 #[derive(Debug, Clone)]
 pub struct Partitions {
     root: PathBuf,
     parts: BTreeMap<i64, Vec<PathBuf>>,
+    observer: Option<ScanObserver>,
 }
 
 impl Partitions {
@@ -45,7 +59,20 @@ impl Partitions {
         Ok(Partitions {
             root: root.to_path_buf(),
             parts,
+            observer: None,
         })
+    }
+
+    /// Calls `observer` with the files of every batch a query reads, once
+    /// read (a progress bar's feed; queries may read the dataset in several
+    /// passes).
+    pub fn observe(&mut self, observer: ScanObserver) {
+        self.observer = Some(observer);
+    }
+
+    /// Every Parquet file of the dataset.
+    pub fn all_files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.parts.values().flatten()
     }
 
     /// The dataset folder.
@@ -144,14 +171,19 @@ impl Partitions {
     /// Runs a query over `files`; when it fails because one of them is
     /// broken, the error names that file.
     pub fn collect(&self, lf: LazyFrame, files: &[PathBuf]) -> Result<DataFrame, Error> {
-        lf.collect()
+        let df = lf
+            .collect()
             .map_err(|e| match Partitions::find_broken(files) {
                 Some((file, why)) => Error::Broken(format!(
                     "{}: {why}; the dataset cannot be read until it is restored or removed",
                     file.display()
                 )),
                 None => Error::polars(format!("reading {}", self.root.display()))(e),
-            })
+            })?;
+        if let Some(o) = &self.observer {
+            (o.0)(files);
+        }
+        Ok(df)
     }
 
     /// The distinct non-null values of a text column over the whole dataset.

@@ -197,6 +197,15 @@ fn open_lock_file_for_reading(root: &Path) -> Result<(File, PathBuf), Error> {
     }
 }
 
+/// The rows of a Parquet file, from its footer (nothing else is read).
+pub fn parquet_rows(path: &Path) -> Result<u64, Error> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let f = File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
+    let r = SerializedFileReader::new(f)
+        .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
+    Ok(r.metadata().file_metadata().num_rows().max(0) as u64)
+}
+
 impl Dataset {
     /// Opens (creating it if needed) the dataset at `root`, takes its write
     /// lock and finishes or discards an interrupted ingest.
@@ -748,6 +757,7 @@ impl Dataset {
             let r = SerializedFileReader::new(f)
                 .map_err(|e| Error::Parquet(format!("reading {}", path.display()), e))?;
             s.rows += r.metadata().file_metadata().num_rows() as u64;
+            drop(r);
             if let Some(d) = rel
                 .split('/')
                 .find_map(|p| p.strip_prefix(cxpipe_model::layout::PARTITION_PREFIX))
