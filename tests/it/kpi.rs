@@ -784,3 +784,65 @@ fn version_1_files_read_beside_version_2_files() {
     assert_eq!(column_of(&after, "offered"), ["21"], "{after}");
     assert_eq!(column_of(&after, "wait_unknown"), ["2"], "{after}");
 }
+
+/// On a terminal, a query draws a bar while it reads the dataset (rows
+/// read, rows/s, ETA); piped, or with `--no-progress`, it draws nothing.
+/// The terminal is `script`'s pseudo-terminal (util-linux).
+#[test]
+fn a_query_draws_a_progress_bar_only_on_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = samples_dataset(dir.path());
+    let out_csv = dir.path().join("k.csv");
+    let command = |extra: &str| {
+        format!(
+            "{} kpi {} --by agent --format csv --out {}{extra}",
+            crate::bin(),
+            ds.display(),
+            out_csv.display()
+        )
+    };
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !has_script {
+        assert!(
+            std::env::var("CI").is_err(),
+            "`script` (util-linux) is needed in CI"
+        );
+        eprintln!("skipped: no `script` to give the query a terminal");
+        return;
+    }
+    let tty = |extra: &str| {
+        let o = std::process::Command::new("script")
+            .args(["-qc", &command(extra), "/dev/null"])
+            .output()
+            .expect("script");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let shown = tty("");
+    assert!(
+        shown.contains("reading the dataset") && shown.contains("rows/s"),
+        "{shown:?}"
+    );
+    assert!(!tty(" --no-progress").contains("reading the dataset"));
+    let piped = cxpipe(&[
+        "kpi",
+        ds.to_str().expect("utf-8"),
+        "--by",
+        "agent",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        !piped.stderr.contains("reading the dataset"),
+        "{}",
+        piped.stderr
+    );
+    assert!(
+        fs::read_to_string(&out_csv)
+            .expect("csv")
+            .starts_with("agent_id,")
+    );
+}
