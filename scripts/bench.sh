@@ -10,6 +10,7 @@ usage() {
     cat <<'EOF'
 Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
                         [--only TOOLS] [--input FILE] [--regen] [--section LIST]
+                        [--quote-text]
 
   --rows N        rows to generate (default 10000000)
   --workdir DIR   scratch folder for venv, data and outputs (default /tmp/cxpipe-bench)
@@ -19,6 +20,9 @@ Usage: scripts/bench.sh [--rows N] [--workdir DIR] [--skip-build] [--runs K]
   --input FILE    benchmark this CSV instead of generating one (rows = lines - 1);
                   with --only duckdb,polars --section ingest no cxpipe binary is needed.
                   The connect section ignores it: it always generates its NDJSON
+  --quote-text    generate the CSV with every text field quoted, as pandas and pyarrow
+                  write it (`cxpipe generate --quote-text`; the same rows, other
+                  bytes): the second CSV shape of SPEC §14
   --regen         regenerate the data (CSV, kpi dataset and its Parquet copy, the
                   connect section's NDJSON) even if matching ones are present
   --section LIST  comma-separated subset of ingest,kpi,sla,turnover,connect, run in
@@ -78,6 +82,7 @@ RUNS=1
 ONLY=cxpipe,duckdb,polars
 INPUT=""
 REGEN=0
+QUOTE_TEXT=0
 SECTIONS=ingest,kpi,sla,turnover
 SEED=42
 GENERIC_HEADER="interaction_id,chain_id,channel,direction,queue,agent_id,team,site,customer_id,arrived_at,answered_at,ended_at,talk_s,hold_s,acw_s,abandoned,transferred,disposition,csat"
@@ -103,6 +108,7 @@ while (($# > 0)); do
     --only) ONLY=${2:?--only needs a value}; shift 2 ;;
     --input) INPUT=${2:?--input needs a value}; shift 2 ;;
     --regen) REGEN=1; shift ;;
+    --quote-text) QUOTE_TEXT=1; shift ;;
     --section | --sections) SECTIONS=${2:?--section needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
@@ -354,20 +360,25 @@ prepare_data() {
         DATA_DESC="given file $(basename "$DATA")"
         log "using given input $DATA ($INPUT_ROWS rows by line count)"
     else
-        DATA=$WORKDIR/gen-$ROWS.csv
+        local shape="" quote_flag=()
+        if ((QUOTE_TEXT == 1)); then
+            shape="-quoted"
+            quote_flag=(--quote-text)
+        fi
+        DATA=$WORKDIR/gen-$ROWS$shape.csv
         INPUT_ROWS=$ROWS
-        DATA_DESC="generic CSV from cxpipe generate --seed $SEED"
-        local marker=$WORKDIR/gen-$ROWS.ok
-        local want_marker="rows=$ROWS seed=$SEED"
+        DATA_DESC="generic CSV from cxpipe generate --seed $SEED${quote_flag:+ ${quote_flag[*]}}"
+        local marker=$WORKDIR/gen-$ROWS$shape.ok
+        local want_marker="rows=$ROWS seed=$SEED${quote_flag:+ ${quote_flag[*]}}"
         if ((REGEN == 0)) && [[ -f $DATA && -f $marker ]] &&
             [[ $(head -n 1 "$marker") == "$want_marker" ]] &&
             [[ $(sed -n 2p "$marker") == "bytes=$(stat -c %s "$DATA")" ]]; then
             log "reusing $DATA ($want_marker)"
         else
             rm -f "$DATA" "$marker"
-            log "generating $ROWS rows: cxpipe generate --rows $ROWS --out $DATA --seed $SEED"
+            log "generating $ROWS rows: cxpipe generate --rows $ROWS --out $DATA --seed $SEED ${quote_flag[*]}"
             local t0=$SECONDS
-            "$CXPIPE" generate --rows "$ROWS" --out "$DATA" --seed "$SEED" >&2
+            "$CXPIPE" generate --rows "$ROWS" --out "$DATA" --seed "$SEED" "${quote_flag[@]}" >&2
             [[ -s $DATA ]] || die "cxpipe generate did not write $DATA"
             # Written only after a complete generation, so a killed run regenerates.
             printf '%s\nbytes=%s\n' "$want_marker" "$(stat -c %s "$DATA")" >"$marker"
@@ -452,7 +463,7 @@ INGEST_DS_OK=0 # 1 once cxpipe's timed ingest left a complete dataset in $DS_CXP
 prep_ingest_cxpipe() { rm -rf "$DS_CXPIPE"; }
 prep_ingest_duckdb() { rm -f "$OUT_DUCKDB"; }
 prep_ingest_polars() { rm -f "$OUT_POLARS"; }
-check_ingest_cxpipe() { [[ -n $(find "$DS_CXPIPE/interactions" -name '*.parquet' -print -quit 2>/dev/null) ]]; }
+check_ingest_cxpipe() { [[ -n $(find -L "$DS_CXPIPE/interactions" -name '*.parquet' -print -quit 2>/dev/null) ]]; }
 check_ingest_duckdb() { [[ -s $OUT_DUCKDB ]]; }
 check_ingest_polars() { [[ -s $OUT_POLARS ]]; }
 
@@ -616,7 +627,7 @@ stage_kpi() {
     SECTION=kpi
     prepare_kpi_data
     local files ds_mb all_mb t
-    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
     ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
     all_mb=$(stat -c %s "$KPI_ALL" | awk '{ printf "%.1f", $1 / 1e6 }')
     # No MB/s (bytes 0): cxpipe and the others read different files.
@@ -625,7 +636,7 @@ stage_kpi() {
     log "== kpi --by agent,day: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
     busy_check
     log "warm-up: cat the dataset's files and $KPI_ALL > /dev/null"
-    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    find -L "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
     cat "$KPI_ALL" >/dev/null
     note "page cache not dropped; one warm-up read of the dataset and of the single Parquet file before timing."
     note "the same KPIs everywhere: agent-side columns per (agent_id, date), zone UTC, FCR window 72 h with chain exclusion and right-censoring at the last arrival (SPEC §8; exact definitions in scripts/bench/kpi_duckdb.py); outputs compared by check_kpi.py (keys and counts exact, floats within 1e-6 or half a unit of the decimals a file rounds to; cxpipe writes seconds to 3 decimals, ratios to 6). DuckDB (one SQL statement) and Polars (lazy, one collect) run with their default settings (all cores) on the single Parquet file, which DuckDB COPY wrote from the dataset before timing. Their wall times include Python start-up and import."
@@ -716,13 +727,13 @@ stage_sla() {
     prepare_kpi_data
     local policy=$WORKDIR/sla-policy.toml files ds_mb level
     printf '%s' "$SLA_POLICY_TEXT" >"$policy"
-    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
     ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input sla "$KPI_DS" "$KPI_ROWS" \
         "\`sla --policy\` with the five rules of SPEC §10; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== sla: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
     busy_check
-    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    find -L "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
     note "page cache not dropped; one warm-up read of the dataset before timing."
     note "policy: $(grep -c '^\[\[sla\]\]' "$policy") rules ($policy): service_level (voice, 30m), abandon_rate (1d), wait (email), acw, handle."
     KPI_OUT=$WORKDIR/sla-agent.csv
@@ -746,13 +757,13 @@ stage_turnover() {
     SECTION=turnover
     prepare_kpi_data
     local files ds_mb
-    files=$(find "$KPI_DS/interactions" -name '*.parquet' | wc -l)
+    files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
     ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input turnover "$KPI_DS" "$KPI_ROWS" \
         "\`turnover\`; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== turnover: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
     busy_check
-    find "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
+    find -L "$KPI_DS/interactions" -name '*.parquet' -exec cat {} + >/dev/null
     note "page cache not dropped; one warm-up read of the dataset before timing."
     KPI_OUT=$WORKDIR/turnover.csv
     bench_cmd cxpipe --prep prep_kpi --check check_kpi_out -- \
@@ -785,7 +796,7 @@ CONNECT_OUT_BYTES_PER_ROW=300
 prep_connect_cxpipe() { rm -rf "$DS_CONNECT"; }
 prep_connect_duckdb() { rm -f "$OUT_CONNECT_DUCKDB"; }
 prep_connect_polars() { rm -f "$OUT_CONNECT_POLARS"; }
-check_connect_cxpipe() { [[ -n $(find "$DS_CONNECT/interactions" -name '*.parquet' -print -quit 2>/dev/null) ]]; }
+check_connect_cxpipe() { [[ -n $(find -L "$DS_CONNECT/interactions" -name '*.parquet' -print -quit 2>/dev/null) ]]; }
 check_connect_duckdb() { [[ -s $OUT_CONNECT_DUCKDB ]]; }
 check_connect_polars() { [[ -s $OUT_CONNECT_POLARS ]]; }
 

@@ -58,6 +58,11 @@ pub struct Args {
             .try_map(|s| s.parse::<Layout>()),
     )]
     pub layout: Layout,
+    /// Quote every text field (ids, names, channel, queue, customer,
+    /// disposition) as pandas and pyarrow write CSV; generic CSV only. The
+    /// rows are the same; only the bytes differ.
+    #[arg(long)]
+    pub quote_text: bool,
     /// Seed of the generator: the same seed and flags give the same bytes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -91,7 +96,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         agents: args.agents,
         format,
         layout: args.layout,
+        quote_text: args.quote_text,
     };
+    if args.quote_text
+        && (args.layout != Layout::Generic || format != cxpipe_generate::FileFormat::Csv)
+    {
+        return Err(UsageError(
+            "--quote-text applies to the generic layout written as CSV".to_string(),
+        )
+        .into());
+    }
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

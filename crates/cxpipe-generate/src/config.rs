@@ -29,6 +29,10 @@ pub struct GenConfig {
     /// Whose export the data file imitates: the same seed gives the same
     /// contacts in every layout, only written differently.
     pub layout: Layout,
+    /// Generic CSV: every text field in quotes, as pandas and pyarrow write
+    /// strings (numbers, booleans and times stay bare; an empty field
+    /// stays empty).
+    pub quote_text: bool,
 }
 
 impl Default for GenConfig {
@@ -43,6 +47,7 @@ impl Default for GenConfig {
             agents: None,
             format: FileFormat::Csv,
             layout: Layout::Generic,
+            quote_text: false,
         }
     }
 }

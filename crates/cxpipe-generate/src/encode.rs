@@ -79,6 +79,8 @@ pub(crate) struct RowFormatter<'w> {
     wall: wallclock::WallClock,
     /// The Five9 layout's time zone.
     zone: Option<wallclock::ZoneOffsets>,
+    /// Generic CSV: quote every text field (`GenConfig::quote_text`).
+    pub(crate) quote_text: bool,
 }
 
 impl<'w> RowFormatter<'w> {
@@ -104,6 +106,7 @@ impl<'w> RowFormatter<'w> {
             ts: TsFormatter::default(),
             wall,
             zone,
+            quote_text: false,
         })
     }
 

@@ -155,7 +155,8 @@ pub fn generate_with_cancel(
 ) -> Result<GenerateSummary, Error> {
     config::validate(cfg)?;
     let world = World::new(cfg);
-    let formatter = encode::RowFormatter::new(&world, cfg.layout, cfg.format)?;
+    let mut formatter = encode::RowFormatter::new(&world, cfg.layout, cfg.format)?;
+    formatter.quote_text = cfg.quote_text;
     let io_err = |source| Error::Io {
         path: out.to_path_buf(),
         source,

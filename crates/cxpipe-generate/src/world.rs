@@ -452,6 +452,7 @@ mod tests {
             agents: None,
             format: FileFormat::Csv,
             layout: crate::Layout::Generic,
+            quote_text: false,
         }
     }
 

@@ -9,34 +9,51 @@ use crate::sim::{
 use crate::world::{QUEUES, SITES};
 
 impl RowFormatter<'_> {
-    /// One row as a CSV record.
+    /// One row as a CSV record (text fields quoted with `quote_text`).
     pub(super) fn push_csv(&mut self, out: &mut Vec<u8>, r: &Row) {
+        let q: &[u8] = if self.quote_text { b"\"" } else { b"" };
+        let text = |out: &mut Vec<u8>, v: &[u8]| {
+            out.extend_from_slice(q);
+            out.extend_from_slice(v);
+            out.extend_from_slice(q);
+        };
+        out.extend_from_slice(q);
         push_id(out, r.id);
+        out.extend_from_slice(q);
         out.push(b',');
         if r.chain != NONE64 {
+            out.extend_from_slice(q);
             push_id(out, r.chain);
+            out.extend_from_slice(q);
         }
         out.push(b',');
-        out.extend_from_slice(CHANNELS[usize::from(r.channel)].as_bytes());
-        out.extend_from_slice(if r.flags & F_OUTBOUND != 0 {
-            b",outbound,"
-        } else {
-            b",inbound,"
-        });
-        out.extend_from_slice(QUEUES[usize::from(r.queue)].as_bytes());
+        text(out, CHANNELS[usize::from(r.channel)].as_bytes());
+        out.push(b',');
+        text(
+            out,
+            if r.flags & F_OUTBOUND != 0 {
+                b"outbound"
+            } else {
+                b"inbound"
+            },
+        );
+        out.push(b',');
+        text(out, QUEUES[usize::from(r.queue)].as_bytes());
         out.push(b',');
         if r.agent != NONE32 {
             let a = &self.w.agents[r.agent as usize];
-            out.extend_from_slice(a.id.as_bytes());
+            text(out, a.id.as_bytes());
             out.push(b',');
-            out.extend_from_slice(self.w.team_names[a.team as usize].as_bytes());
+            text(out, self.w.team_names[a.team as usize].as_bytes());
             out.push(b',');
-            out.extend_from_slice(SITES[a.site].as_bytes());
+            text(out, SITES[a.site].as_bytes());
             out.push(b',');
         } else {
             out.extend_from_slice(b",,,");
         }
+        out.extend_from_slice(q);
         push_customer(out, r);
+        out.extend_from_slice(q);
         out.push(b',');
         self.ts.push(out, self.day_start + i64::from(r.arrived));
         out.push(b',');
@@ -67,7 +84,7 @@ impl RowFormatter<'_> {
             push_u64(out, r.card);
             out.push(b'"');
         } else if r.disposition != NO_DISPOSITION {
-            out.extend_from_slice(DISPOSITIONS[usize::from(r.disposition)].as_bytes());
+            text(out, DISPOSITIONS[usize::from(r.disposition)].as_bytes());
         }
         out.push(b',');
         if r.csat != 0 {
