@@ -628,7 +628,7 @@ stage_kpi() {
     prepare_kpi_data
     local files ds_mb all_mb t
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
     all_mb=$(stat -c %s "$KPI_ALL" | awk '{ printf "%.1f", $1 / 1e6 }')
     # No MB/s (bytes 0): cxpipe and the others read different files.
     section_input kpi "$KPI_DS" "$KPI_ROWS" \
@@ -728,7 +728,7 @@ stage_sla() {
     local policy=$WORKDIR/sla-policy.toml files ds_mb level
     printf '%s' "$SLA_POLICY_TEXT" >"$policy"
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input sla "$KPI_DS" "$KPI_ROWS" \
         "\`sla --policy\` with the five rules of SPEC §10; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== sla: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
@@ -758,7 +758,7 @@ stage_turnover() {
     prepare_kpi_data
     local files ds_mb
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sb "$KPI_DS/interactions" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input turnover "$KPI_DS" "$KPI_ROWS" \
         "\`turnover\`; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== turnover: $KPI_ROWS rows in $KPI_DS, best of $RUNS run(s)"
