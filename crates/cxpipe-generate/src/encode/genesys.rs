@@ -20,6 +20,35 @@ use crate::sim::{
 };
 use crate::world::QUEUES;
 
+/// What every participant's one session shares: the leg, its media and
+/// direction.
+struct Session<'a> {
+    id: u64,
+    media: &'a [u8],
+    direction: &'a [u8],
+}
+
+impl Session<'_> {
+    /// `{"participantId":"<id><participant>","purpose":"<purpose…>,
+    /// "sessions":[{"sessionId":"<id><session>",<media><direction>`: the
+    /// caller writes the rest of the session, then `]}]}`.
+    fn open(&self, out: &mut Vec<u8>, participant: &[u8], purpose: &[&[u8]], session: &[u8]) {
+        out.extend_from_slice(b"{\"participantId\":\"");
+        push_id(out, self.id);
+        out.extend_from_slice(participant);
+        out.extend_from_slice(b"\",\"purpose\":\"");
+        for part in purpose {
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(b",\"sessions\":[{\"sessionId\":\"");
+        push_id(out, self.id);
+        out.extend_from_slice(session);
+        out.extend_from_slice(b"\",");
+        out.extend_from_slice(self.media);
+        out.extend_from_slice(self.direction);
+    }
+}
+
 impl RowFormatter<'_> {
     /// One leg as a Genesys conversation; returns the records written (1).
     pub(super) fn push_genesys(&mut self, out: &mut Vec<u8>, r: &Row) -> u32 {
@@ -49,14 +78,13 @@ impl RowFormatter<'_> {
         self.ts.push(out, ended + i64::from(r.acw));
         out.extend_from_slice(b"\",\"participants\":[");
 
+        let session = Session {
+            id: r.id,
+            media,
+            direction,
+        };
         // The customer.
-        out.extend_from_slice(b"{\"participantId\":\"");
-        push_id(out, r.id);
-        out.extend_from_slice(b"-c\",\"purpose\":\"customer\",\"sessions\":[{\"sessionId\":\"");
-        push_id(out, r.id);
-        out.extend_from_slice(b"-c\",");
-        out.extend_from_slice(media);
-        out.extend_from_slice(direction);
+        session.open(out, b"-c", &[b"customer\""], b"-c");
         out.extend_from_slice(if by_phone(r.channel) {
             b",\"ani\":\"tel:".as_slice()
         } else {
@@ -69,15 +97,14 @@ impl RowFormatter<'_> {
 
         // The queue.
         let queue = QUEUES[usize::from(r.queue)].as_bytes();
-        out.extend_from_slice(b",{\"participantId\":\"");
-        push_id(out, r.id);
-        out.extend_from_slice(b"-q\",\"purpose\":\"acd\",\"participantName\":\"");
-        out.extend_from_slice(queue);
-        out.extend_from_slice(b"\",\"sessions\":[{\"sessionId\":\"");
-        push_id(out, r.id);
-        out.extend_from_slice(b"\",");
-        out.extend_from_slice(media);
-        out.extend_from_slice(direction);
+        out.push(b',');
+        // Its session id is the leg's: the source names the leg by it.
+        session.open(
+            out,
+            b"-q",
+            &[b"acd\",\"participantName\":\"", queue, b"\""],
+            b"",
+        );
         out.extend_from_slice(b",\"segments\":[");
         let mut extra = b",\"queueId\":\"".to_vec();
         extra.extend_from_slice(queue);
@@ -92,15 +119,13 @@ impl RowFormatter<'_> {
         // The agent who answered it.
         if let Some(answered) = answered {
             let a = &self.w.agents[r.agent as usize];
-            out.extend_from_slice(b",{\"participantId\":\"");
-            push_id(out, r.id);
-            out.extend_from_slice(b"-a\",\"purpose\":\"agent\",\"userId\":\"");
-            out.extend_from_slice(a.id.as_bytes());
-            out.extend_from_slice(b"\",\"sessions\":[{\"sessionId\":\"");
-            push_id(out, r.id);
-            out.extend_from_slice(b"-a\",");
-            out.extend_from_slice(media);
-            out.extend_from_slice(direction);
+            out.push(b',');
+            session.open(
+                out,
+                b"-a",
+                &[b"agent\",\"userId\":\"", a.id.as_bytes(), b"\""],
+                b"-a",
+            );
             out.extend_from_slice(b",\"segments\":[");
             self.segment(out, b"alert", answered, answered, b"");
             out.push(b',');

@@ -667,11 +667,7 @@ fn document_records<'v>(
     doc: &'v serde_json::Value,
     path: Option<&str>,
 ) -> Option<&'v Vec<serde_json::Value>> {
-    let mut v = doc;
-    for key in path?.split('.') {
-        v = v.get(key)?;
-    }
-    v.as_array()
+    crate::source::mapping::value_at(doc, path?)?.as_array()
 }
 
 /// The delimiters a CSV export may use besides `,`.

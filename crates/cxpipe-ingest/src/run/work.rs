@@ -297,6 +297,22 @@ fn convert_genesys(rec: &Rec<'_>, cx: &Context<'_>, sink: &mut Sink<'_, '_>) -> 
     Ok(())
 }
 
+/// One record through a mapping; a file whose ids are record positions
+/// (`position = true`) gets `<content key>:<line>`.
+fn map_record<'r>(
+    m: &'r Mapping,
+    record: &Record<'r>,
+    line: u64,
+    file: &FileCtx,
+    cx: &Context<'_>,
+) -> Mapped<'r> {
+    let mut mapped = Mapped::new(m, record, cx.zone);
+    if let Some(key) = &file.position {
+        mapped.set_position_id(format!("{key}:{line}"));
+    }
+    mapped
+}
+
 /// A CSV record through a mapping.
 fn convert_mapped_csv(
     m: &Mapping,
@@ -326,10 +342,7 @@ fn convert_mapped_csv(
             return Ok(());
         }
     }
-    let mut mapped = Mapped::new(m, &record, cx.zone);
-    if let Some(key) = &sink.file.position {
-        mapped.set_position_id(format!("{key}:{}", rec.line));
-    }
+    let mapped = map_record(m, &record, rec.line, sink.file, cx);
     let mut version = NO_VERSION;
     let converted = convert_mapped(&mapped, cx, &mut version);
     sink.take(rec, converted, version)
@@ -372,13 +385,7 @@ fn settle_json(
     }
     let mapped: Vec<Mapped<'_>> = parsed
         .iter()
-        .map(|(rec, v)| {
-            let mut mapped = Mapped::new(m, &Record::Json(v), cx.zone);
-            if let Some(key) = &sink.file.position {
-                mapped.set_position_id(format!("{key}:{}", rec.line));
-            }
-            mapped
-        })
+        .map(|(rec, v)| map_record(m, &Record::Json(v), rec.line, sink.file, cx))
         .collect();
     let mut rows: Vec<Candidate<'_>> = Vec::with_capacity(mapped.len());
     for (mp, (rec, _)) in mapped.iter().zip(&parsed) {

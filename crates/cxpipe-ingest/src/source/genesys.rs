@@ -193,77 +193,67 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// The legs of one conversation, or why it has none that can be read.
-pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
-    let Some(conversation_id) = conv["conversationId"].as_str().filter(|s| !s.is_empty()) else {
-        return Err((
-            ReasonCode::MissingRequired,
-            "conversationId is missing".to_string(),
-        ));
-    };
-    if !conv["participants"].is_array() {
-        return Err((
-            ReasonCode::MissingRequired,
-            format!("conversation {conversation_id} has no participants array"),
-        ));
-    }
-    let all = sessions(conv);
-    // The conversation's end: conversationEnd, else its latest segmentEnd.
-    let latest_end = all
-        .iter()
-        .flat_map(|s| s.segments.iter())
+/// The end (text) of the latest of `segs` that has one.
+fn latest_end<'a, 'v: 'a>(segs: impl IntoIterator<Item = &'a Segment<'v>>) -> Option<String> {
+    segs.into_iter()
         .filter_map(|g| Some((g.end?, g.end_text?)))
         .max_by_key(|(ms, _)| *ms)
-        .map(|(_, t)| t.to_string());
-    let conversation_end = conv["conversationEnd"]
-        .as_str()
+        .map(|(_, t)| t.to_string())
+}
+
+/// A session's channel and direction (`callback`: inbound voice, a call
+/// the customer asked for; `message`: sms, or social for another
+/// `messageType`; direction from the session, default inbound).
+fn channel_and_direction(session: &Value) -> (&'static str, String) {
+    let (channel, direction) = match session["mediaType"].as_str().unwrap_or("") {
+        "callback" => ("voice", Some("inbound")),
+        "voice" => ("voice", None),
+        "chat" | "webchat" => ("chat", None),
+        "email" => ("email", None),
+        "message" => match session["messageType"].as_str() {
+            Some("sms") | None => ("sms", None),
+            Some(_) => ("social", None),
+        },
+        "sms" => ("sms", None),
+        "" => ("", None),
+        _ => ("other", None),
+    };
+    let direction = direction
         .map(str::to_string)
-        .or(latest_end);
-    let conversation_end_ms = conversation_end.as_deref().and_then(ms_of);
-    let customer = all
-        .iter()
-        .find(|s| matches!(s.purpose, "customer" | "external"))
-        .and_then(|s| {
-            text(&s.session["ani"])
-                .or_else(|| text(&s.session["addressFrom"]))
-                .or_else(|| text(&s.session["callbackNumbers"][0]))
-                // `tel:+14155550100` is the number +14155550100.
-                .map(|a| a.strip_prefix("tel:").map(str::to_string).unwrap_or(a))
-        });
-    let agents: Vec<&Session<'_>> = all.iter().filter(|s| s.purpose == "agent").collect();
-    let mut out = Vec::new();
-    let acd: Vec<&Session<'_>> = all.iter().filter(|s| s.purpose == "acd").collect();
-    let base = |leg_session: &Session<'_>, leg: &mut Leg| {
-        // The leg's own session (ACD, or the agent's when direct) names it.
-        let session_id = text(&leg_session.session["sessionId"]).unwrap_or_default();
+        .or_else(|| text(&session["direction"]))
+        .unwrap_or_else(|| "inbound".to_string());
+    (channel, direction)
+}
+
+/// What every leg of one conversation shares.
+struct Conversation<'v> {
+    id: &'v str,
+    /// `conversationEnd`, else its latest `segmentEnd`.
+    end: Option<String>,
+    end_ms: Option<i64>,
+    /// The customer's address (without `tel:`).
+    customer: Option<String>,
+}
+
+impl Conversation<'_> {
+    /// A leg named by its own session (ACD, or the agent's when direct).
+    fn leg(&self, own: &Session<'_>) -> Leg {
+        let mut leg = Leg::default();
+        let session_id = text(&own.session["sessionId"]).unwrap_or_default();
         leg.set(
             Slot::InteractionId,
-            Some(format!("{conversation_id}:{session_id}")),
+            Some(format!("{}:{session_id}", self.id)),
         );
-        leg.set(Slot::ChainId, Some(conversation_id.to_string()));
-        let media = leg_session.session["mediaType"].as_str().unwrap_or("");
-        let (channel, direction) = match media {
-            "callback" => ("voice", Some("inbound")),
-            "voice" => ("voice", None),
-            "chat" | "webchat" => ("chat", None),
-            "email" => ("email", None),
-            "message" => match leg_session.session["messageType"].as_str() {
-                Some("sms") | None => ("sms", None),
-                Some(_) => ("social", None),
-            },
-            "sms" => ("sms", None),
-            "" => ("", None),
-            _ => ("other", None),
-        };
+        leg.set(Slot::ChainId, Some(self.id.to_string()));
+        let (channel, direction) = channel_and_direction(own.session);
         leg.set(Slot::Channel, Some(channel.to_string()));
-        let dir = direction
-            .map(str::to_string)
-            .or_else(|| text(&leg_session.session["direction"]))
-            .unwrap_or_else(|| "inbound".to_string());
-        leg.set(Slot::Direction, Some(dir));
-        leg.set(Slot::CustomerId, customer.clone());
-    };
-    let agent_part = |agent: &Session<'_>, leg: &mut Leg| {
+        leg.set(Slot::Direction, Some(direction));
+        leg.set(Slot::CustomerId, self.customer.clone());
+        leg
+    }
+
+    /// What the agent session that took the leg gives it.
+    fn answered_by(&self, agent: &Session<'_>, leg: &mut Leg) {
         let segs = &agent.segments;
         leg.set(
             Slot::AgentId,
@@ -274,20 +264,20 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
             Slot::AnsweredAt,
             first_interact(agent).map(|(_, t)| t.to_string()),
         );
-        let ms = |kind| total(segs, kind, conversation_end_ms).map(|v| v.to_string());
+        let ms = |kind| total(segs, kind, self.end_ms).map(|v| v.to_string());
         leg.set(Slot::Talk, ms("interact"));
         leg.set(Slot::Hold, ms("hold"));
         leg.set(Slot::Acw, ms("wrapup"));
-        let end = segs
-            .iter()
-            .filter(|g| matches!(g.kind, "interact" | "hold"))
-            .filter_map(|g| Some((g.end?, g.end_text?)))
-            .max_by_key(|(ms, _)| *ms)
-            .map(|(_, t)| t.to_string());
         // An interact still open in the export: the conversation's end.
-        leg.set(Slot::EndedAt, end.or_else(|| conversation_end.clone()));
-        let last_interact = segs.iter().rev().find(|g| g.kind == "interact");
-        let transferred = last_interact
+        let end = latest_end(
+            segs.iter()
+                .filter(|g| matches!(g.kind, "interact" | "hold")),
+        );
+        leg.set(Slot::EndedAt, end.or_else(|| self.end.clone()));
+        let transferred = segs
+            .iter()
+            .rev()
+            .find(|g| g.kind == "interact")
             .and_then(|g| g.v["disconnectType"].as_str())
             .is_some_and(|d| d == "transfer");
         leg.set(Slot::Transferred, Some(transferred.to_string()));
@@ -297,69 +287,108 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
                 .find(|g| g.kind == "wrapup")
                 .and_then(|g| text(&g.v["wrapUpCode"])),
         );
-    };
-    // The ACD legs in time order; each takes the agent session that
-    // interacted first at or after its start and before the next leg's
-    // start, each agent session at most once (participants are not listed
-    // in time order, and an unanswered queue must not take a later queue's
-    // agent).
-    let start_of = |q: &Session<'_>| q.segments.iter().find_map(|g| g.start);
-    let mut acd = acd;
-    acd.sort_by_key(|q| start_of(q).unwrap_or(i64::MAX));
-    let mut taken = vec![false; agents.len()];
-    for (i, q) in acd.iter().enumerate() {
-        let next_start = acd.get(i + 1).and_then(|n| start_of(n)).unwrap_or(i64::MAX);
-        let mut leg = Leg::default();
-        base(q, &mut leg);
-        let first = q.segments.iter().find(|g| g.start.is_some());
-        leg.set(
-            Slot::Queue,
-            text(&q.participant["participantName"])
-                .or_else(|| q.segments.iter().find_map(|g| text(&g.v["queueId"]))),
-        );
-        leg.set(
-            Slot::ArrivedAt,
-            first.and_then(|g| g.start_text).map(str::to_string),
-        );
-        let start = first.and_then(|g| g.start);
-        let agent = start.and_then(|t| {
-            (0..agents.len())
-                .filter(|&k| !taken[k])
-                .filter_map(|k| Some((k, first_interact(agents[k])?.0)))
-                .filter(|&(_, at)| at >= t && at < next_start)
-                .min_by_key(|&(_, at)| at)
-                .map(|(k, _)| k)
-        });
-        match agent {
-            Some(k) => {
-                taken[k] = true;
-                agent_part(agents[k], &mut leg);
-            }
-            None => {
-                // Abandoned: ends with its queue session, else the
-                // conversation.
-                let end = q
-                    .segments
-                    .iter()
-                    .filter_map(|g| Some((g.end?, g.end_text?)))
-                    .max_by_key(|(ms, _)| *ms)
-                    .map(|(_, t)| t.to_string())
-                    .or_else(|| conversation_end.clone());
-                leg.set(Slot::EndedAt, end);
-                leg.set(Slot::Transferred, Some("false".to_string()));
-                leg.set(Slot::Talk, Some("0".to_string()));
-                leg.set(Slot::Hold, Some("0".to_string()));
-                leg.set(Slot::Acw, Some("0".to_string()));
-            }
-        }
-        out.push(leg);
     }
-    if acd.is_empty()
-        && let Some(a) = agents.iter().find(|a| first_interact(a).is_some())
-    {
+
+    /// An ACD leg no agent took: abandoned; it ends with its queue
+    /// session, else the conversation.
+    fn unanswered(&self, queue: &Session<'_>, leg: &mut Leg) {
+        leg.set(
+            Slot::EndedAt,
+            latest_end(&queue.segments).or_else(|| self.end.clone()),
+        );
+        leg.set(Slot::Transferred, Some("false".to_string()));
+        for slot in [Slot::Talk, Slot::Hold, Slot::Acw] {
+            leg.set(slot, Some("0".to_string()));
+        }
+    }
+
+    /// The ACD legs in time order; each takes the agent session that
+    /// interacted first at or after its start and before the next leg's
+    /// start, each agent session at most once (participants are not listed
+    /// in time order, and an unanswered queue must not take a later
+    /// queue's agent).
+    fn queue_legs(&self, mut acd: Vec<&Session<'_>>, agents: &[&Session<'_>]) -> Vec<Leg> {
+        let start_of = |q: &Session<'_>| q.segments.iter().find_map(|g| g.start);
+        acd.sort_by_key(|q| start_of(q).unwrap_or(i64::MAX));
+        let mut taken = vec![false; agents.len()];
+        let mut out = Vec::with_capacity(acd.len());
+        for (i, q) in acd.iter().enumerate() {
+            let next_start = acd.get(i + 1).and_then(|n| start_of(n)).unwrap_or(i64::MAX);
+            let mut leg = self.leg(q);
+            let first = q.segments.iter().find(|g| g.start.is_some());
+            leg.set(
+                Slot::Queue,
+                text(&q.participant["participantName"])
+                    .or_else(|| q.segments.iter().find_map(|g| text(&g.v["queueId"]))),
+            );
+            leg.set(
+                Slot::ArrivedAt,
+                first.and_then(|g| g.start_text).map(str::to_string),
+            );
+            let agent = first.and_then(|g| g.start).and_then(|t| {
+                (0..agents.len())
+                    .filter(|&k| !taken[k])
+                    .filter_map(|k| Some((k, first_interact(agents[k])?.0)))
+                    .filter(|&(_, at)| at >= t && at < next_start)
+                    .min_by_key(|&(_, at)| at)
+                    .map(|(k, _)| k)
+            });
+            match agent {
+                Some(k) => {
+                    taken[k] = true;
+                    self.answered_by(agents[k], &mut leg);
+                }
+                None => self.unanswered(q, &mut leg),
+            }
+            out.push(leg);
+        }
+        out
+    }
+}
+
+/// The legs of one conversation, or why it has none that can be read.
+pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
+    let Some(id) = conv["conversationId"].as_str().filter(|s| !s.is_empty()) else {
+        return Err((
+            ReasonCode::MissingRequired,
+            "conversationId is missing".to_string(),
+        ));
+    };
+    if !conv["participants"].is_array() {
+        return Err((
+            ReasonCode::MissingRequired,
+            format!("conversation {id} has no participants array"),
+        ));
+    }
+    let all = sessions(conv);
+    let end = conv["conversationEnd"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| latest_end(all.iter().flat_map(|s| s.segments.iter())));
+    let customer = all
+        .iter()
+        .find(|s| matches!(s.purpose, "customer" | "external"))
+        .and_then(|s| {
+            text(&s.session["ani"])
+                .or_else(|| text(&s.session["addressFrom"]))
+                .or_else(|| text(&s.session["callbackNumbers"][0]))
+                // `tel:+14155550100` is the number +14155550100.
+                .map(|a| a.strip_prefix("tel:").map(str::to_string).unwrap_or(a))
+        });
+    let c = Conversation {
+        id,
+        end_ms: end.as_deref().and_then(ms_of),
+        end,
+        customer,
+    };
+    let agents: Vec<&Session<'_>> = all.iter().filter(|s| s.purpose == "agent").collect();
+    let acd: Vec<&Session<'_>> = all.iter().filter(|s| s.purpose == "acd").collect();
+    let mut out = Vec::new();
+    if !acd.is_empty() {
+        out = c.queue_legs(acd, &agents);
+    } else if let Some(a) = agents.iter().find(|a| first_interact(a).is_some()) {
         // Direct routing: an agent took it without a queue.
-        let mut leg = Leg::default();
-        base(a, &mut leg);
+        let mut leg = c.leg(a);
         leg.set(
             Slot::ArrivedAt,
             text(&conv["conversationStart"]).or_else(|| {
@@ -369,14 +398,14 @@ pub fn legs(conv: &Value) -> Result<Vec<Leg>, Problem> {
                     .map(str::to_string)
             }),
         );
-        agent_part(a, &mut leg);
+        c.answered_by(a, &mut leg);
         out.push(leg);
     }
     if out.iter().any(|l| l.text[Slot::EndedAt.index()].is_none()) {
         return Err((
             ReasonCode::MissingRequired,
             format!(
-                "conversation {conversation_id} has no conversationEnd and a leg without any segmentEnd: its end is unknown"
+                "conversation {id} has no conversationEnd and a leg without any segmentEnd: its end is unknown"
             ),
         ));
     }

@@ -190,6 +190,13 @@ pub(super) struct Col {
     pub(super) scale: Option<(i64, i64)>,
 }
 
+impl Col {
+    /// Whether `text` is one of the column's `null` words (any case).
+    pub(super) fn is_null_word(&self, text: &str) -> bool {
+        self.null.iter().any(|n| n.eq_ignore_ascii_case(text))
+    }
+}
+
 /// What type a canonical column has, for which keys apply to it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ColKind {

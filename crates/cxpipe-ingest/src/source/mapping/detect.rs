@@ -20,15 +20,11 @@ impl Mapping {
     pub fn detects_object(&self, obj: &Value) -> bool {
         self.format == MapFormat::Json
             && !self.detect.is_empty()
-            && self.detect.iter().all(|d| {
-                let mut v = obj;
-                for key in d.split('.') {
-                    match v.get(key) {
-                        Some(next) => v = next,
-                        None => return false,
-                    }
-                }
-                true
-            })
+            && self.detect.iter().all(|d| value_at(obj, d).is_some())
     }
+}
+
+/// The value at a dotted path of object keys (`data.items`), if there.
+pub fn value_at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(v, |v, key| v.get(key))
 }

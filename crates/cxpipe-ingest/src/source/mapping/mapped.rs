@@ -283,7 +283,7 @@ impl<'r> Mapped<'r> {
         let mut time = None;
         for id in &col.time_field {
             if let Some(t) = rec.text(self.m, *id)?
-                && !col.null.iter().any(|n| n.eq_ignore_ascii_case(&t))
+                && !col.is_null_word(&t)
             {
                 time = Some(t);
                 break;
@@ -339,7 +339,7 @@ fn column_text<'r>(
             let mut found = None;
             for id in ids {
                 if let Some(t) = rec.text(m, *id)?
-                    && !col.null.iter().any(|n| n.eq_ignore_ascii_case(&t))
+                    && !col.is_null_word(&t)
                 {
                     found = Some(t);
                     break;

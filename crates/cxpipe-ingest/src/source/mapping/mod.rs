@@ -45,6 +45,7 @@ mod schema;
 pub use builtin::{BUILTIN, builtin_text};
 pub use compile::{MapFormat, Mapping, vendors};
 pub use csv_layout::MappedCsv;
+pub use detect::value_at;
 pub use json_paths::JsonRecord;
 pub use mapped::{Mapped, Record, scale_csat};
 
