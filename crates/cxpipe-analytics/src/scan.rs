@@ -105,6 +105,52 @@ impl Partitions {
         runs
     }
 
+    /// Runs of local days `(first, last)`, inclusive, that together cover
+    /// `[from, to]` (unbounded: every day with data, and one more on each
+    /// side for the zone's offset), each holding about `bytes` of Parquet
+    /// files: a query whose groups grow with the rows (agent × queue ×
+    /// interval) runs window by window in bounded memory. Only the
+    /// partitions that exist are looked at, so a stray row centuries away
+    /// adds one window, not one per day. A window ends at a partition's
+    /// UTC day; in a zone other than UTC the partitions at its edges are
+    /// read by both windows that touch them. Empty when no partition is in
+    /// range.
+    pub fn day_windows(&self, from: Option<i64>, to: Option<i64>, bytes: u64) -> Vec<(i64, i64)> {
+        let lo = from.map(|f| f.saturating_sub(1));
+        let hi = to.map(|t| t.saturating_add(1));
+        let days: Vec<(i64, u64)> = self
+            .parts
+            .range(lo.unwrap_or(i64::MIN)..)
+            .take_while(|(d, _)| hi.is_none_or(|h| **d <= h))
+            .map(|(&d, files)| {
+                let size = files
+                    .iter()
+                    .map(|f| fs::metadata(f).map_or(0, |m| m.len()))
+                    .sum();
+                (d, size)
+            })
+            .collect();
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Vec::new();
+        };
+        let mut start = from.unwrap_or(first.0 - 1);
+        let end = to.unwrap_or(last.0 + 1);
+        let mut out = Vec::new();
+        let mut acc = 0u64;
+        for &(day, size) in &days {
+            acc += size;
+            if acc >= bytes && day >= start && day < end {
+                out.push((start, day));
+                start = day + 1;
+                acc = 0;
+            }
+        }
+        if start <= end {
+            out.push((start, end));
+        }
+        out
+    }
+
     /// The files of every partition that can hold an arrival in
     /// `[lo_us, hi_us)` (µs UTC; `None` = unbounded).
     pub fn files_between(&self, lo_us: Option<i64>, hi_us: Option<i64>) -> Vec<PathBuf> {

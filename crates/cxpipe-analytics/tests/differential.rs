@@ -715,6 +715,96 @@ fn check(
     Ok(())
 }
 
+/// The SLA agent report sums its interval-level rules over runs of days
+/// (`Partitions::day_windows`, four KPI batches of files each); with
+/// one-byte batches every partition is its own run, so intervals, agents
+/// and queues are split across runs, and the report must not change.
+fn check_sla_windows_and_batches(contacts: Vec<Gen>, zone: usize) -> Result<(), TestCaseError> {
+    use cxpipe_analytics::sla::{Rule, Scope, agent_report, interaction_report};
+    let (zone_name, base) = ZONES[zone];
+    let base_us = base.parse::<Timestamp>().unwrap().as_microsecond();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    ingest(&contacts, base_us, dir.path(), &ds);
+    let guard = cxpipe_dataset::Dataset::open_for_reading(&ds).unwrap();
+    let src = Partitions::from_guard(&guard).unwrap();
+    let rules = vec![
+        Rule::new(
+            "sl",
+            "service_level",
+            Scope::default(),
+            Some(20.0),
+            Some(0.8),
+            Some("30m"),
+        )
+        .unwrap(),
+        Rule::new(
+            "ab",
+            "abandon_rate",
+            Scope::default(),
+            None,
+            Some(0.1),
+            Some("1d"),
+        )
+        .unwrap(),
+        Rule::new(
+            "handle",
+            "handle",
+            Scope::default(),
+            Some(300.0),
+            None,
+            None,
+        )
+        .unwrap(),
+    ];
+    let mut p = KpiParams::new(vec![]);
+    p.zone = Zone::named(zone_name).unwrap();
+    let whole = agent_report(&src, &p, &rules).unwrap();
+    p.batch_bytes = 1;
+    prop_assert!(src.day_windows(None, None, 4).len() > 1 || contacts.is_empty());
+    let windows = agent_report(&src, &p, &rules).unwrap();
+    prop_assert!(whole.height() > 0 || contacts.iter().all(|c| c.agent.is_none() || !c.answered));
+    prop_assert!(
+        whole.equals_missing(&windows),
+        "one pass:\n{whole}\nby runs of days:\n{windows}"
+    );
+
+    // The interaction report's worst 3 of each rule, taken batch by batch
+    // (one-byte batches: every file), are the first 3 of its full list.
+    let every = interaction_report(&src, &p, &rules, None, None).unwrap();
+    let top = interaction_report(&src, &p, &rules, None, Some(3)).unwrap();
+    let rule_col = every.column("rule").unwrap().str().unwrap().clone();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let keep: Vec<bool> = rule_col
+        .iter()
+        .map(|r| {
+            let n = seen.entry(r.unwrap().to_string()).or_default();
+            *n += 1;
+            *n <= 3
+        })
+        .collect();
+    let mask: polars::prelude::BooleanChunked = keep.into_iter().map(Some).collect();
+    let want = every.filter(&mask).unwrap();
+    prop_assert!(want.height() > 0 || every.height() == 0);
+    prop_assert!(
+        top.equals_missing(&want),
+        "worst 3 by batches:\n{top}\nfirst 3 of the full list:\n{want}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sla_reports_are_the_same_by_runs_of_days_and_by_batches(
+        contacts in prop::collection::vec(gen_contact(), 1..90),
+        zone in 0..ZONES.len(),
+    ) {
+        check_sla_windows_and_batches(contacts, zone)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 

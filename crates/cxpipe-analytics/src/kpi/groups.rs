@@ -100,7 +100,8 @@ impl BatchSink<'_> {
             let t = times[i];
             let subject = answered[i] && in_range(t) && t.saturating_add(window_us) <= last_arrival;
             let slot = if subject { slots[i] } else { NOT_A_SUBJECT };
-            self.candidates.push(customer, t, chain.unwrap_or(""), slot);
+            self.candidates
+                .push(customer, t, chain.unwrap_or(""), slot)?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod groups;
 mod keys;
 mod params;
 mod rows;
+pub(crate) use rows::batches;
 
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ use polars::prelude::{col as column, *};
 pub use params::{AGENT_COLUMNS, Group, KpiParams, QUEUE_COLUMNS, SlVariant, column_dtype};
 
 use self::groups::{BatchSink, FCR_OK, agent_outputs, queue_outputs, sum_specs};
-use self::rows::{RowQuery, batches};
+use self::rows::RowQuery;
 use crate::Error;
 use crate::agg::Groups;
 use crate::fcr::Candidates;
@@ -72,7 +73,7 @@ pub fn kpi(source: &Partitions, p: &KpiParams) -> Result<DataFrame, Error> {
         if ok {
             groups.add_to(slot, fcr_ok, 1);
         }
-    });
+    })?;
     let key_names: Vec<PlSmallStr> = query.keys().into_iter().map(|(n, _)| n).collect();
     let sorted = ratios(groups, key_names, p, source)?;
     keys::finish(sorted, p)

@@ -178,7 +178,8 @@ pub struct KpiParams {
     pub fcr_window_ms: i64,
     /// Parquet bytes read per batch (default 32 MiB; 64 MiB held 1.0 GiB at
     /// 10M rows, 32 MiB 0.69 GiB in the same time): bounds the memory of
-    /// a query, whatever the size of the dataset. Results do not depend on it.
+    /// a query, whatever the size of the dataset. Four of it are the runs
+    /// of days the SLA agent report sums at once. Results do not depend on it.
     pub batch_bytes: u64,
     /// Only rows where this is true are read (SLA scopes); rows outside are
     /// neither counted nor searched as FCR repeats.

@@ -123,7 +123,7 @@ impl<'a> RowQuery<'a> {
 }
 
 /// Splits `files` (in order) into batches of about `target` bytes.
-pub(super) fn batches(files: &[PathBuf], target: u64) -> Vec<Vec<PathBuf>> {
+pub(crate) fn batches(files: &[PathBuf], target: u64) -> Vec<Vec<PathBuf>> {
     let mut out: Vec<Vec<PathBuf>> = Vec::new();
     let mut size = 0;
     for f in files {

@@ -45,11 +45,42 @@ pub fn interaction_report(
         if files.is_empty() {
             break;
         }
-        let mut lf = source.scan_range(&files, lo, hi)?;
-        if let Some(f) = scope_filter(source, &rule.scope)? {
-            lf = lf.filter(f);
-        }
-        let df = source.collect(breaches(lf, rule, agent, top), &files)?;
+        let scope = scope_filter(source, &rule.scope)?;
+        let scan = |files: &[std::path::PathBuf]| -> Result<DataFrame, Error> {
+            let mut lf = source.scan_range(files, lo, hi)?;
+            if let Some(f) = &scope {
+                lf = lf.filter(f.clone());
+            }
+            source.collect(breaches(lf, rule, agent, top), files)
+        };
+        let df = match top {
+            // The worst `n` of each batch of files, then of those: the same
+            // rows as the worst `n` of all (the order is total), in the
+            // memory of a batch. Read whole, a rule that most contacts
+            // breach held 5.3 GiB at 100M rows.
+            Some(n) => {
+                let mut worst: Option<DataFrame> = None;
+                for batch in crate::kpi::batches(&files, base.batch_bytes) {
+                    let part = scan(&batch)?;
+                    worst = Some(match worst {
+                        None => part,
+                        Some(w) => worst_first(
+                            w.vstack(&part)
+                                .map_err(Error::polars("building the interaction report"))?
+                                .lazy(),
+                        )
+                        .limit(n as IdxSize)
+                        .collect()
+                        .map_err(Error::polars("building the interaction report"))?,
+                    });
+                }
+                match worst {
+                    Some(w) => w,
+                    None => continue,
+                }
+            }
+            None => scan(&files)?,
+        };
         frames.push(rule_frame(&df, rule, base)?);
     }
     let mut out = match frames.first() {
@@ -77,22 +108,26 @@ fn breaches(lf: LazyFrame, rule: &Rule, agent: Option<&str>, top: Option<usize>)
     if let Some(a) = agent {
         lf = lf.filter(column(col::AGENT_ID).eq(lit(a.to_string())));
     }
-    let mut lf = lf
-        .select([
-            column(col::INTERACTION_ID),
-            column(col::AGENT_ID).cast(DataType::String),
-            column(col::QUEUE).cast(DataType::String),
-            column(T),
-            m.alias(MEASURE),
-        ])
-        .sort(
-            [MEASURE, T, col::INTERACTION_ID],
-            SortMultipleOptions::new().with_order_descending_multi([true, false, false]),
-        );
+    let mut lf = worst_first(lf.select([
+        column(col::INTERACTION_ID),
+        column(col::AGENT_ID).cast(DataType::String),
+        column(col::QUEUE).cast(DataType::String),
+        column(T),
+        m.alias(MEASURE),
+    ]));
     if let Some(n) = top {
         lf = lf.limit(n as IdxSize);
     }
     lf
+}
+
+/// Breaches worst first: the longest, then the earliest, then by id (a
+/// total order, so the worst `n` are the same however the rows are split).
+fn worst_first(lf: LazyFrame) -> LazyFrame {
+    lf.sort(
+        [MEASURE, T, col::INTERACTION_ID],
+        SortMultipleOptions::new().with_order_descending_multi([true, false, false]),
+    )
 }
 
 /// One rule's rows of the report, from its [`breaches`].
