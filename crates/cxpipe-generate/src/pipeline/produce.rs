@@ -25,6 +25,12 @@ use crate::world::World;
 
 /// Days being generated (or waiting for an earlier day), per thread.
 const DAYS_AHEAD_PER_THREAD: usize = 2;
+/// At most this many rows held, in days being generated, waiting, or not
+/// yet sent whole to the writer, however many days that allows (at least
+/// one): two days of a 100M-row month (3.2M rows of 72 bytes each), so
+/// that one is generated while the other is formatted. Four days in flight
+/// and two more being formatted took 2.7 GiB at 100M rows.
+const ROWS_AHEAD: u64 = 7 << 20;
 /// Pieces being formatted (or waiting to be sent), per thread.
 const PIECES_AHEAD_PER_THREAD: usize = 4;
 
@@ -64,6 +70,10 @@ struct Conveyor {
     /// cut into jobs.
     next_day: u32,
     days_in_flight: usize,
+    /// Rows of the days started and not yet sent whole, and of the days cut
+    /// into jobs: (their last piece's sequence number, rows).
+    rows_held: u64,
+    days_cut: VecDeque<(u64, u64)>,
     /// Generated days that wait for an earlier one.
     days_done: BTreeMap<u32, (Arc<Vec<Row>>, DayStats)>,
     /// The next day to cut into jobs.
@@ -104,6 +114,12 @@ impl Producer<'_> {
                     if tx.send(piece).is_err() {
                         return false;
                     }
+                    while let Some(&(last, rows)) = c.days_cut.front()
+                        && last <= c.next_send
+                    {
+                        c.rows_held -= rows;
+                        c.days_cut.pop_front();
+                    }
                     c.next_send += 1;
                     c.pieces_in_flight -= 1;
                 }
@@ -124,7 +140,12 @@ impl Producer<'_> {
                     self.spawn_format(s, job, done_tx.clone());
                 }
                 while c.next_day < self.w.days && c.days_in_flight < days_ahead {
+                    let rows = self.w.day_rows[c.next_day as usize];
+                    if c.rows_held > 0 && c.rows_held + rows > ROWS_AHEAD {
+                        break;
+                    }
                     c.days_in_flight += 1;
+                    c.rows_held += rows;
                     self.spawn_day(s, c.next_day, done_tx.clone());
                     c.next_day += 1;
                 }
@@ -169,6 +190,8 @@ impl Producer<'_> {
             }
             start = end;
         }
+        c.days_cut
+            .push_back((c.next_seq - 1, self.w.day_rows[c.next_cut as usize]));
         c.next_cut += 1;
         c.days_in_flight -= 1;
     }

@@ -18,7 +18,7 @@ pub(crate) fn generate_day(
     n_slots: &[u64],
     day: u32,
     rows: &mut Vec<Row>,
-    scratch: &mut Vec<Row>,
+    scratch: &mut Vec<u32>,
 ) -> DayStats {
     rows.clear();
     let budget = w.day_rows[day as usize];
@@ -181,7 +181,7 @@ impl Day<'_> {
 /// Sorts rows by arrival second, keeping generation order among equal
 /// arrivals. A stable counting sort: a day has only 86 400 possible keys, so
 /// this is linear and several times cheaper than comparison-sorting the rows.
-fn sort_by_arrival(rows: &mut [Row], scratch: &mut Vec<Row>) {
+fn sort_by_arrival(rows: &mut [Row], dest: &mut Vec<u32>) {
     let Some(max) = rows.iter().map(|r| r.arrived).max() else {
         return;
     };
@@ -192,12 +192,23 @@ fn sort_by_arrival(rows: &mut [Row], scratch: &mut Vec<Row>) {
     for i in 1..next.len() {
         next[i] += next[i - 1];
     }
-    scratch.clear();
-    scratch.extend_from_slice(rows);
-    for r in scratch.iter() {
+    // Each row's place (stable: rows of one second keep their order), then
+    // the rows moved there in place, cycle by cycle: 4 bytes a row instead
+    // of a copy of the day (72 bytes a row, 230 MB for a day of a 100M-row
+    // month).
+    dest.clear();
+    dest.extend(rows.iter().map(|r| {
         let slot = &mut next[r.arrived as usize];
-        rows[*slot as usize] = *r;
+        let place = *slot;
         *slot += 1;
+        place
+    }));
+    for i in 0..rows.len() {
+        while dest[i] as usize != i {
+            let j = dest[i] as usize;
+            rows.swap(i, j);
+            dest.swap(i, j);
+        }
     }
 }
 
