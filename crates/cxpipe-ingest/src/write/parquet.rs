@@ -12,7 +12,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -35,15 +35,29 @@ pub fn writer_properties() -> WriterProperties {
             SCHEMA_VERSION.to_string(),
         )]));
     for c in COLUMNS {
-        // Dictionary pages for the low-cardinality columns only: ids,
-        // timestamps and durations would overflow the dictionary into plain
-        // encoding anyway, after hashing every value (measured: the interner
-        // was ~7% of ingest CPU with dictionaries on every column).
-        let dict = matches!(
-            c.kind,
-            ColumnKind::Dict | ColumnKind::Int8 | ColumnKind::Bool
-        );
+        // Dictionary pages for the low-cardinality columns and the
+        // durations (whole seconds in most exports: few distinct values;
+        // with milliseconds the dictionary overflows and the chunk falls
+        // back to plain). Ids and the other timestamps would overflow it
+        // anyway, after hashing every value (the interner was ~7% of ingest
+        // CPU with dictionaries on every column). Measured at 10M rows:
+        // dictionaries on the durations 436 → 404 MB, and less CPU (13.5 →
+        // 13.1 s), as zstd then has less to compress.
+        let duration = c.kind == ColumnKind::Int64 && c.name != col::SOURCE_LINE;
+        let dict = duration
+            || matches!(
+                c.kind,
+                ColumnKind::Dict | ColumnKind::Int8 | ColumnKind::Bool
+            );
         b = b.set_column_dictionary_enabled(ColumnPath::from(c.name), dict);
+        // A part file holds one input file's rows in line order, mostly in
+        // arrival order: delta encoding stores the line numbers in almost
+        // nothing (1.0 → 0.0 B a row) and the arrivals in less (449.6 →
+        // 436.1 MB with both, and 5% less ingest CPU: zstd's input shrinks).
+        // DuckDB, Spark (≥ 3.3), pyarrow and polars all read it.
+        if matches!(c.name, col::SOURCE_LINE | col::ARRIVED_AT) {
+            b = b.set_column_encoding(ColumnPath::from(c.name), Encoding::DELTA_BINARY_PACKED);
+        }
         // Min/max of pseudonyms, chain ids and free text prune nothing and
         // cost a string comparison per row; every other column keeps them.
         if matches!(c.name, col::CUSTOMER_KEY | col::CHAIN_ID | col::DISPOSITION) {

@@ -118,3 +118,52 @@ fn a_broken_gzip_with_rejects_leaves_nothing_of_it() {
         .unwrap_or(0);
     assert_eq!(quarantined, 0, "no quarantine file of the failed input");
 }
+
+/// Page compression of the dataset's own files (SPEC §6): zstd on every
+/// column, line numbers and arrivals delta-encoded, the durations and the
+/// low-cardinality text in dictionaries, ids and pseudonyms plain. Read
+/// back from a real ingest's footers, so a change of writer settings that
+/// loses one of them fails here (BENCHMARKS.md measures what each saves).
+#[test]
+fn dataset_files_use_the_measured_encodings() {
+    use parquet::basic::{Compression as Codec, Encoding};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ds = tmp.path().join("ds");
+    let report = run(
+        &[sample("generic/calls-2026-10-01.csv")],
+        &opts(&ds, 1 << 20),
+    );
+    assert_eq!(report.files[0].status, FileStatus::Ingested);
+    let files = crate::parquet_files(&ds);
+    assert!(!files.is_empty());
+    for f in files {
+        let reader = SerializedFileReader::new(fs::File::open(&f).expect("open")).expect("footer");
+        let meta = reader.metadata();
+        let rg = meta.row_group(0);
+        for c in rg.columns() {
+            let name = c.column_path().string();
+            let enc = c.encodings().collect::<Vec<_>>();
+            assert!(
+                matches!(c.compression(), Codec::ZSTD(_)),
+                "{name}: {:?}",
+                c.compression()
+            );
+            let has = |e: Encoding| enc.contains(&e);
+            match name.as_str() {
+                "source_line" | "arrived_at" => {
+                    assert!(has(Encoding::DELTA_BINARY_PACKED), "{name}: {enc:?}")
+                }
+                "talk_ms" | "hold_ms" | "acw_ms" | "handle_ms" | "wait_ms" | "queue"
+                | "channel" => {
+                    assert!(has(Encoding::RLE_DICTIONARY), "{name}: {enc:?}")
+                }
+                "interaction_id" | "customer_key" | "ended_at" => assert!(
+                    !has(Encoding::RLE_DICTIONARY) && !has(Encoding::DELTA_BINARY_PACKED),
+                    "{name}: {enc:?}"
+                ),
+                _ => {}
+            }
+        }
+    }
+}
