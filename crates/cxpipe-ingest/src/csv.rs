@@ -72,6 +72,14 @@ impl CsvParser {
             self.plain.push((start, rec.len()));
             return Ok(self.plain.len());
         }
+        // Quoted the way pandas and pyarrow quote (every text field in
+        // quotes, none holding a quote): split directly too, the fields
+        // slices of the record between their quotes. 10M such records took
+        // 1.6 s more than bare ones through csv-core.
+        if self.split_simply_quoted(rec) {
+            self.quoted = false;
+            return Ok(self.plain.len());
+        }
         self.quoted = true;
         self.rdr.reset();
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
@@ -114,6 +122,42 @@ impl CsvParser {
         }
     }
 
+    /// Splits `rec` into `plain` when each field is either bare (holding
+    /// no quote and no newline) or wholly quoted with no quote inside
+    /// (`"…"` and then the delimiter or the end): what csv-core would give,
+    /// without unescaping. `false` for anything else (an escaped `""`, a
+    /// quote inside a bare field, text after a closing quote), which csv-core
+    /// then parses.
+    fn split_simply_quoted(&mut self, rec: &[u8]) -> bool {
+        self.plain.clear();
+        let d = self.delimiter;
+        let mut i = 0;
+        loop {
+            if rec.get(i) == Some(&b'"') {
+                let Some(close) = memchr::memchr(b'"', &rec[i + 1..]) else {
+                    return false;
+                };
+                let end = i + 1 + close;
+                self.plain.push((i + 1, end));
+                match rec.get(end + 1) {
+                    None => return true,
+                    Some(&c) if c == d => i = end + 2,
+                    Some(_) => return false,
+                }
+            } else {
+                let next = memchr::memchr(d, &rec[i..]).map_or(rec.len(), |k| i + k);
+                if memchr::memchr2(b'"', b'\n', &rec[i..next]).is_some() {
+                    return false;
+                }
+                self.plain.push((i, next));
+                if next == rec.len() {
+                    return true;
+                }
+                i = next + 1;
+            }
+        }
+    }
+
     fn grow_out(&mut self) {
         let n = self.out.len() * 2;
         self.out.resize(n, 0);
@@ -124,7 +168,9 @@ impl CsvParser {
         self.ends.resize(n, 0);
     }
 
-    /// Whether the last record went through the quoted (unescaping) path.
+    /// Whether the last record went through the unescaping path (csv-core);
+    /// `false` when its fields are slices of the record (no quotes, or only
+    /// simple ones).
     pub fn was_quoted(&self) -> bool {
         self.quoted
     }
@@ -140,7 +186,7 @@ impl CsvParser {
         }
     }
 
-    /// The byte range of field `i` in the record (plain records only).
+    /// The byte range of field `i` in the record (when not [`Self::was_quoted`]).
     pub(crate) fn plain_range(&self, i: usize) -> (usize, usize) {
         self.plain[i]
     }
@@ -177,5 +223,19 @@ mod tests {
         assert_eq!(p.field(plain, 2), b"y z");
         let quoted_many = format!("\"q\"{}", ",\"\"".repeat(100));
         assert_eq!(p.parse(quoted_many.as_bytes()), Ok(101));
+        assert!(!p.was_quoted(), "simple quotes are split directly");
+        // pandas' shape: every text field quoted, numbers bare.
+        let pandas = b"\"c1\",\"voice\",,12.5,\"a, b\",\"\"";
+        assert_eq!(p.parse(pandas), Ok(6));
+        assert!(!p.was_quoted());
+        let fields: Vec<&[u8]> = (0..6).map(|i| p.field(pandas, i)).collect();
+        assert_eq!(fields, [&b"c1"[..], b"voice", b"", b"12.5", b"a, b", b""]);
+        // Anything else goes to csv-core.
+        for rec in [&b"\"a\"\"b\",c"[..], b"x\"y,z", b"\"a\"b,c", b"\"open,c"] {
+            p.parse(rec).expect("one record");
+            assert!(p.was_quoted(), "{:?}", String::from_utf8_lossy(rec));
+        }
+        assert_eq!(p.parse(b"\"a\"\"b\",c"), Ok(2));
+        assert_eq!(p.field(b"\"a\"\"b\",c", 0), b"a\"b");
     }
 }
