@@ -185,7 +185,7 @@ fn push_id(out: &mut Vec<u8>, id: u64) {
 /// injective functions of the customer number.
 #[inline]
 fn push_customer(out: &mut Vec<u8>, r: &Row) {
-    let c = r.customer;
+    let c = u64::from(r.customer);
     if by_phone(r.channel) {
         out.extend_from_slice(b"+1");
         push_u64(out, 2_000_000_000 + c);

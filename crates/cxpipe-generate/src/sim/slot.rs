@@ -126,7 +126,7 @@ pub(crate) fn customer_of(
     mut day: u32,
     mut k: u64,
     mut c: Core,
-) -> u64 {
+) -> u32 {
     for _ in 0..REPEAT_DEPTH {
         if c.outbound {
             break;
@@ -163,5 +163,6 @@ pub(crate) fn customer_of(
             None => break,
         }
     }
-    mix64(w.customer_key ^ mix64((u64::from(day) << 40) ^ k ^ 0x5EED)) % CUSTOMER_POOL
+    // Below CUSTOMER_POOL (4·10⁹ < 2³²): the cast keeps every value.
+    (mix64(w.customer_key ^ mix64((u64::from(day) << 40) ^ k ^ 0x5EED)) % CUSTOMER_POOL) as u32
 }
