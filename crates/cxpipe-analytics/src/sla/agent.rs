@@ -130,7 +130,7 @@ fn add_interval_counts(
         .map(|j| (j.queue, j.start))
         .collect();
     // Agent × queue × interval groups grow with the rows (more agents, more
-    // intervals): 27M of them at 100M rows held 7 GiB at once. An interval
+    // intervals): about 20M of them at 100M rows held 7 GiB at once. An interval
     // lies within a local day, so runs of whole days are summed one after
     // another, each into the same per-agent counts.
     let window_bytes = base.batch_bytes.saturating_mul(WINDOW_BATCHES);
