@@ -281,13 +281,7 @@ bench_cmd() {
 }
 
 # last_ok SECTION TOOL: did TOOL's latest bench_cmd in SECTION succeed?
-last_ok() {
-    local r found=""
-    for r in "${RESULTS[@]}" "${EXTRAS[@]}"; do
-        if [[ $r == "$1|$2|"* ]]; then found=$r; fi
-    done
-    [[ $found == "$1|$2|ok|"* ]]
-}
+last_ok() { [[ $(result_of "$1" "$2") == "$1|$2|ok|"* ]]; }
 
 # result_of SECTION TOOL: TOOL's entry in RESULTS/EXTRAS (empty if none).
 result_of() {
@@ -298,6 +292,10 @@ result_of() {
     printf '%s' "$found"
 }
 
+# dataset_bytes DATASET: the bytes of its interactions/ files (a symlink to
+# the current snapshot, followed).
+dataset_bytes() { du -sbL "$1/interactions" | awk '{ print $1 }'; }
+
 # output_bytes TOOL BYTES: what TOOL wrote in the current section (shown beside
 # its time, with the ratio to cxpipe's).
 OUTPUTS=()
@@ -307,10 +305,8 @@ output_bytes() { OUTPUTS+=("$SECTION|$1|$2"); }
 # a note (the signal that ended it, else the last line of its log, e.g. the
 # Python exception), so the reason is in the table and its JSON too.
 failure_note() {
-    local tool=$1 r found="" status walls n out tfile why sig
-    for r in "${RESULTS[@]}" "${EXTRAS[@]}"; do
-        if [[ $r == "$SECTION|$tool|"* ]]; then found=$r; fi
-    done
+    local tool=$1 found status walls n out tfile why sig
+    found=$(result_of "$SECTION" "$tool")
     [[ -n $found ]] || return 0
     IFS='|' read -r _ _ status _ _ walls _ <<<"$found"
     [[ $status != ok ]] || return 0
@@ -644,7 +640,7 @@ stage_ingest() {
         INGEST_DS_OK=1
         check_cxpipe_dataset
         if [[ $(result_of ingest cxpipe) == *"|3" ]]; then check cxpipe exit_code "3 (reject threshold exceeded)"; fi
-        output_bytes cxpipe "$(du -sbL "$DS_CXPIPE/interactions" | awk '{ print $1 }')"
+        output_bytes cxpipe "$(dataset_bytes "$DS_CXPIPE")"
     fi
     if want cxpipe; then
         note "SPEC §14 memory target for ingest: peak RSS under 1 GiB at 10M rows, under 2 GiB at 100M."
@@ -660,7 +656,7 @@ stage_ingest() {
         if want cxpipe && last_ok ingest cxpipe; then
             # SPEC §14: the dataset at most Polars' file + 16 bytes a row.
             local ours polars_b limit
-            ours=$(du -sbL "$DS_CXPIPE/interactions" | awk '{ print $1 }')
+            ours=$(dataset_bytes "$DS_CXPIPE")
             polars_b=$(stat -c %s "$OUT_POLARS")
             limit=$((polars_b + 16 * INPUT_ROWS))
             if ((ours <= limit)); then
@@ -750,7 +746,7 @@ stage_kpi() {
     prepare_kpi_data
     local files ds_mb all_mb t
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(dataset_bytes "$KPI_DS" | awk '{ printf "%.1f", $1 / 1e6 }')
     all_mb=$(stat -c %s "$KPI_ALL" | awk '{ printf "%.1f", $1 / 1e6 }')
     # No MB/s (bytes 0): cxpipe and the others read different files.
     section_input kpi "$KPI_DS" "$KPI_ROWS" \
@@ -854,7 +850,7 @@ stage_sla() {
     local policy=$WORKDIR/sla-policy.toml files ds_mb level
     printf '%s' "$SLA_POLICY_TEXT" >"$policy"
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(dataset_bytes "$KPI_DS" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input sla "$KPI_DS" "$KPI_ROWS" \
         "\`sla --policy\` with the five rules of SPEC §10; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== sla: $KPI_ROWS rows in $KPI_DS, median of $RUNS run(s)"
@@ -884,7 +880,7 @@ stage_turnover() {
     prepare_kpi_data
     local files ds_mb
     files=$(find -L "$KPI_DS/interactions" -name '*.parquet' | wc -l)
-    ds_mb=$(du -sbL "$KPI_DS/interactions/" | awk '{ printf "%.1f", $1 / 1e6 }')
+    ds_mb=$(dataset_bytes "$KPI_DS" | awk '{ printf "%.1f", $1 / 1e6 }')
     section_input turnover "$KPI_DS" "$KPI_ROWS" \
         "\`turnover\`; cxpipe dataset ($files Parquet files, $ds_mb MB) of the $DATA_DESC" 0
     log "== turnover: $KPI_ROWS rows in $KPI_DS, median of $RUNS run(s)"
@@ -952,7 +948,7 @@ stage_scale() {
         return
     fi
     check_cxpipe_dataset "$SCALE_DS" "$INPUT_ROWS"
-    output_bytes ingest "$(du -sbL "$SCALE_DS/interactions" | awk '{ print $1 }')"
+    output_bytes ingest "$(dataset_bytes "$SCALE_DS")"
     scale_report info "$out/info.txt" -- sh -c "\"\$0\" info \"\$1\" > \"\$2\"" "$CXPIPE" "$SCALE_DS" "$out/info.txt"
     scale_report kpi-agent-day "$out/kpi-agent-day.csv" -- \
         "$CXPIPE" kpi "$SCALE_DS" --by agent,day --format csv --out "$out/kpi-agent-day.csv" --no-progress -q

@@ -306,15 +306,16 @@ impl Candidates {
         }
         self.spill_rows().map_err(spill_error)?;
         self.rows = Vec::new();
-        let files = self.spill.take().unwrap_or_default();
-        let mut files: Vec<Option<std::io::BufWriter<std::fs::File>>> =
-            files.into_iter().map(Some).collect();
+        let mut files = self.spill.take().unwrap_or_default().into_iter();
         // Two partitions side by side, each sorted and walked on its own.
-        for pair in files.chunks_mut(2) {
+        loop {
+            let pair: Vec<_> = files.by_ref().take(2).collect();
+            if pair.is_empty() {
+                return Ok(());
+            }
             let results: Vec<Result<Vec<(u32, bool)>, Error>> = pair
-                .par_iter_mut()
+                .into_par_iter()
                 .map(|f| {
-                    let f = f.take().expect("each partition is read once");
                     let mut rows = read_partition(f).map_err(spill_error)?;
                     let mut out = Vec::new();
                     resolve_rows(&mut rows, window_us, false, &mut |slot, ok| {
@@ -329,7 +330,6 @@ impl Candidates {
                 }
             }
         }
-        Ok(())
     }
 }
 

@@ -21,6 +21,12 @@ use crate::time::DAY_US;
 /// The arrival as µs UTC (`Int64`), the column [`Partitions::scan_range`] adds.
 pub(crate) const T: &str = "__t";
 
+/// A dataset file's size in bytes (0 when it cannot be read: reading it
+/// then says why), what batches and windows of files are measured in.
+pub(crate) fn file_bytes(path: &Path) -> u64 {
+    fs::metadata(path).map_or(0, |m| m.len())
+}
+
 /// What a [`ScanObserver`] calls with each batch of files read.
 pub type OnBatch = dyn Fn(&[PathBuf]) + Send + Sync;
 
@@ -123,10 +129,7 @@ impl Partitions {
             .range(lo.unwrap_or(i64::MIN)..)
             .take_while(|(d, _)| hi.is_none_or(|h| **d <= h))
             .map(|(&d, files)| {
-                let size = files
-                    .iter()
-                    .map(|f| fs::metadata(f).map_or(0, |m| m.len()))
-                    .sum();
+                let size = files.iter().map(|f| file_bytes(f)).sum();
                 (d, size)
             })
             .collect();

@@ -127,7 +127,7 @@ pub(crate) fn batches(files: &[PathBuf], target: u64) -> Vec<Vec<PathBuf>> {
     let mut out: Vec<Vec<PathBuf>> = Vec::new();
     let mut size = 0;
     for f in files {
-        let len = std::fs::metadata(f).map_or(0, |m| m.len());
+        let len = crate::scan::file_bytes(f);
         match out.last_mut() {
             Some(last) if size + len <= target || last.is_empty() => {
                 size += len;

@@ -133,13 +133,15 @@ fn add_interval_counts(
     // intervals): about 20M of them at 100M rows held 7 GiB at once. An interval
     // lies within a local day, so runs of whole days are summed one after
     // another, each into the same per-agent counts.
+    // The rule's query is made once (its scope may list the dataset's
+    // queues); each window only narrows its days.
+    let by = vec![Group::Agent, Group::Queue, Group::Interval];
+    let mut window = rule_params(source, base, rule, by)?;
     let window_bytes = base.batch_bytes.saturating_mul(WINDOW_BATCHES);
     for (from, to) in source.day_windows(base.from, base.to, window_bytes) {
-        let mut window = base.clone();
         window.from = Some(from);
         window.to = Some(to);
-        let by = vec![Group::Agent, Group::Queue, Group::Interval];
-        let df = kpi(source, &rule_params(source, &window, rule, by)?)?;
+        let df = kpi(source, &window)?;
         let agents = strings(&df, col::AGENT_ID)?;
         let queues = strings(&df, col::QUEUE)?;
         let starts = strings(&df, INTERVAL_START)?;

@@ -56,8 +56,8 @@ pub fn interaction_report(
         let df = match top {
             // The worst `n` of each batch of files, then of those: the same
             // rows as the worst `n` of all (the order is total), in the
-            // memory of a batch. Read whole, a rule that most contacts
-            // breach held 5.3 GiB at 100M rows.
+            // memory of a batch. Read whole, the five-rule policy of
+            // BENCHMARKS.md held 5.3 GiB at 100M rows.
             Some(n) => {
                 let mut worst: Option<DataFrame> = None;
                 for batch in crate::kpi::batches(&files, base.batch_bytes) {

@@ -27,7 +27,7 @@ use crate::world::World;
 const DAYS_AHEAD_PER_THREAD: usize = 2;
 /// At most this many rows held, in days being generated, waiting, or not
 /// yet sent whole to the writer, however many days that allows (at least
-/// one): two days of a 100M-row month (3.2M rows of 72 bytes each), so
+/// one): two days of a 100M-row month (3.2M rows of 64 bytes each), so
 /// that one is generated while the other is formatted. Four days in flight
 /// and two more being formatted took 2.7 GiB at 100M rows.
 const ROWS_AHEAD: u64 = 7 << 20;
