@@ -13,7 +13,7 @@
 //! behind. The repeat-rate measurement needs the rows in file order too,
 //! and has its own thread so that it overlaps the writing.
 //!
-//! Memory is bounded by the rows held (about 72 bytes a row: a few days per
+//! Memory is bounded by the rows held (64 bytes a row: a few days per
 //! thread, but never more than `produce::ROWS_AHEAD` rows unless one day
 //! alone is larger), the repeat tracker's one window of handled contacts,
 //! and a few formatted pieces per thread in flight; no day's formatted

@@ -17,9 +17,10 @@ fn reader(delimiter: u8) -> Reader {
 /// `;`, `|` and tab are the others exports use).
 ///
 /// A record without any quote is split on the delimiter directly (its fields are
-/// slices of the record); one with quotes goes through csv-core, which
-/// unescapes into an internal buffer. The fast path is what makes plain
-/// exports cheap: most records of most exports have no quote at all.
+/// slices of the record), and so is one whose quoted fields are simple
+/// (`"…"` holding no quote, as pandas writes every text field); any other
+/// goes through csv-core, which unescapes into an internal buffer. The fast
+/// paths are what make plain and pandas-quoted exports cheap.
 #[derive(Debug)]
 pub struct CsvParser {
     rdr: Reader,

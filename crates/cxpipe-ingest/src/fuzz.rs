@@ -12,7 +12,8 @@
 //! - `split`: records tile the buffer, splitting in two pieces gives the
 //!   records of one piece, and (under 1 MiB, at the end of input) the
 //!   records are those of a naive RFC 4180 reference;
-//! - `csv`: the quote-free fast path gives csv-core's fields;
+//! - `csv`: every path of the parser (quote-free, simply quoted, csv-core's)
+//!   gives csv-core's fields;
 //! - `row`: a record the generic source accepts satisfies SPEC §3 (time
 //!   order, durations within the limits, handle = talk + hold + acw,
 //!   derived wait, no agent on an abandon, CSAT 1..5);
