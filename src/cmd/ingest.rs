@@ -238,11 +238,18 @@ fn summarize(r: &RunReport, out: &std::path::Path) {
         r.mb_per_s
     ));
     if let Some(q) = &r.quarantine_dir {
-        let top: Vec<String> = t.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        // What the folder holds: rejected rows by reason, and the dropped
+        // duplicates' list (a run can have the one without the other).
+        let mut held: Vec<String> = t.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        if r.duplicates_file.is_some() {
+            let n = t.duplicates_dropped + t.rows_replaced;
+            let s = if n == 1 { "" } else { "s" };
+            held.push(format!("{n} duplicate{s} in duplicates.csv"));
+        }
         s.push_str(&format!(
             " Quarantine: {} ({}; reject rate {:.2}%, max {:.2}%).",
             out.join(q).display(),
-            top.join(", "),
+            held.join(", "),
             r.reject_rate * 100.0,
             r.max_reject_rate * 100.0
         ));

@@ -391,6 +391,13 @@ fn every_dropped_duplicate_is_listed_with_the_version_kept() {
     let (out, report) = ingest(&ds, &[&a, &b], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(report["totals"]["duplicates_dropped"], 2, "{report}");
+    // The summary says what the quarantine folder holds: no rejected rows,
+    // only the listing.
+    assert!(
+        out.stderr.contains("(2 duplicates in duplicates.csv; reject rate 0.00%"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         duplicates_of(&ds, &report),
         [
@@ -408,6 +415,11 @@ fn every_dropped_duplicate_is_listed_with_the_version_kept() {
         duplicates_of(&ds, &report),
         [dup("x", "a.csv", 4, "c.csv", 2, true)],
         "the stored row, replaced"
+    );
+    assert!(
+        out.stderr.contains("(1 duplicate in duplicates.csv; reject rate"),
+        "{}",
+        out.stderr
     );
 
     let many = tmp.path().join("many.csv");

@@ -54,6 +54,19 @@ pub fn storage_schema() -> SchemaRef {
     ))
 }
 
+/// Bytes of the text columns of one batch.
+#[derive(Default)]
+struct TextBytes {
+    interaction_id: usize,
+    chain_id: usize,
+    queue: usize,
+    agent_id: usize,
+    team: usize,
+    site: usize,
+    customer_key: usize,
+    disposition: usize,
+}
+
 /// Column builders for one batch of canonical rows.
 pub struct RowBuffer {
     schema: SchemaRef,
@@ -89,19 +102,31 @@ pub struct RowBuffer {
 impl RowBuffer {
     /// An empty buffer for rows of the given schema.
     pub fn new(schema: SchemaRef, capacity: usize) -> RowBuffer {
+        let text = TextBytes {
+            interaction_id: capacity * 16,
+            chain_id: capacity * 4,
+            customer_key: capacity * 32,
+            ..TextBytes::default()
+        };
+        RowBuffer::sized(schema, capacity, &text)
+    }
+
+    /// An empty buffer with room for `capacity` rows and `text` bytes.
+    fn sized(schema: SchemaRef, capacity: usize, text: &TextBytes) -> RowBuffer {
         let ts = || TimestampMicrosecondBuilder::with_capacity(capacity);
         let i64b = || Int64Builder::with_capacity(capacity);
+        let strings = |bytes: usize| StringBuilder::with_capacity(capacity, bytes);
         RowBuffer {
             schema,
-            interaction_id: StringBuilder::with_capacity(capacity, capacity * 16),
-            chain_id: StringBuilder::with_capacity(capacity, capacity * 4),
+            interaction_id: strings(text.interaction_id),
+            chain_id: strings(text.chain_id),
             channel: Vec::with_capacity(capacity),
             direction: Vec::with_capacity(capacity),
-            queue: StringBuilder::new(),
-            agent_id: StringBuilder::new(),
-            team: StringBuilder::new(),
-            site: StringBuilder::new(),
-            customer_key: StringBuilder::with_capacity(capacity, capacity * 32),
+            queue: strings(text.queue),
+            agent_id: strings(text.agent_id),
+            team: strings(text.team),
+            site: strings(text.site),
+            customer_key: strings(text.customer_key),
             arrived_at: ts(),
             answered_at: ts(),
             ended_at: ts(),
@@ -112,7 +137,7 @@ impl RowBuffer {
             handle_ms: i64b(),
             abandoned: BooleanBuilder::with_capacity(capacity),
             transferred: BooleanBuilder::with_capacity(capacity),
-            disposition: StringBuilder::new(),
+            disposition: strings(text.disposition),
             csat: Int8Builder::with_capacity(capacity),
             source_file: None,
             source_line: i64b(),
@@ -168,7 +193,29 @@ impl RowBuffer {
     }
 
     /// Takes the buffered rows as a record batch and empties the buffer.
+    ///
+    /// The emptied buffer has room for as many rows and text bytes as the
+    /// batch it gave: Arrow's builders hand their buffers to the arrays
+    /// they finish and would otherwise start again from nothing, growing by
+    /// doubling (a realloc and a copy each time) through every batch. A full
+    /// buffer is the common case (a part file's batches are all full but
+    /// its last), so the next batch needs the same.
     pub fn finish(&mut self) -> RecordBatch {
+        let text = TextBytes {
+            interaction_id: self.interaction_id.values_slice().len(),
+            chain_id: self.chain_id.values_slice().len(),
+            queue: self.queue.values_slice().len(),
+            agent_id: self.agent_id.values_slice().len(),
+            team: self.team.values_slice().len(),
+            site: self.site.values_slice().len(),
+            customer_key: self.customer_key.values_slice().len(),
+            disposition: self.disposition.values_slice().len(),
+        };
+        let fresh = RowBuffer::sized(self.schema.clone(), self.len, &text);
+        std::mem::replace(self, fresh).into_batch()
+    }
+
+    fn into_batch(mut self) -> RecordBatch {
         let utc = "UTC";
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.interaction_id.finish()),
@@ -201,7 +248,6 @@ impl RowBuffer {
             },
             Arc::new(self.source_line.finish()),
         ];
-        self.len = 0;
         // The builders produce exactly the schema's types; a mismatch is a
         // bug in this file, caught by the unit test below.
         RecordBatch::try_new(self.schema.clone(), columns)
@@ -251,5 +297,15 @@ mod tests {
             arrow_schema().fields().len()
         );
         assert!(b.is_empty());
+        // The emptied buffer (sized from the first batch) takes rows again.
+        b.push(&row, "x.csv", 4);
+        let again = b.finish();
+        assert_eq!(again.num_rows(), 1);
+        let lines = again
+            .column_by_name(cxpipe_model::col::SOURCE_LINE)
+            .and_then(|c| c.as_any().downcast_ref::<arrow_array::Int64Array>())
+            .expect("source_line");
+        assert_eq!(lines.values(), &[4]);
+        assert_eq!(again.slice(0, 1).column(0), batch.slice(0, 1).column(0));
     }
 }
