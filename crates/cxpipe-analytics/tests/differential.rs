@@ -760,6 +760,7 @@ fn check_sla_windows_and_batches(contacts: Vec<Gen>, zone: usize) -> Result<(), 
     let mut p = KpiParams::new(vec![]);
     p.zone = Zone::named(zone_name).unwrap();
     let whole = agent_report(&src, &p, &rules).unwrap();
+    let every_at_once = interaction_report(&src, &p, &rules, None, None).unwrap();
     p.batch_bytes = 1;
     prop_assert!(src.day_windows(None, None, 4).len() > 1 || contacts.is_empty());
     let windows = agent_report(&src, &p, &rules).unwrap();
@@ -772,6 +773,11 @@ fn check_sla_windows_and_batches(contacts: Vec<Gen>, zone: usize) -> Result<(), 
     // The interaction report's worst 3 of each rule, taken batch by batch
     // (one-byte batches: every file), are the first 3 of its full list.
     let every = interaction_report(&src, &p, &rules, None, None).unwrap();
+    prop_assert!(
+        every.equals_missing(&every_at_once),
+        "by batches:\n{every}\nin one:\n{every_at_once}"
+    );
+    // With 3, what is kept is cut back past 12 rows: after a few files.
     let top = interaction_report(&src, &p, &rules, None, Some(3)).unwrap();
     let rule_col = every.column("rule").unwrap().str().unwrap().clone();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();

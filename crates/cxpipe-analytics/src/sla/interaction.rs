@@ -53,34 +53,30 @@ pub fn interaction_report(
             }
             source.collect(breaches(lf, rule, agent, top), files)
         };
-        let df = match top {
-            // The worst `n` of each batch of files, then of those: the same
-            // rows as the worst `n` of all (the order is total), in the
-            // memory of a batch. Read whole, the five-rule policy of
-            // BENCHMARKS.md held 5.3 GiB at 100M rows.
-            Some(n) => {
-                let mut worst: Option<DataFrame> = None;
-                for batch in crate::kpi::batches(&files, base.batch_bytes) {
-                    let part = scan(&batch)?;
-                    worst = Some(match worst {
-                        None => part,
-                        Some(w) => worst_first(
-                            w.vstack(&part)
-                                .map_err(Error::polars("building the interaction report"))?
-                                .lazy(),
-                        )
-                        .limit(n as IdxSize)
-                        .collect()
-                        .map_err(Error::polars("building the interaction report"))?,
-                    });
+        // A batch of files at a time (the memory of a batch, not of the
+        // dataset: read whole, the five-rule policy of BENCHMARKS.md held
+        // 6.5 GB at 100M rows), the breaches kept as found and sorted once
+        // at the end. With `top`, each batch's worst `n` suffice (the order
+        // is total), and what is kept is cut back to the worst `n` whenever
+        // it grows past a few times that.
+        let mut kept: Option<DataFrame> = None;
+        for batch in crate::kpi::batches(&files, base.batch_bytes) {
+            let part = own_strings(scan(&batch)?)?;
+            let all = match kept.take() {
+                None => part,
+                Some(mut k) => {
+                    k.vstack_mut_owned(part)
+                        .map_err(Error::polars("building the interaction report"))?;
+                    k
                 }
-                match worst {
-                    Some(w) => w,
-                    None => continue,
-                }
-            }
-            None => scan(&files)?,
-        };
+            };
+            kept = Some(match top {
+                Some(n) if all.height() > 4 * n => worst(all, top)?,
+                _ => all,
+            });
+        }
+        let Some(all) = kept else { continue };
+        let df = worst(all, top)?;
         frames.push(rule_frame(&df, rule, base)?);
     }
     let mut out = match frames.first() {
@@ -94,8 +90,8 @@ pub fn interaction_report(
     Ok(out)
 }
 
-/// The query for one rule's breaching contacts, worst first: the
-/// contact's ids, arrival and measured duration.
+/// The query for one rule's breaching contacts: the contact's ids, arrival
+/// and measured duration; with `top`, only the worst `top`, worst first.
 fn breaches(lf: LazyFrame, rule: &Rule, agent: Option<&str>, top: Option<usize>) -> LazyFrame {
     let threshold = rule.threshold_ms.unwrap_or_default();
     let m = column(rule.kind.column());
@@ -108,17 +104,48 @@ fn breaches(lf: LazyFrame, rule: &Rule, agent: Option<&str>, top: Option<usize>)
     if let Some(a) = agent {
         lf = lf.filter(column(col::AGENT_ID).eq(lit(a.to_string())));
     }
-    let mut lf = worst_first(lf.select([
+    let lf = lf.select([
         column(col::INTERACTION_ID),
         column(col::AGENT_ID).cast(DataType::String),
         column(col::QUEUE).cast(DataType::String),
         column(T),
         m.alias(MEASURE),
-    ]));
+    ]);
+    match top {
+        Some(n) => worst_first(lf).limit(n as IdxSize),
+        None => lf,
+    }
+}
+
+/// `df` with its text columns copied into buffers of their own. A filtered
+/// or limited string column still points into the batch it was read from
+/// (Arrow string views), so a few breaches kept from each batch held every
+/// batch's `interaction_id` bytes: 470 MB for `--top 100` at 10M rows.
+fn own_strings(df: DataFrame) -> Result<DataFrame, Error> {
+    let err = || Error::polars("building the interaction report");
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| match c.dtype() {
+            DataType::String => {
+                let ca = c.str().map_err(err())?;
+                let owned: StringChunked = ca.iter().collect();
+                Ok(owned.with_name(c.name().clone()).into_column())
+            }
+            _ => Ok(c.clone()),
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    DataFrame::new(df.height(), columns).map_err(err())
+}
+
+/// The rows of `df` worst first, the worst `top` of them if given.
+fn worst(df: DataFrame, top: Option<usize>) -> Result<DataFrame, Error> {
+    let mut lf = worst_first(df.lazy());
     if let Some(n) = top {
         lf = lf.limit(n as IdxSize);
     }
-    lf
+    lf.collect()
+        .map_err(Error::polars("building the interaction report"))
 }
 
 /// Breaches worst first: the longest, then the earliest, then by id (a
@@ -134,19 +161,16 @@ fn worst_first(lf: LazyFrame) -> LazyFrame {
 fn rule_frame(df: &DataFrame, rule: &Rule, base: &KpiParams) -> Result<DataFrame, Error> {
     let threshold = rule.threshold_ms.unwrap_or_default();
     let times = numbers::<Int64Type>(df, T)?;
-    let arrived: Vec<Option<String>> = times
+    // Built straight into columns: a `Vec` of every formatted time first
+    // was 56 bytes a row more at the peak (9.2M rows at 100M).
+    let arrived: StringChunked = times
         .iter()
         .map(|t| t.map(|t| base.zone.format_instant(t)))
         .collect();
     let secs = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
-    let measured: Vec<Option<f64>> = numbers::<Int64Type>(df, MEASURE)?
-        .into_iter()
-        .map(secs)
-        .collect();
-    let over: Vec<Option<f64>> = numbers::<Int64Type>(df, MEASURE)?
-        .into_iter()
-        .map(|v| secs(v.map(|v| v - threshold)))
-        .collect();
+    let m = numbers::<Int64Type>(df, MEASURE)?;
+    let measured: Float64Chunked = m.iter().map(|v| secs(*v)).collect();
+    let over: Float64Chunked = m.iter().map(|v| secs(v.map(|v| v - threshold))).collect();
     let n = df.height();
     let stored = |name: &str| {
         df.column(name)
@@ -160,10 +184,10 @@ fn rule_frame(df: &DataFrame, rule: &Rule, base: &KpiParams) -> Result<DataFrame
             stored(col::INTERACTION_ID)?,
             stored(col::AGENT_ID)?,
             stored(col::QUEUE)?,
-            Column::new(col::ARRIVED_AT.into(), arrived),
-            Column::new(MEASURED_S.into(), measured),
+            arrived.with_name(col::ARRIVED_AT.into()).into_column(),
+            measured.with_name(MEASURED_S.into()).into_column(),
             Column::new(THRESHOLD_S.into(), vec![threshold as f64 / 1000.0; n]),
-            Column::new(OVER_BY_S.into(), over),
+            over.with_name(OVER_BY_S.into()).into_column(),
         ],
     )
     .map_err(Error::polars("building the interaction report"))
