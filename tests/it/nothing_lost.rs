@@ -394,7 +394,8 @@ fn every_dropped_duplicate_is_listed_with_the_version_kept() {
     // The summary says what the quarantine folder holds: no rejected rows,
     // only the listing.
     assert!(
-        out.stderr.contains("(2 duplicates in duplicates.csv; reject rate 0.00%"),
+        out.stderr
+            .contains("(2 duplicates in duplicates.csv; reject rate 0.00%"),
         "{}",
         out.stderr
     );
@@ -417,7 +418,8 @@ fn every_dropped_duplicate_is_listed_with_the_version_kept() {
         "the stored row, replaced"
     );
     assert!(
-        out.stderr.contains("(1 duplicate in duplicates.csv; reject rate"),
+        out.stderr
+            .contains("(1 duplicate in duplicates.csv; reject rate"),
         "{}",
         out.stderr
     );
