@@ -117,7 +117,8 @@ fn read_ahead(
 }
 
 /// One row per group: the keys, the queue-side and agent-side columns
-/// computed from the sums, and the extra counts, sorted by the keys.
+/// computed from the sums, and the extra counts, sorted by the keys unless
+/// [`KpiParams::sorted`] is off.
 fn ratios(
     groups: Groups,
     key_names: Vec<PlSmallStr>,
@@ -130,19 +131,17 @@ fn ratios(
     }
     out.extend(agent_outputs());
     out.extend(p.count_columns().map(column));
-    groups
-        .into_frame()?
-        .lazy()
-        .select(out)
-        .sort(
+    let mut lf = groups.into_frame()?.lazy().select(out);
+    if p.sorted {
+        lf = lf.sort(
             key_names,
             SortMultipleOptions::new()
                 .with_nulls_last(true)
                 .with_maintain_order(true),
-        )
-        .collect()
-        .map_err(Error::polars(format!(
-            "computing KPIs over {}",
-            source.root().display()
-        )))
+        );
+    }
+    lf.collect().map_err(Error::polars(format!(
+        "computing KPIs over {}",
+        source.root().display()
+    )))
 }

@@ -191,6 +191,11 @@ pub struct KpiParams {
     /// same rows as `handled` with `agent` in `--by`, else every row in
     /// range) where the boolean expression is true.
     pub counts: Vec<(String, Expr)>,
+    /// Whether the rows are sorted by the keys (the default). A caller that
+    /// only adds the rows up elsewhere needs no order: sorting the SLA agent
+    /// report's agent × queue × interval groups by their strings was an
+    /// eighth of its time.
+    pub sorted: bool,
 }
 
 impl KpiParams {
@@ -211,6 +216,7 @@ impl KpiParams {
             filter: None,
             fcr: true,
             counts: Vec::new(),
+            sorted: true,
         }
     }
 

@@ -91,6 +91,8 @@ fn per_contact_counts(
     p.fcr = false;
     p.filter = None;
     p.counts = Vec::new();
+    // Summed per agent below: in any order.
+    p.sorted = false;
     let handled_name = |i: usize| format!("__handled_{i}");
     let breaches_name = |i: usize| format!("__breaches_{i}");
     for &i in &per_contact {
@@ -124,10 +126,11 @@ fn add_interval_counts(
     rule: &Rule,
     per_agent: &mut HashMap<String, Acc>,
 ) -> Result<(), Error> {
-    let missed: HashSet<(Option<String>, Option<String>)> = judged_intervals(source, base, rule)?
-        .into_iter()
+    let judged = judged_intervals(source, base, rule)?;
+    let missed: HashSet<(Option<&str>, Option<&str>)> = judged
+        .iter()
         .filter(|j| !j.met)
-        .map(|j| (j.queue, j.start))
+        .map(|j| (j.queue.as_deref(), j.start.as_deref()))
         .collect();
     // Agent × queue × interval groups grow with the rows (more agents, more
     // intervals): about 20M of them at 100M rows held 7 GiB at once. An interval
@@ -137,21 +140,38 @@ fn add_interval_counts(
     // queues); each window only narrows its days.
     let by = vec![Group::Agent, Group::Queue, Group::Interval];
     let mut window = rule_params(source, base, rule, by)?;
+    // Summed per agent below: in any order.
+    window.sorted = false;
     let window_bytes = base.batch_bytes.saturating_mul(WINDOW_BATCHES);
     for (from, to) in source.day_windows(base.from, base.to, window_bytes) {
         window.from = Some(from);
         window.to = Some(to);
         let df = kpi(source, &window)?;
-        let agents = strings(&df, col::AGENT_ID)?;
-        let queues = strings(&df, col::QUEUE)?;
-        let starts = strings(&df, INTERVAL_START)?;
+        // Read in place: a `String` per group and column was most of this
+        // loop (about 2M groups at 10M rows).
+        let text = |name: &str| {
+            df.column(name)
+                .and_then(|c| c.str())
+                .map_err(Error::polars(format!("reading {name}")))
+        };
+        let (agents, queues, starts) = (
+            text(col::AGENT_ID)?,
+            text(col::QUEUE)?,
+            text(INTERVAL_START)?,
+        );
         let handled = numbers::<Int64Type>(&df, HANDLED)?;
-        for (((agent, queue), start), handled) in
-            agents.into_iter().zip(queues).zip(starts).zip(handled)
+        for (((agent, queue), start), handled) in agents
+            .iter()
+            .zip(queues.iter())
+            .zip(starts.iter())
+            .zip(handled)
         {
             let Some(agent) = agent else { continue };
             let handled = handled.unwrap_or_default();
-            let acc = per_agent.entry(agent).or_default();
+            let acc = match per_agent.get_mut(agent) {
+                Some(acc) => acc,
+                None => per_agent.entry(agent.to_string()).or_default(),
+            };
             acc.handled += handled;
             acc.intervals += 1;
             if missed.contains(&(queue, start)) {
