@@ -48,7 +48,14 @@ pub fn kpi(source: &Partitions, p: &KpiParams) -> Result<DataFrame, Error> {
         return keys::empty_table(p);
     }
     let window_us = p.fcr_window_ms * 1000;
-    let repeat_hi = hi.map(|h| h.saturating_add(window_us));
+    // The FCR window past the range is read for repeats only (its rows
+    // belong to no group): without FCR it is not read. A run of one day,
+    // as the SLA agent report sums at 100M rows, read four days before.
+    let repeat_hi = if p.fcr {
+        hi.map(|h| h.saturating_add(window_us))
+    } else {
+        hi
+    };
     let files = source.files_between(lo, repeat_hi);
     let query = RowQuery::new(source, p, lo, repeat_hi);
     let (sums, wanted) = sum_specs(p);

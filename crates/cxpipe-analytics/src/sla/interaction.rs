@@ -161,8 +161,8 @@ fn worst_first(lf: LazyFrame) -> LazyFrame {
 fn rule_frame(df: &DataFrame, rule: &Rule, base: &KpiParams) -> Result<DataFrame, Error> {
     let threshold = rule.threshold_ms.unwrap_or_default();
     let times = numbers::<Int64Type>(df, T)?;
-    // Built straight into columns: a `Vec` of every formatted time first
-    // was 56 bytes a row more at the peak (9.2M rows at 100M).
+    // Built straight into columns, not into a `Vec<Option<String>>` first
+    // (both held at once: 9.2M formatted times at 100M rows).
     let arrived: StringChunked = times
         .iter()
         .map(|t| t.map(|t| base.zone.format_instant(t)))
