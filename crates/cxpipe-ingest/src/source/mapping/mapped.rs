@@ -61,14 +61,11 @@ impl<'r> Record<'r> {
             Record::Json(r) => match &r.vals[id] {
                 JsonVal::Absent | JsonVal::Null => Ok(None),
                 JsonVal::Text(t) => {
+                    // Borrowed from the parsed record, owned text or not: a
+                    // number's text is owned there, and cloning it for each
+                    // rule that reads the field was an allocation each time.
                     let trimmed = t.trim_ascii();
-                    if trimmed.is_empty() {
-                        Ok(None)
-                    } else if trimmed.len() == t.len() {
-                        Ok(Some(t.clone()))
-                    } else {
-                        Ok(Some(Cow::Owned(trimmed.to_string())))
-                    }
+                    Ok((!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed)))
                 }
                 JsonVal::Wrong(kind, depth) => {
                     let path = &m.paths[id];
