@@ -16,6 +16,14 @@ pub(crate) fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>,
     Ok(ca.iter().map(|s| s.map(str::to_string)).collect())
 }
 
+/// Column `name`, a string column, read in place (no `String` per value,
+/// unlike [`strings`]).
+pub(crate) fn texts<'a>(df: &'a DataFrame, name: &str) -> Result<&'a StringChunked, Error> {
+    df.column(name)
+        .and_then(|c| c.str())
+        .map_err(Error::polars(format!("reading {name}")))
+}
+
 /// Column `name` cast to the numeric type `T`; null stays `None`.
 pub(crate) fn numbers<T: PolarsNumericType>(
     df: &DataFrame,

@@ -10,7 +10,7 @@ use super::interval::judged_intervals;
 use super::query::{rule_params, scope_filter};
 use super::rule::Rule;
 use crate::Error;
-use crate::frame::{numbers, strings};
+use crate::frame::{numbers, strings, texts};
 use crate::kpi::{Group, KpiParams, kpi};
 use crate::names::*;
 use crate::scan::Partitions;
@@ -149,15 +149,10 @@ fn add_interval_counts(
         let df = kpi(source, &window)?;
         // Read in place: a `String` per group and column was most of this
         // loop (about 2M groups at 10M rows).
-        let text = |name: &str| {
-            df.column(name)
-                .and_then(|c| c.str())
-                .map_err(Error::polars(format!("reading {name}")))
-        };
         let (agents, queues, starts) = (
-            text(col::AGENT_ID)?,
-            text(col::QUEUE)?,
-            text(INTERVAL_START)?,
+            texts(&df, col::AGENT_ID)?,
+            texts(&df, col::QUEUE)?,
+            texts(&df, INTERVAL_START)?,
         );
         let handled = numbers::<Int64Type>(&df, HANDLED)?;
         for (((agent, queue), start), handled) in agents
