@@ -40,6 +40,8 @@ pub fn interaction_report(
 ) -> Result<DataFrame, Error> {
     let (lo, hi) = base.bounds()?;
     let files = source.files_between(lo, hi);
+    // Every rule reads the same batches of files.
+    let batches = crate::kpi::batches(&files, base.batch_bytes);
     let mut frames: Vec<DataFrame> = Vec::new();
     for rule in rules.iter().filter(|r| !r.kind.interval_level()) {
         if files.is_empty() {
@@ -60,8 +62,8 @@ pub fn interaction_report(
         // is total), and what is kept is cut back to the worst `n` whenever
         // it grows past a few times that.
         let mut kept: Option<DataFrame> = None;
-        for batch in crate::kpi::batches(&files, base.batch_bytes) {
-            let part = own_strings(scan(&batch)?)?;
+        for batch in &batches {
+            let part = own_strings(scan(batch)?)?;
             let all = match kept.take() {
                 None => part,
                 Some(mut k) => {
