@@ -18,7 +18,9 @@
 //!   order, durations within the limits, handle = talk + hold + acw,
 //!   derived wait, no agent on an abandon, CSAT 1..5);
 //! - `mapping`: compiling any text returns a mapping or a message that
-//!   names the origin, and a compiled JSON mapping reads any bytes.
+//!   names the origin, and a compiled JSON mapping reads any bytes, its
+//!   fast JSON walk reading what the serde walk reads whenever it does not
+//!   give up.
 //!
 //! Every corpus file is replayed by `corpus_replays` on every test run.
 //! `CXPIPE_FUZZ_CASES=N` sets the generated cases per target (default
@@ -374,6 +376,7 @@ fn check_mapping(input: &[u8]) {
     let (zone, pii, limits) = (cxpipe_model::Zone::utc(), pii(), Limits::default());
     let cx = context(&zone, &pii, limits);
     for line in records.as_bytes().split(|&b| b == b'\n') {
+        m.check_json_walks(line);
         if let Ok(rec) = m.json_record(line) {
             let mapped = Mapped::new(&m, &Record::Json(&rec), &zone);
             if let Ok(row) = convert(&&mapped, &cx) {

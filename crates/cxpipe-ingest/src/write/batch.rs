@@ -184,10 +184,12 @@ impl RowBuffer {
         self.transferred.append_value(row.transferred);
         self.disposition.append_option(row.disposition.as_deref());
         self.csat.append_option(row.csat);
-        if self.source_file.as_deref() != Some(source_file) {
-            debug_assert!(self.source_file.is_none(), "one source file per buffer");
+        // One source file per buffer: set by its first row (comparing the
+        // name on every row was a memcmp a row).
+        if self.source_file.is_none() {
             self.source_file = Some(source_file.to_string());
         }
+        debug_assert_eq!(self.source_file.as_deref(), Some(source_file));
         self.source_line.append_value(source_line as i64);
         self.len += 1;
     }

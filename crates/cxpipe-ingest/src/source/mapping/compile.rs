@@ -116,6 +116,12 @@ impl Mapping {
         &self.fields
     }
 
+    /// Panics unless both JSON walks read `rec` alike (for the fuzzer).
+    #[cfg(test)]
+    pub(crate) fn check_json_walks(&self, rec: &[u8]) {
+        super::json_paths::check_walks_agree(&self.tree, self.fields.len(), rec);
+    }
+
     /// Reads the mapping's fields out of one JSON object.
     pub fn json_record<'r>(&self, rec: &'r [u8]) -> Result<JsonRecord<'r>, Problem> {
         let mut r = JsonRecord::parse(&self.tree, self.fields.len(), rec)?;

@@ -1,6 +1,15 @@
 //! Reading a mapping's fields out of one JSON object in a single pass: the
-//! mapping's dotted paths form a tree, and a serde visitor walks the record
-//! along it, skipping everything else without building values.
+//! mapping's dotted paths form a tree, and the record is walked along it,
+//! skipping everything else without building values.
+//!
+//! Two walks, one meaning. `scan` reads the bytes itself and handles the
+//! common record (strings without escapes, integers); on anything else,
+//! valid or not, it gives up, and a serde visitor walks the record again.
+//! The serde walk is the reference: its results and error messages are
+//! what a record gets, and the fast walk is tested (and fuzzed) to give the
+//! same results whenever it does not give up.
+
+mod scan;
 
 use std::borrow::Cow;
 
@@ -94,9 +103,8 @@ impl<'r> JsonRecord<'r> {
         fields: usize,
         rec: &'r [u8],
     ) -> Result<JsonRecord<'r>, Problem> {
-        let mut vals = vec![JsonVal::Absent; fields];
-        // Validated once, SIMD-fast, so the parser need not check each
-        // string again (`from_str`).
+        // Validated once, SIMD-fast, so neither walk need check each
+        // string again (serde's `from_str`).
         let text = simdutf8::basic::from_utf8(rec).map_err(|_| {
             let at = std::str::from_utf8(rec)
                 .err()
@@ -106,24 +114,83 @@ impl<'r> JsonRecord<'r> {
                 format!("the record is not valid UTF-8 (byte {at})"),
             )
         })?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let seed = NodeSeed {
-            node: tree,
-            depth: 0,
-            out: &mut vals,
-            top: true,
-        };
-        serde::de::DeserializeSeed::deserialize(seed, &mut de)
-            .and_then(|()| de.end())
-            .map_err(|e| {
-                let msg = if e.is_data() {
-                    "the record is not a JSON object".to_string()
-                } else {
-                    format!("invalid JSON: {e}")
-                };
-                (ReasonCode::MalformedRow, msg)
-            })?;
+        let mut vals = vec![JsonVal::Absent; fields];
+        if scan::walk(tree, text, &mut vals).is_none() {
+            vals.fill(JsonVal::Absent);
+            walk_serde(tree, text, &mut vals)?;
+        }
         Ok(JsonRecord { vals })
+    }
+}
+
+/// Panics unless the fast walk, when it does not give up on `rec`, reads
+/// what the serde walk reads (for the fuzzer: `Mapping::check_json_walks`).
+#[cfg(test)]
+pub(super) fn check_walks_agree(tree: &PathTree, fields: usize, rec: &[u8]) {
+    let Ok(text) = std::str::from_utf8(rec) else {
+        return;
+    };
+    let mut fast = vec![JsonVal::Absent; fields];
+    if scan::walk(tree, text, &mut fast).is_none() {
+        return;
+    }
+    let mut slow = vec![JsonVal::Absent; fields];
+    match walk_serde(tree, text, &mut slow) {
+        Ok(()) => assert_eq!(fast, slow, "the walks differ on {text:?}"),
+        Err((_, msg)) => panic!("the fast walk read {text:?}, which serde rejects: {msg}"),
+    }
+}
+
+/// The reference walk: serde_json reads `text` along `tree` into `vals`
+/// (all `Absent` before).
+fn walk_serde<'r>(
+    tree: &PathTree,
+    text: &'r str,
+    vals: &mut Vec<JsonVal<'r>>,
+) -> Result<(), Problem> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = NodeSeed {
+        node: tree,
+        depth: 0,
+        out: vals,
+        top: true,
+    };
+    serde::de::DeserializeSeed::deserialize(seed, &mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| {
+            let msg = if e.is_data() {
+                "the record is not a JSON object".to_string()
+            } else {
+                format!("invalid JSON: {e}")
+            };
+            (ReasonCode::MalformedRow, msg)
+        })
+}
+
+/// A value of JSON type `kind` at `node`, `depth` keys from the root, where
+/// the mapping expects something else: every field below is wrong.
+fn mark_wrong(node: &PathTree, depth: usize, kind: &'static str, out: &mut [JsonVal<'_>]) {
+    let mut ids = Vec::new();
+    node.leaves(&mut ids);
+    for id in ids {
+        let depth = if Some(id) == node.leaf {
+            usize::MAX
+        } else {
+            depth
+        };
+        out[id] = JsonVal::Wrong(kind, depth);
+    }
+}
+
+/// A null at `node`: every field below not yet seen is present without a
+/// value.
+fn mark_null(node: &PathTree, out: &mut [JsonVal<'_>]) {
+    let mut ids = Vec::new();
+    node.leaves(&mut ids);
+    for id in ids {
+        if out[id] == JsonVal::Absent {
+            out[id] = JsonVal::Null;
+        }
     }
 }
 
@@ -143,16 +210,7 @@ impl<'de> NodeSeed<'_, 'de> {
         if self.top {
             return Err(E::custom("not an object"));
         }
-        let mut ids = Vec::new();
-        self.node.leaves(&mut ids);
-        for id in ids {
-            let depth = if Some(id) == self.node.leaf {
-                usize::MAX
-            } else {
-                self.depth
-            };
-            self.out[id] = JsonVal::Wrong(kind, depth);
-        }
+        mark_wrong(self.node, self.depth, kind, self.out);
         Ok(())
     }
 
@@ -246,14 +304,7 @@ impl<'de> serde::de::Visitor<'de> for NodeSeed<'_, 'de> {
         if self.top {
             return Err(E::custom("not an object"));
         }
-        // null: every field below is present without a value.
-        let mut ids = Vec::new();
-        self.node.leaves(&mut ids);
-        for id in ids {
-            if self.out[id] == JsonVal::Absent {
-                self.out[id] = JsonVal::Null;
-            }
-        }
+        mark_null(self.node, self.out);
         Ok(())
     }
 
