@@ -4,7 +4,7 @@
 //! that text — and the column's `pick` says which of the matches it reads:
 //! `first` (default), `last`, or their `sum` (numbers). A mapping with such
 //! a path parses each record once more, as a `serde_json::Value`; mappings
-//! without one keep the single streaming pass of `json_paths.rs`.
+//! without one keep the single streaming pass of `json_paths/`.
 
 use std::borrow::Cow;
 
