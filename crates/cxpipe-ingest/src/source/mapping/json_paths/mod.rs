@@ -58,10 +58,13 @@ impl PathTree {
             .map(|(_, c)| c)
     }
 
-    fn leaves(&self, out: &mut Vec<usize>) {
-        out.extend(self.leaf);
+    /// Calls `f` with the field id of every path ending at or below here.
+    fn each_leaf(&self, f: &mut impl FnMut(usize)) {
+        if let Some(id) = self.leaf {
+            f(id);
+        }
         for (_, c) in &self.children {
-            c.leaves(out);
+            c.each_leaf(f);
         }
     }
 }
@@ -143,11 +146,7 @@ pub(super) fn check_walks_agree(tree: &PathTree, fields: usize, rec: &[u8]) {
 
 /// The reference walk: serde_json reads `text` along `tree` into `vals`
 /// (all `Absent` before).
-fn walk_serde<'r>(
-    tree: &PathTree,
-    text: &'r str,
-    vals: &mut Vec<JsonVal<'r>>,
-) -> Result<(), Problem> {
+fn walk_serde<'r>(tree: &PathTree, text: &'r str, vals: &mut [JsonVal<'r>]) -> Result<(), Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = NodeSeed {
         node: tree,
@@ -170,27 +169,38 @@ fn walk_serde<'r>(
 /// A value of JSON type `kind` at `node`, `depth` keys from the root, where
 /// the mapping expects something else: every field below is wrong.
 fn mark_wrong(node: &PathTree, depth: usize, kind: &'static str, out: &mut [JsonVal<'_>]) {
-    let mut ids = Vec::new();
-    node.leaves(&mut ids);
-    for id in ids {
+    node.each_leaf(&mut |id| {
         let depth = if Some(id) == node.leaf {
             usize::MAX
         } else {
             depth
         };
         out[id] = JsonVal::Wrong(kind, depth);
-    }
+    });
 }
 
 /// A null at `node`: every field below not yet seen is present without a
 /// value.
 fn mark_null(node: &PathTree, out: &mut [JsonVal<'_>]) {
-    let mut ids = Vec::new();
-    node.leaves(&mut ids);
-    for id in ids {
+    node.each_leaf(&mut |id| {
         if out[id] == JsonVal::Absent {
             out[id] = JsonVal::Null;
         }
+    });
+}
+
+/// A string, number or boolean (`kind`) at `node` below the record: the
+/// text of a leaf, or a wrong type where an object is expected.
+fn mark_scalar<'r>(
+    node: &PathTree,
+    depth: usize,
+    kind: &'static str,
+    text: Cow<'r, str>,
+    out: &mut [JsonVal<'r>],
+) {
+    match node.leaf {
+        Some(id) if node.children.is_empty() => out[id] = JsonVal::Text(text),
+        _ => mark_wrong(node, depth, kind, out),
     }
 }
 
@@ -199,7 +209,7 @@ struct NodeSeed<'a, 'r> {
     node: &'a PathTree,
     /// Keys from the root to this node.
     depth: usize,
-    out: &'a mut Vec<JsonVal<'r>>,
+    out: &'a mut [JsonVal<'r>],
     /// The record itself, which must be an object.
     top: bool,
 }
@@ -217,13 +227,11 @@ impl<'de> NodeSeed<'_, 'de> {
     /// A string, number or boolean: the text of a leaf, or a wrong type
     /// where an object is expected.
     fn scalar<E: serde::de::Error>(self, kind: &'static str, text: Cow<'de, str>) -> Result<(), E> {
-        match self.node.leaf {
-            Some(id) if self.node.children.is_empty() && !self.top => {
-                self.out[id] = JsonVal::Text(text);
-                Ok(())
-            }
-            _ => self.wrong(kind),
+        if self.top {
+            return Err(E::custom("not an object"));
         }
+        mark_scalar(self.node, self.depth, kind, text, self.out);
+        Ok(())
     }
 }
 

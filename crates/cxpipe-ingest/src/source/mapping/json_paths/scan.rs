@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeSeed;
 
-use super::{JsonVal, NodeSeed, PathTree, mark_null, mark_wrong};
+use super::{JsonVal, NodeSeed, PathTree, mark_null, mark_scalar, mark_wrong};
 
 /// Objects and arrays nested deeper give up (serde_json's own limit is
 /// 128, so the serde walk still decides on those records).
@@ -27,24 +27,19 @@ type Step<T> = Result<T, GiveUp>;
 
 /// Reads the fields of `tree` out of `text` into `out` (all `Absent`
 /// before), or gives up, leaving `out` partly written.
-pub(super) fn walk<'r>(tree: &PathTree, text: &'r str, out: &mut Vec<JsonVal<'r>>) -> Option<()> {
-    let mut s = Scan {
-        text,
-        b: text.as_bytes(),
-        i: 0,
-    };
+pub(super) fn walk<'r>(tree: &PathTree, text: &'r str, out: &mut [JsonVal<'r>]) -> Option<()> {
+    let mut s = Scan { text, i: 0 };
     s.ws();
     if s.peek() != Some(b'{') {
         return None;
     }
     s.object(tree, 0, 1, out).ok()?;
     s.ws();
-    (s.i == s.b.len()).then_some(())
+    (s.i == s.bytes().len()).then_some(())
 }
 
 struct Scan<'r> {
     text: &'r str,
-    b: &'r [u8],
     /// The next byte to read.
     i: usize,
 }
@@ -64,8 +59,12 @@ fn special_bytes(x: u64) -> u64 {
 }
 
 impl<'r> Scan<'r> {
+    fn bytes(&self) -> &'r [u8] {
+        self.text.as_bytes()
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
+        self.bytes().get(self.i).copied()
     }
 
     /// Skips JSON whitespace (what serde_json skips).
@@ -91,7 +90,7 @@ impl<'r> Scan<'r> {
         let start = self.i + 1;
         let mut j = start;
         loop {
-            if let Some(chunk) = self.b.get(j..j + 8) {
+            if let Some(chunk) = self.bytes().get(j..j + 8) {
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
                 let hit = special_bytes(u64::from_le_bytes(word));
@@ -101,7 +100,7 @@ impl<'r> Scan<'r> {
                 }
                 j += (hit.trailing_zeros() / 8) as usize;
             }
-            match self.b.get(j) {
+            match self.bytes().get(j) {
                 Some(b'"') => break,
                 Some(&c) if c >= 0x20 && c != b'\\' => j += 1,
                 // An escape (serde unescapes), a control character, or
@@ -161,7 +160,7 @@ impl<'r> Scan<'r> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Step<()> {
-        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+        if self.bytes().get(self.i..self.i + word.len()) == Some(word) {
             self.i += word.len();
             Ok(())
         } else {
@@ -265,7 +264,7 @@ impl<'r> Scan<'r> {
         node: &PathTree,
         depth: usize,
         nesting: usize,
-        out: &mut Vec<JsonVal<'r>>,
+        out: &mut [JsonVal<'r>],
     ) -> Step<()> {
         self.members(nesting, |s, key| match node.child(key) {
             None => s.skip(nesting),
@@ -280,7 +279,7 @@ impl<'r> Scan<'r> {
         node: &PathTree,
         depth: usize,
         nesting: usize,
-        out: &mut Vec<JsonVal<'r>>,
+        out: &mut [JsonVal<'r>],
     ) -> Step<()> {
         let (kind, text) = match self.peek() {
             Some(b'{') if node.children.is_empty() => {
@@ -320,10 +319,7 @@ impl<'r> Scan<'r> {
             }
             _ => return Err(GiveUp),
         };
-        match node.leaf {
-            Some(id) if node.children.is_empty() => out[id] = JsonVal::Text(Cow::Borrowed(text)),
-            _ => mark_wrong(node, depth, kind, out),
-        }
+        mark_scalar(node, depth, kind, Cow::Borrowed(text), out);
         Ok(())
     }
 }
